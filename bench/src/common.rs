@@ -1,0 +1,335 @@
+//! What every contender shares: the jobs, the payloads and their checks, timing
+//! helpers, and the process measurements (RSS, CPU time, file descriptor limit).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+/// The engine.io path of the echo server.
+pub const EIO_PATH: &str = "/engine.io/";
+
+/// The largest websocket message any contender accepts (and the server's `maxPayload`).
+pub const MAX_MESSAGE: usize = 10_000_000;
+
+/// What a scenario does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// Websocket, send one and wait for its echo, `count` times.
+    WsSeq,
+    /// Websocket, `count` messages back to back while the echoes are read.
+    WsPipe,
+    /// Polling only, sequential.
+    PollSeq,
+    /// Polling only, pipelined.
+    PollPipe,
+    /// `sessions` times: from `connect` to the session running on websocket.
+    Upgrade,
+    /// `sessions` idle websocket sessions open at once: memory and time to open.
+    Idle,
+    /// `sessions` websocket sessions, each sending `count` messages pipelined.
+    Many,
+}
+
+/// One scenario, with its sizes for this run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub kind: Kind,
+    /// Message size in bytes (the payload, without the engine.io type char).
+    pub size: usize,
+    /// Messages (per session for `Many`).
+    pub count: usize,
+    /// Sessions (`Upgrade`, `Idle`, `Many`).
+    pub sessions: usize,
+    /// Sessions opened concurrently at a time (`Idle`, `Many`).
+    pub batch: usize,
+}
+
+/// The clients under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Contender {
+    /// This crate, through its actor API.
+    #[serde(rename = "actix-engineio")]
+    Ours,
+    /// `rust_engineio` 0.6, its async client.
+    #[serde(rename = "rust_engineio")]
+    RustEngineio,
+    /// awc with engine.io frames written and read by hand: the limit.
+    #[serde(rename = "bare-awc")]
+    Bare,
+    /// This crate again, but pipelined messages go out with `Addr::do_send` (no reply
+    /// awaited per message). Not in the default set: it shows how much of the pipelined
+    /// figure is the request/reply of `send().await`.
+    #[serde(rename = "actix-engineio/do_send")]
+    OursDoSend,
+}
+
+impl Contender {
+    pub const ALL: [Contender; 3] = [Contender::Ours, Contender::RustEngineio, Contender::Bare];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Contender::Ours => "actix-engineio",
+            Contender::RustEngineio => "rust_engineio",
+            Contender::Bare => "bare-awc",
+            Contender::OursDoSend => "actix-engineio/do_send",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Contender, String> {
+        match s.trim() {
+            "ours" | "actix-engineio" | "actix" => Ok(Contender::Ours),
+            "rust_engineio" | "rust-engineio" | "rei" => Ok(Contender::RustEngineio),
+            "bare" | "bare-awc" | "awc" => Ok(Contender::Bare),
+            "ours-do-send" | "do_send" | "actix-engineio/do_send" => Ok(Contender::OursDoSend),
+            other => Err(format!(
+                "unknown contender {other:?} (ours, rust_engineio, bare, or ours-do-send)"
+            )),
+        }
+    }
+}
+
+/// One measurement, run in a child process of its own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Job {
+    pub scenario: Scenario,
+    pub contender: Contender,
+    /// `http://127.0.0.1:PORT`, no path.
+    pub base: String,
+}
+
+/// What one measurement found.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Measurement {
+    pub metrics: BTreeMap<String, f64>,
+    pub notes: Vec<String>,
+}
+
+impl Measurement {
+    pub fn set(&mut self, key: &str, value: f64) -> &mut Self {
+        self.metrics.insert(key.to_owned(), value);
+        self
+    }
+}
+
+pub type BenchResult<T> = Result<T, String>;
+
+/// Message payloads: message `i` is `i` in ten digits followed by a fixed pattern, so
+/// every echo can be checked for content and order.
+#[derive(Clone)]
+pub struct Payloads {
+    size: usize,
+    tail: String,
+}
+
+impl Payloads {
+    pub fn new(size: usize) -> Payloads {
+        assert!(size >= 10, "messages carry a 10-digit sequence number");
+        let tail: String = (0..size - 10)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        Payloads { size, tail }
+    }
+
+    /// Message `i`.
+    pub fn make(&self, i: usize) -> String {
+        self.make_prefixed(i, "")
+    }
+
+    /// Message `i` after `prefix` (the bare client's `4` type char).
+    pub fn make_prefixed(&self, i: usize, prefix: &str) -> String {
+        let mut s = String::with_capacity(prefix.len() + self.size);
+        s.push_str(prefix);
+        s.push_str(&format!("{i:010}"));
+        s.push_str(&self.tail);
+        s
+    }
+
+    /// Whether `got` is message `i`.
+    pub fn check(&self, i: usize, got: &[u8]) -> BenchResult<()> {
+        let number = format!("{i:010}");
+        if got.len() == self.size
+            && got[..10] == *number.as_bytes()
+            && got[10..] == *self.tail.as_bytes()
+        {
+            return Ok(());
+        }
+        let head = String::from_utf8_lossy(&got[..got.len().min(24)]).into_owned();
+        Err(format!(
+            "echo #{i} is wrong: expected {} bytes starting {number:?}, got {} bytes starting {head:?}",
+            self.size,
+            got.len()
+        ))
+    }
+}
+
+/// Latencies in microseconds.
+#[derive(Default)]
+pub struct Latencies(Vec<f64>);
+
+impl Latencies {
+    pub fn with_capacity(n: usize) -> Self {
+        Latencies(Vec::with_capacity(n))
+    }
+
+    pub fn push(&mut self, d: Duration) {
+        self.0.push(d.as_secs_f64() * 1e6);
+    }
+
+    /// Nearest-rank percentile, `p` in 0..=100.
+    pub fn percentile(&self, p: f64) -> f64 {
+        percentile(&self.0, p)
+    }
+}
+
+/// Nearest-rank percentile of `values` (unsorted), `p` in 0..=100.
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
+}
+
+/// The median of `values`.
+pub fn median(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Wall time and client CPU time (user + system, all threads) of a measured stretch.
+pub struct Stopwatch {
+    wall: Instant,
+    cpu: f64,
+}
+
+impl Stopwatch {
+    pub fn start() -> Self {
+        Stopwatch {
+            wall: Instant::now(),
+            cpu: cpu_seconds(),
+        }
+    }
+
+    /// Records `msgs` messages echoed: wall seconds, messages per second, CPU µs per message.
+    pub fn finish_messages(self, m: &mut Measurement, msgs: usize) {
+        let secs = self.wall.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - self.cpu;
+        m.set("msgs", msgs as f64)
+            .set("secs", secs)
+            .set("rate", msgs as f64 / secs)
+            .set("cpu_us_per_msg", cpu * 1e6 / msgs as f64);
+    }
+}
+
+/// User + system CPU seconds of this process so far.
+pub fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    if rc != 0 {
+        return f64::NAN;
+    }
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// The largest resident memory this process has had, in KiB.
+pub fn peak_rss_kib() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return f64::NAN;
+    }
+    usage.ru_maxrss as f64
+}
+
+/// Resident memory of this process in KiB (VmRSS of /proc/self/status).
+pub fn rss_kib() -> BenchResult<f64> {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .map_err(|e| format!("cannot read /proc/self/status: {e}"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .ok_or_else(|| "no VmRSS in /proc/self/status".to_owned())
+}
+
+/// Gives freed heap memory back to the kernel, so RSS counts what is in use.
+pub fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Raises the soft limit of open files to the hard limit; returns (soft, hard) after.
+pub fn raise_nofile() -> (u64, u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return (0, 0);
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                lim = raised;
+            }
+        }
+    }
+    (lim.rlim_cur, lim.rlim_max)
+}
+
+/// Splits `0..n` into ranges of at most `batch`.
+pub fn batches(n: usize, batch: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let batch = batch.max(1);
+    (0..n.div_ceil(batch)).map(move |b| b * batch..((b + 1) * batch).min(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_round_trip_and_mismatch() {
+        let p = Payloads::new(16);
+        let m = p.make(42);
+        assert_eq!(m.len(), 16);
+        assert!(p.check(42, m.as_bytes()).is_ok());
+        assert!(p.check(43, m.as_bytes()).is_err());
+        assert!(p.check(42, &m.as_bytes()[..15]).is_err());
+        assert_eq!(&p.make_prefixed(7, "4")[..3], "400");
+    }
+
+    #[test]
+    fn stats() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        let b: Vec<_> = batches(5, 2).collect();
+        assert_eq!(b, vec![0..2, 2..4, 4..5]);
+    }
+}

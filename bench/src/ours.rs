@@ -1,0 +1,307 @@
+//! This crate, through its actor API, on an actix `System`: `Session::builder(url)
+//! .transports([...]).on_message(recipient).connect()`, `Send`, and a subscribed
+//! `Recipient<Message>` that forwards each payload to the benchmark's waiting code.
+
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_engineio::{
+    Close, Disconnect, Message as EioMessage, Payload, Send as EioSend, Session, Upgrade,
+};
+use futures::channel::{mpsc, oneshot};
+use futures::future::join_all;
+use futures::StreamExt;
+
+use crate::common::{
+    batches, rss_kib, trim_heap, BenchResult, Job, Kind, Latencies, Measurement, Payloads,
+    Stopwatch,
+};
+
+/// Unanswered `Send` requests a pipelining sender keeps in flight.
+const WINDOW: usize = 256;
+
+/// What the subscriber hands to the waiting code.
+enum Event {
+    Message(Payload),
+    Disconnect(String),
+}
+
+/// The subscriber: forwards messages and the end of the session into a channel.
+struct Forward(mpsc::UnboundedSender<Event>);
+
+impl Actor for Forward {
+    type Context = Context<Self>;
+}
+
+impl Handler<EioMessage> for Forward {
+    type Result = ();
+    fn handle(&mut self, EioMessage(payload): EioMessage, _: &mut Context<Self>) {
+        let _ = self.0.unbounded_send(Event::Message(payload));
+    }
+}
+
+impl Handler<Disconnect> for Forward {
+    type Result = ();
+    fn handle(&mut self, Disconnect(reason): Disconnect, _: &mut Context<Self>) {
+        let _ = self.0.unbounded_send(Event::Disconnect(reason.to_string()));
+    }
+}
+
+/// Hands the first `Upgrade` event to whoever waits for it.
+struct UpgradeWaiter(Option<oneshot::Sender<Upgrade>>);
+
+impl Actor for UpgradeWaiter {
+    type Context = Context<Self>;
+}
+
+impl Handler<Upgrade> for UpgradeWaiter {
+    type Result = ();
+    fn handle(&mut self, upgrade: Upgrade, ctx: &mut Context<Self>) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(upgrade);
+        }
+        ctx.stop();
+    }
+}
+
+/// A session and the receiving end of its subscriber.
+struct Client {
+    session: Addr<Session>,
+    events: mpsc::UnboundedReceiver<Event>,
+}
+
+/// With `do_send`, pipelined messages go out with `Addr::do_send` instead of
+/// `send().await` each (a refused message then shows as a missing echo).
+pub fn run(job: Job, do_send: bool) -> BenchResult<Measurement> {
+    actix_rt::System::new().block_on(run_job(job, do_send))
+}
+
+async fn run_job(job: Job, do_send: bool) -> BenchResult<Measurement> {
+    let s = &job.scenario;
+    let base = job.base.as_str();
+    let mut m = Measurement::default();
+    match s.kind {
+        Kind::WsSeq | Kind::PollSeq => {
+            let mut c = open(base, transport(s.kind)).await?;
+            sequential(&mut c, s.size, s.count, &mut m).await?;
+            close(c).await;
+        }
+        Kind::WsPipe | Kind::PollPipe => {
+            let mut c = open(base, transport(s.kind)).await?;
+            let sw = Stopwatch::start();
+            pipelined(
+                &c.session,
+                &mut c.events,
+                &Payloads::new(s.size),
+                s.count,
+                do_send,
+            )
+            .await?;
+            sw.finish_messages(&mut m, s.count);
+            close(c).await;
+        }
+        Kind::Upgrade => upgrade(base, s.sessions, &mut m).await?,
+        Kind::Idle => idle(base, s.sessions, s.batch, &mut m).await?,
+        Kind::Many => many(base, s.sessions, s.batch, s.size, s.count, do_send, &mut m).await?,
+    }
+    Ok(m)
+}
+
+fn transport(kind: Kind) -> &'static str {
+    match kind {
+        Kind::PollSeq | Kind::PollPipe => "polling",
+        _ => "websocket",
+    }
+}
+
+async fn open(base: &str, transport: &str) -> BenchResult<Client> {
+    let (tx, events) = mpsc::unbounded();
+    let forward = Forward(tx).start();
+    let session = Session::builder(base)
+        .transports([transport])
+        .on_message(forward.clone().recipient())
+        .on_disconnect(forward.recipient())
+        .connect()
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    Ok(Client { session, events })
+}
+
+async fn close(c: Client) {
+    let _ = c.session.send(Close).await;
+    // Let the close go out before the process exits.
+    actix_rt::time::sleep(Duration::from_millis(50)).await;
+}
+
+async fn send(session: &Addr<Session>, text: String) -> BenchResult<()> {
+    session
+        .send(EioSend::text(text))
+        .await
+        .map_err(|e| format!("send: mailbox: {e}"))?
+        .map_err(|e| format!("send: {e}"))
+}
+
+async fn next_echo(
+    events: &mut mpsc::UnboundedReceiver<Event>,
+    p: &Payloads,
+    i: usize,
+) -> BenchResult<()> {
+    match events.next().await {
+        Some(Event::Message(Payload::Text(text))) => p.check(i, text.as_bytes()),
+        Some(Event::Message(Payload::Binary(data))) => p.check(i, &data),
+        Some(Event::Disconnect(reason)) => Err(format!("session ended after {i} echoes: {reason}")),
+        None => Err(format!("subscriber gone after {i} echoes")),
+    }
+}
+
+async fn sequential(
+    c: &mut Client,
+    size: usize,
+    count: usize,
+    m: &mut Measurement,
+) -> BenchResult<()> {
+    let p = Payloads::new(size);
+    let mut lat = Latencies::with_capacity(count);
+    let sw = Stopwatch::start();
+    for i in 0..count {
+        let t = Instant::now();
+        send(&c.session, p.make(i)).await?;
+        next_echo(&mut c.events, &p, i).await?;
+        lat.push(t.elapsed());
+    }
+    sw.finish_messages(m, count);
+    m.set("p50_us", lat.percentile(50.0))
+        .set("p99_us", lat.percentile(99.0));
+    Ok(())
+}
+
+/// Sends `count` messages back to back while reading and checking the echoes.
+async fn pipelined(
+    session: &Addr<Session>,
+    events: &mut mpsc::UnboundedReceiver<Event>,
+    p: &Payloads,
+    count: usize,
+    do_send: bool,
+) -> BenchResult<()> {
+    let sender = async {
+        if do_send {
+            for i in 0..count {
+                session.do_send(EioSend::text(p.make(i)));
+            }
+            return Ok::<_, String>(());
+        }
+        // Requests go out back to back, up to WINDOW unanswered at a time: `Send`
+        // answers once the message is on its way, later when the send buffer is
+        // full, so the window is where backpressure holds the sender.
+        let mut answers = futures::stream::iter(0..count)
+            .map(|i| session.send(EioSend::text(p.make(i))))
+            .buffered(WINDOW)
+            .enumerate();
+        while let Some((i, answer)) = answers.next().await {
+            answer
+                .map_err(|e| format!("send {i}: mailbox: {e}"))?
+                .map_err(|e| format!("send {i}: {e}"))?;
+        }
+        Ok::<_, String>(())
+    };
+    let receiver = async {
+        for i in 0..count {
+            next_echo(events, p, i).await?;
+        }
+        Ok::<_, String>(())
+    };
+    let (sent, received) = futures::join!(sender, receiver);
+    sent.and(received)
+}
+
+async fn upgrade(base: &str, sessions: usize, m: &mut Measurement) -> BenchResult<()> {
+    let mut lat = Latencies::with_capacity(sessions);
+    for n in 0..sessions {
+        let (tx, rx) = oneshot::channel();
+        let waiter = UpgradeWaiter(Some(tx)).start();
+        let t = Instant::now();
+        let session = Session::builder(base)
+            .on_upgrade(waiter.recipient())
+            .connect()
+            .await
+            .map_err(|e| format!("session {n}: connect: {e}"))?;
+        match rx.await {
+            Ok(Upgrade::Completed(_)) => lat.push(t.elapsed()),
+            Ok(Upgrade::Failed(e)) => return Err(format!("session {n}: upgrade failed: {e}")),
+            Err(_) => return Err(format!("session {n}: no upgrade event")),
+        }
+        let _ = session.send(Close).await;
+    }
+    actix_rt::time::sleep(Duration::from_millis(50)).await;
+    m.set("p50_us", lat.percentile(50.0))
+        .set("p99_us", lat.percentile(99.0));
+    Ok(())
+}
+
+/// Opens `n` websocket sessions, `batch` at a time, all subscribed to `recipient`s made by `sub`.
+async fn open_many(base: &str, n: usize, batch: usize) -> BenchResult<Vec<Client>> {
+    let mut clients = Vec::with_capacity(n);
+    for range in batches(n, batch) {
+        let opened = join_all(range.map(|_| open(base, "websocket"))).await;
+        for c in opened {
+            clients.push(c.map_err(|e| format!("after {} sessions: {e}", clients.len()))?);
+        }
+    }
+    Ok(clients)
+}
+
+async fn idle(base: &str, n: usize, batch: usize, m: &mut Measurement) -> BenchResult<()> {
+    // One session first, so one-time costs (runtime, HTTP client, TLS roots) are not
+    // charged to the sessions measured.
+    let warm = open(base, "websocket").await?;
+    settle().await;
+    let before = rss_kib()?;
+    let t = Instant::now();
+    let clients = open_many(base, n, batch).await?;
+    let open_secs = t.elapsed().as_secs_f64();
+    settle().await;
+    let after = rss_kib()?;
+    m.set("sessions", n as f64)
+        .set("batch", batch as f64)
+        .set("open_secs", open_secs)
+        .set("rss_before_mib", before / 1024.0)
+        .set("rss_after_mib", after / 1024.0)
+        .set("kib_per_session", (after - before) / n as f64);
+    drop(clients);
+    drop(warm);
+    Ok(())
+}
+
+async fn many(
+    base: &str,
+    n: usize,
+    batch: usize,
+    size: usize,
+    count: usize,
+    do_send: bool,
+    m: &mut Measurement,
+) -> BenchResult<()> {
+    let t = Instant::now();
+    let mut clients = open_many(base, n, batch).await?;
+    m.set("open_secs", t.elapsed().as_secs_f64());
+    let p = Payloads::new(size);
+    let sw = Stopwatch::start();
+    let results = join_all(
+        clients
+            .iter_mut()
+            .map(|c| pipelined(&c.session, &mut c.events, &p, count, do_send)),
+    )
+    .await;
+    sw.finish_messages(m, n * count);
+    m.set("sessions", n as f64);
+    if let Some((i, Err(e))) = results.iter().enumerate().find(|(_, r)| r.is_err()) {
+        return Err(format!("session {i}: {e}"));
+    }
+    Ok(())
+}
+
+/// Lets pending work finish and returns freed memory, before RSS is read.
+async fn settle() {
+    actix_rt::time::sleep(Duration::from_millis(500)).await;
+    trim_heap();
+}

@@ -1,0 +1,62 @@
+//! Errors of starting a session.
+
+use thiserror::Error;
+
+use crate::protocol::{ProtocolError, TransportError};
+
+/// A configuration the builder cannot use; found before any I/O.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The server URL is not usable.
+    #[error(transparent)]
+    Url(#[from] ProtocolError),
+    /// A header name or value is not valid HTTP.
+    #[error("invalid header {name:?}: {reason}")]
+    Header {
+        /// The header name as given.
+        name: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The transport list is empty, names an unknown transport or repeats one.
+    #[error("invalid transports: {0}")]
+    Transports(String),
+    /// A TLS setting cannot be used (unreadable CA certificate, TLS not compiled in).
+    #[error("TLS configuration: {0}")]
+    Tls(String),
+}
+
+/// Why a session could not be opened.
+///
+/// ```
+/// use actix_engineio::{ConnectError, TransportError};
+///
+/// let err = ConnectError::Transport(TransportError::Http { status: 400, body: "{\"code\":5}".into() });
+/// assert_eq!(err.status(), Some(400));
+/// assert_eq!(err.to_string(), "handshake failed: HTTP 400: {\"code\":5}");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The configuration is not usable; nothing was sent.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// The handshake failed: refused, timed out, a non-2xx answer (with the server's
+    /// status and body), or a malformed open packet.
+    #[error("handshake failed: {0}")]
+    Transport(#[from] TransportError),
+    /// The session actor stopped before the handshake completed.
+    #[error("the session stopped before it connected")]
+    Aborted,
+}
+
+impl ConnectError {
+    /// The HTTP status of a refused handshake, if the server answered with one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ConnectError::Transport(TransportError::Http { status, .. }) => Some(*status),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The events a session publishes to its subscribers, each an actix [`Message`](actix::Message).
+
+use actix::Message as ActixMessage;
+
+use crate::protocol::{DisconnectReason, Payload, TransportKind, UpgradeError};
+
+/// The session is open.
+///
+/// ```
+/// use actix_engineio::{Connect, TransportKind};
+///
+/// let event = Connect { sid: "abc".into(), transport: TransportKind::Polling };
+/// assert_eq!(event.transport.to_string(), "polling");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, ActixMessage)]
+#[rtype(result = "()")]
+pub struct Connect {
+    /// The session id the server gave.
+    pub sid: String,
+    /// The transport the session was opened on.
+    pub transport: TransportKind,
+}
+
+/// A message from the server. Every subscriber receives every message, in the order
+/// the server sent them.
+///
+/// ```
+/// use actix_engineio::{Message, Payload};
+///
+/// let event = Message(Payload::from("hello"));
+/// assert_eq!(event.0.as_text(), Some("hello"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, ActixMessage)]
+#[rtype(result = "()")]
+pub struct Message(pub Payload);
+
+/// The session is over; the last event a session publishes.
+///
+/// ```
+/// use actix_engineio::{Disconnect, DisconnectReason};
+///
+/// let event = Disconnect(DisconnectReason::ServerDisconnect);
+/// assert_eq!(event.0.to_string(), "server disconnect");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, ActixMessage)]
+#[rtype(result = "()")]
+pub struct Disconnect(pub DisconnectReason);
+
+/// The outcome of the upgrade from polling to websocket.
+///
+/// ```
+/// use actix_engineio::{TransportKind, Upgrade};
+///
+/// let event = Upgrade::Completed(TransportKind::WebSocket);
+/// assert!(matches!(event, Upgrade::Completed(TransportKind::WebSocket)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, ActixMessage)]
+#[rtype(result = "()")]
+pub enum Upgrade {
+    /// The session now runs on this transport.
+    Completed(TransportKind),
+    /// The upgrade failed; the session goes on over polling.
+    Failed(UpgradeError),
+}

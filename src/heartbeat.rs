@@ -1,0 +1,61 @@
+//! The heartbeat actor: declares the session dead when pings stop (PROTOCOL.md section 6).
+
+use std::time::Duration;
+
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message, Recipient, SpawnHandle};
+
+/// Session → heartbeat: (re)start the deadline. Sent at the handshake and on every ping.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct Arm(pub Duration);
+
+/// Session → heartbeat: the session is over; stop.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct Disarm;
+
+/// Heartbeat → session: no ping arrived before the deadline.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct PingTimeout;
+
+/// One deadline, re-armed on every ping; when it passes, the session hears of it once.
+pub(crate) struct Heartbeat {
+    session: Recipient<PingTimeout>,
+    deadline: Option<SpawnHandle>,
+}
+
+impl Heartbeat {
+    pub fn new(session: Recipient<PingTimeout>) -> Self {
+        Heartbeat {
+            session,
+            deadline: None,
+        }
+    }
+}
+
+impl Actor for Heartbeat {
+    type Context = Context<Self>;
+}
+
+impl Handler<Arm> for Heartbeat {
+    type Result = ();
+
+    fn handle(&mut self, Arm(after): Arm, ctx: &mut Context<Self>) {
+        if let Some(previous) = self.deadline.take() {
+            ctx.cancel_future(previous);
+        }
+        self.deadline = Some(ctx.run_later(after, |act, ctx| {
+            act.session.do_send(PingTimeout);
+            ctx.stop();
+        }));
+    }
+}
+
+impl Handler<Disarm> for Heartbeat {
+    type Result = ();
+
+    fn handle(&mut self, _: Disarm, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}

@@ -1,0 +1,181 @@
+//! The open packet's JSON: what the server tells a new session.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::ProtocolError;
+
+/// The `maxPayload` assumed when a server does not announce one (the v4 default).
+pub const DEFAULT_MAX_PAYLOAD: u64 = 1_000_000;
+
+/// The server's handshake, parsed from the open packet `0{…}`.
+///
+/// ```
+/// use std::time::Duration;
+/// use actix_engineio::protocol::Handshake;
+///
+/// let hs = Handshake::parse(
+///     r#"{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#,
+/// ).unwrap();
+/// assert_eq!(hs.sid, "lv_VI97HAXpY6yYWAAAC");
+/// assert!(hs.allows_websocket_upgrade());
+/// assert_eq!(hs.heartbeat_deadline(), Duration::from_secs(45));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handshake {
+    /// The session id, sent with every later request of the session.
+    pub sid: String,
+    /// Transports the session may upgrade to (`["websocket"]` over polling).
+    pub upgrades: Vec<String>,
+    /// How often the server pings.
+    pub ping_interval: Duration,
+    /// How long the server waits for a pong.
+    pub ping_timeout: Duration,
+    /// The most bytes the server accepts in one polling POST or websocket frame.
+    pub max_payload: u64,
+}
+
+/// The JSON as it is on the wire.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Wire {
+    sid: String,
+    #[serde(default)]
+    upgrades: Vec<String>,
+    ping_interval: u64,
+    ping_timeout: u64,
+    #[serde(default = "default_max_payload")]
+    max_payload: u64,
+}
+
+fn default_max_payload() -> u64 {
+    DEFAULT_MAX_PAYLOAD
+}
+
+impl Handshake {
+    /// Parses the JSON of an open packet (without the leading `0`).
+    ///
+    /// `sid`, `pingInterval` and `pingTimeout` are required; `upgrades` defaults
+    /// to none and `maxPayload` to [`DEFAULT_MAX_PAYLOAD`], as some servers omit them.
+    pub fn parse(json: &str) -> Result<Self, ProtocolError> {
+        let wire: Wire = serde_json::from_str(json)
+            .map_err(|e| ProtocolError::InvalidHandshake(e.to_string()))?;
+        if wire.sid.is_empty() {
+            return Err(ProtocolError::InvalidHandshake("empty sid".into()));
+        }
+        if wire.ping_interval == 0 || wire.ping_timeout == 0 {
+            return Err(ProtocolError::InvalidHandshake(
+                "pingInterval and pingTimeout must be positive".into(),
+            ));
+        }
+        Ok(Handshake {
+            sid: wire.sid,
+            upgrades: wire.upgrades,
+            ping_interval: Duration::from_millis(wire.ping_interval),
+            ping_timeout: Duration::from_millis(wire.ping_timeout),
+            max_payload: wire.max_payload,
+        })
+    }
+
+    /// The JSON of this handshake, as a server would send it.
+    pub fn to_json(&self) -> String {
+        let wire = Wire {
+            sid: self.sid.clone(),
+            upgrades: self.upgrades.clone(),
+            ping_interval: millis(self.ping_interval),
+            ping_timeout: millis(self.ping_timeout),
+            max_payload: self.max_payload,
+        };
+        // A struct of strings and integers always serializes.
+        serde_json::to_string(&wire).unwrap_or_default()
+    }
+
+    /// Whether the server offers the upgrade to websocket.
+    pub fn allows_websocket_upgrade(&self) -> bool {
+        self.upgrades.iter().any(|t| t == "websocket")
+    }
+
+    /// How long a session may go without a ping before it is considered dead:
+    /// `pingInterval + pingTimeout`.
+    pub fn heartbeat_deadline(&self) -> Duration {
+        self.ping_interval.saturating_add(self.ping_timeout)
+    }
+
+    /// `maxPayload` as a `usize`, saturating on small platforms.
+    pub fn max_payload_bytes(&self) -> usize {
+        usize::try_from(self.max_payload).unwrap_or(usize::MAX)
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_handshake_parses_and_round_trips() {
+        let json = r#"{"sid":"abc","upgrades":["websocket"],"pingInterval":300,"pingTimeout":200,"maxPayload":1000}"#;
+        let hs = Handshake::parse(json).unwrap();
+        assert_eq!(hs.upgrades, ["websocket"]);
+        assert_eq!(hs.ping_timeout, Duration::from_millis(200));
+        assert_eq!(hs.max_payload, 1000);
+        assert_eq!(hs.to_json(), json);
+        assert_eq!(Handshake::parse(&hs.to_json()), Ok(hs));
+    }
+
+    #[test]
+    fn optional_fields_default() {
+        let hs = Handshake::parse(r#"{"sid":"x","pingInterval":1,"pingTimeout":2}"#).unwrap();
+        assert!(hs.upgrades.is_empty());
+        assert!(!hs.allows_websocket_upgrade());
+        assert_eq!(hs.max_payload, DEFAULT_MAX_PAYLOAD);
+    }
+
+    #[test]
+    fn websocket_handshake_has_no_upgrades() {
+        let hs = Handshake::parse(
+            r#"{"sid":"x","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#,
+        )
+        .unwrap();
+        assert!(!hs.allows_websocket_upgrade());
+    }
+
+    #[test]
+    fn malformed_handshakes_are_typed_errors() {
+        for bad in [
+            "",
+            "{",
+            "[]",
+            r#"{"upgrades":[],"pingInterval":1,"pingTimeout":1}"#,
+            r#"{"sid":"","pingInterval":1,"pingTimeout":1}"#,
+            r#"{"sid":"x","pingInterval":"25000","pingTimeout":1}"#,
+            r#"{"sid":"x","pingInterval":-1,"pingTimeout":1}"#,
+            r#"{"sid":"x","pingInterval":0,"pingTimeout":1}"#,
+            r#"{"sid":"x","pingInterval":1}"#,
+            r#"{"sid":7,"pingInterval":1,"pingTimeout":1}"#,
+        ] {
+            assert!(
+                matches!(
+                    Handshake::parse(bad),
+                    Err(ProtocolError::InvalidHandshake(_))
+                ),
+                "{bad:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn huge_intervals_do_not_overflow() {
+        let json = format!(
+            r#"{{"sid":"x","pingInterval":{},"pingTimeout":{}}}"#,
+            u64::MAX,
+            u64::MAX
+        );
+        let hs = Handshake::parse(&json).unwrap();
+        assert!(hs.heartbeat_deadline() >= hs.ping_interval);
+    }
+}

@@ -1,0 +1,412 @@
+//! Engine.IO packets and the application data they carry.
+
+use bytes::Bytes;
+use bytestring::ByteString;
+use serde::Serialize;
+
+use super::{Handshake, ProtocolError};
+
+/// Application data: what a `message` packet carries, either text or binary.
+///
+/// Conversions make sending natural: `&str` and `String` give text,
+/// `Vec<u8>`, `&'static [u8]` and [`Bytes`] give binary, and [`Payload::json`]
+/// encodes any [`Serialize`] value compactly as text.
+///
+/// ```
+/// use actix_engineio::Payload;
+///
+/// assert_eq!(Payload::from("hi").as_text(), Some("hi"));
+/// assert_eq!(Payload::from(vec![1u8, 2]).as_binary().map(|b| b.len()), Some(2));
+/// let json = Payload::json(&serde_json::json!({"a": 1})).unwrap();
+/// assert_eq!(json.as_text(), Some(r#"{"a":1}"#));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Payload {
+    /// A UTF-8 text message.
+    Text(ByteString),
+    /// A binary message, delivered byte for byte.
+    Binary(Bytes),
+}
+
+impl Payload {
+    /// Encodes `value` as compact JSON text.
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Self, serde_json::Error> {
+        serde_json::to_string(value).map(Self::from)
+    }
+
+    /// The text, if this is a text message.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Payload::Text(text) => Some(text),
+            Payload::Binary(_) => None,
+        }
+    }
+
+    /// The bytes, if this is a binary message.
+    pub fn as_binary(&self) -> Option<&Bytes> {
+        match self {
+            Payload::Text(_) => None,
+            Payload::Binary(data) => Some(data),
+        }
+    }
+
+    /// Parses a text message as JSON into `T`.
+    ///
+    /// ```
+    /// use actix_engineio::Payload;
+    ///
+    /// let n: Vec<u8> = Payload::from("[1,2]").parse_json().unwrap();
+    /// assert_eq!(n, [1, 2]);
+    /// ```
+    pub fn parse_json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        match self {
+            Payload::Text(text) => serde_json::from_str(text),
+            Payload::Binary(data) => serde_json::from_slice(data),
+        }
+    }
+
+    /// Length of the data in bytes (UTF-8 bytes for text).
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::Text(text) => text.len(),
+            Payload::Binary(data) => data.len(),
+        }
+    }
+
+    /// Whether the message carries no data at all (an empty text or binary message is valid).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<&str> for Payload {
+    fn from(text: &str) -> Self {
+        Payload::Text(text.into())
+    }
+}
+
+impl From<String> for Payload {
+    fn from(text: String) -> Self {
+        Payload::Text(text.into())
+    }
+}
+
+impl From<ByteString> for Payload {
+    fn from(text: ByteString) -> Self {
+        Payload::Text(text)
+    }
+}
+
+impl From<Vec<u8>> for Payload {
+    fn from(data: Vec<u8>) -> Self {
+        Payload::Binary(data.into())
+    }
+}
+
+impl From<&'static [u8]> for Payload {
+    fn from(data: &'static [u8]) -> Self {
+        Payload::Binary(Bytes::from_static(data))
+    }
+}
+
+impl From<Bytes> for Payload {
+    fn from(data: Bytes) -> Self {
+        Payload::Binary(data)
+    }
+}
+
+/// The kind of a packet, with its wire character (`0` to `6`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PacketType {
+    /// `0`: the server's handshake.
+    Open,
+    /// `1`: the session is over.
+    Close,
+    /// `2`: heartbeat from the server; `2probe` is the client's upgrade probe.
+    Ping,
+    /// `3`: heartbeat answer; `3probe` answers the upgrade probe.
+    Pong,
+    /// `4`: application data.
+    Message,
+    /// `5`: completes the switch to websocket.
+    Upgrade,
+    /// `6`: flushes a pending poll during an upgrade.
+    Noop,
+}
+
+impl PacketType {
+    /// The character that starts a text packet of this type.
+    pub fn as_char(self) -> char {
+        match self {
+            PacketType::Open => '0',
+            PacketType::Close => '1',
+            PacketType::Ping => '2',
+            PacketType::Pong => '3',
+            PacketType::Message => '4',
+            PacketType::Upgrade => '5',
+            PacketType::Noop => '6',
+        }
+    }
+
+    /// The packet type a wire character stands for.
+    pub fn from_char(c: char) -> Result<Self, ProtocolError> {
+        Ok(match c {
+            '0' => PacketType::Open,
+            '1' => PacketType::Close,
+            '2' => PacketType::Ping,
+            '3' => PacketType::Pong,
+            '4' => PacketType::Message,
+            '5' => PacketType::Upgrade,
+            '6' => PacketType::Noop,
+            other => return Err(ProtocolError::UnknownPacketType(other)),
+        })
+    }
+}
+
+/// One Engine.IO v4 packet.
+///
+/// ```
+/// use actix_engineio::protocol::Packet;
+/// use actix_engineio::Payload;
+///
+/// let packet = Packet::decode_text("4hello".into()).unwrap();
+/// assert_eq!(packet, Packet::Message(Payload::from("hello")));
+/// assert_eq!(packet.encode_text().as_deref(), Some("4hello"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Packet {
+    /// The handshake that opens a session (boxed: it is rare and large, and every
+    /// other packet is small).
+    Open(Box<Handshake>),
+    /// The session is over.
+    Close,
+    /// A heartbeat (or, with `probe`, the upgrade probe) with optional data.
+    Ping(ByteString),
+    /// The answer to a ping, echoing its data.
+    Pong(ByteString),
+    /// Application data.
+    Message(Payload),
+    /// Completes the upgrade to websocket.
+    Upgrade,
+    /// Does nothing; the server uses it to end a poll during an upgrade.
+    Noop,
+}
+
+/// The data of the client's upgrade probe (`2probe`) and of its answer (`3probe`).
+pub const PROBE: &str = "probe";
+
+impl Packet {
+    /// A text message packet.
+    pub fn text(text: impl Into<ByteString>) -> Self {
+        Packet::Message(Payload::Text(text.into()))
+    }
+
+    /// A binary message packet.
+    pub fn binary(data: impl Into<Bytes>) -> Self {
+        Packet::Message(Payload::Binary(data.into()))
+    }
+
+    /// The client's upgrade probe, `2probe`.
+    pub fn probe() -> Self {
+        Packet::Ping(ByteString::from_static(PROBE))
+    }
+
+    /// Whether this is the server's answer to the upgrade probe, `3probe`.
+    pub fn is_probe_answer(&self) -> bool {
+        matches!(self, Packet::Pong(data) if data == PROBE)
+    }
+
+    /// The type of this packet.
+    pub fn packet_type(&self) -> PacketType {
+        match self {
+            Packet::Open(_) => PacketType::Open,
+            Packet::Close => PacketType::Close,
+            Packet::Ping(_) => PacketType::Ping,
+            Packet::Pong(_) => PacketType::Pong,
+            Packet::Message(_) => PacketType::Message,
+            Packet::Upgrade => PacketType::Upgrade,
+            Packet::Noop => PacketType::Noop,
+        }
+    }
+
+    /// Decodes a text packet: a type character followed by its data.
+    ///
+    /// The data of a message or ping is a slice of `text`, not a copy.
+    pub fn decode_text(text: ByteString) -> Result<Self, ProtocolError> {
+        let first = text.chars().next().ok_or(ProtocolError::EmptyPacket)?;
+        let packet_type = PacketType::from_char(first)?;
+        // The type characters are ASCII, so the data starts at byte 1.
+        let data = || text.slice_ref(&text[1..]);
+        Ok(match packet_type {
+            PacketType::Open => Packet::Open(Box::new(Handshake::parse(&text[1..])?)),
+            PacketType::Close => Packet::Close,
+            PacketType::Ping => Packet::Ping(data()),
+            PacketType::Pong => Packet::Pong(data()),
+            PacketType::Message => Packet::Message(Payload::Text(data())),
+            PacketType::Upgrade => Packet::Upgrade,
+            PacketType::Noop => Packet::Noop,
+        })
+    }
+
+    /// Encodes this packet as text, or `None` for a binary message, which has no
+    /// text form of its own (see [`crate::protocol::frame`] and
+    /// [`crate::protocol::polling`] for how each transport carries it).
+    pub fn encode_text(&self) -> Option<String> {
+        let mut out = String::with_capacity(self.text_len()?);
+        self.write_text(&mut out)?;
+        Some(out)
+    }
+
+    /// Length of [`Packet::encode_text`], computed without encoding.
+    pub(crate) fn text_len(&self) -> Option<usize> {
+        let data_len = match self {
+            Packet::Open(handshake) => handshake.to_json().len(),
+            Packet::Ping(data) | Packet::Pong(data) => data.len(),
+            Packet::Message(Payload::Text(text)) => text.len(),
+            Packet::Message(Payload::Binary(_)) => return None,
+            Packet::Close | Packet::Upgrade | Packet::Noop => 0,
+        };
+        Some(1 + data_len)
+    }
+
+    /// Appends the text form to `out`; `None` (and nothing written) for binary.
+    pub(crate) fn write_text(&self, out: &mut String) -> Option<()> {
+        if let Packet::Message(Payload::Binary(_)) = self {
+            return None;
+        }
+        out.push(self.packet_type().as_char());
+        match self {
+            Packet::Open(handshake) => out.push_str(&handshake.to_json()),
+            Packet::Ping(data) | Packet::Pong(data) => out.push_str(data),
+            Packet::Message(Payload::Text(text)) => out.push_str(text),
+            _ => {}
+        }
+        Some(())
+    }
+}
+
+/// A short description for logs: the type and the size, never the whole data.
+impl std::fmt::Display for Packet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Packet::Open(handshake) => write!(f, "open (sid {})", handshake.sid),
+            Packet::Close => f.write_str("close"),
+            Packet::Ping(data) => write!(f, "ping {:?}", truncate(data)),
+            Packet::Pong(data) => write!(f, "pong {:?}", truncate(data)),
+            Packet::Message(Payload::Text(text)) => write!(f, "message (text, {} B)", text.len()),
+            Packet::Message(Payload::Binary(data)) => {
+                write!(f, "message (binary, {} B)", data.len())
+            }
+            Packet::Upgrade => f.write_str("upgrade"),
+            Packet::Noop => f.write_str("noop"),
+        }
+    }
+}
+
+fn truncate(text: &str) -> &str {
+    let end = text.char_indices().nth(32).map_or(text.len(), |(i, _)| i);
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn decode(text: &str) -> Result<Packet, ProtocolError> {
+        Packet::decode_text(text.into())
+    }
+
+    #[test]
+    fn every_packet_type_decodes() {
+        assert_eq!(decode("1"), Ok(Packet::Close));
+        assert_eq!(decode("2"), Ok(Packet::Ping("".into())));
+        assert_eq!(decode("3"), Ok(Packet::Pong("".into())));
+        assert_eq!(decode("4hello"), Ok(Packet::text("hello")));
+        assert_eq!(decode("5"), Ok(Packet::Upgrade));
+        assert_eq!(decode("6"), Ok(Packet::Noop));
+    }
+
+    #[test]
+    fn open_packet_carries_the_handshake() {
+        let packet = decode(
+            r#"0{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#,
+        )
+        .unwrap();
+        let Packet::Open(handshake) = packet else {
+            panic!("not an open packet: {packet:?}")
+        };
+        assert_eq!(handshake.sid, "abc");
+        assert_eq!(handshake.ping_interval, Duration::from_millis(25000));
+    }
+
+    #[test]
+    fn empty_message_is_valid_and_empty() {
+        assert_eq!(decode("4"), Ok(Packet::text("")));
+        assert_eq!(Packet::text("").encode_text().as_deref(), Some("4"));
+    }
+
+    #[test]
+    fn ping_data_is_echoed_by_pong() {
+        assert_eq!(decode("2probe"), Ok(Packet::probe()));
+        assert!(decode("3probe").unwrap().is_probe_answer());
+        assert!(!decode("3").unwrap().is_probe_answer());
+        assert_eq!(
+            Packet::Pong("xyz".into()).encode_text().as_deref(),
+            Some("3xyz")
+        );
+    }
+
+    #[test]
+    fn unknown_first_character_is_a_parse_error() {
+        assert_eq!(decode(""), Err(ProtocolError::EmptyPacket));
+        assert_eq!(decode("7"), Err(ProtocolError::UnknownPacketType('7')));
+        assert_eq!(decode("b"), Err(ProtocolError::UnknownPacketType('b')));
+        assert_eq!(decode("€4"), Err(ProtocolError::UnknownPacketType('€')));
+    }
+
+    #[test]
+    fn multibyte_text_survives() {
+        assert_eq!(decode("4€😀"), Ok(Packet::text("€😀")));
+        assert_eq!(Packet::text("€😀").encode_text().as_deref(), Some("4€😀"));
+    }
+
+    #[test]
+    fn decoded_data_shares_the_input_buffer() {
+        let input = ByteString::from("4some message");
+        let Packet::Message(Payload::Text(text)) = Packet::decode_text(input.clone()).unwrap()
+        else {
+            panic!("not a text message")
+        };
+        assert_eq!(text.as_ptr(), input[1..].as_ptr());
+    }
+
+    #[test]
+    fn display_is_short() {
+        assert_eq!(
+            Packet::text("x".repeat(1000)).to_string(),
+            "message (text, 1000 B)"
+        );
+        assert_eq!(Packet::probe().to_string(), "ping \"probe\"");
+        let long_ping = Packet::Ping("€".repeat(100).into()).to_string();
+        assert_eq!(long_ping.chars().filter(|c| *c == '€').count(), 32);
+    }
+
+    #[test]
+    fn binary_message_has_no_text_form() {
+        assert_eq!(Packet::binary(vec![1, 2]).encode_text(), None);
+    }
+
+    #[test]
+    fn payload_conversions() {
+        assert_eq!(Payload::from(String::from("a")), Payload::Text("a".into()));
+        assert_eq!(
+            Payload::from(&b"\x01"[..]),
+            Payload::Binary(Bytes::from_static(b"\x01"))
+        );
+        assert!(Payload::from("").is_empty());
+        assert_eq!(Payload::from("€").len(), 3);
+        let v: serde_json::Value = Payload::from(r#"{"k":[1]}"#).parse_json().unwrap();
+        assert_eq!(v["k"][0], 1);
+    }
+}

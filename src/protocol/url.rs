@@ -1,0 +1,236 @@
+//! Request URLs of a session (PROTOCOL.md section 1).
+
+use url::Url;
+
+use super::ProtocolError;
+
+/// The engine.io path used when neither the URL nor the configuration names one.
+pub const DEFAULT_PATH: &str = "/engine.io/";
+
+/// The protocol version this crate speaks, sent as `EIO=4`.
+pub const PROTOCOL_VERSION: &str = "4";
+
+/// Where a session's requests go: scheme, host, engine.io path and the user's query.
+///
+/// Built once from the user's URL; gives the polling and websocket URL of each request.
+///
+/// ```
+/// use actix_engineio::protocol::Endpoint;
+///
+/// let endpoint = Endpoint::new("https://example.com:8443?token=abc", None, &[]).unwrap();
+/// assert_eq!(
+///     endpoint.polling_url(Some("s1d"), Some("t1")),
+///     "https://example.com:8443/engine.io/?token=abc&EIO=4&transport=polling&sid=s1d&t=t1"
+/// );
+/// assert_eq!(
+///     endpoint.websocket_url(None),
+///     "wss://example.com:8443/engine.io/?token=abc&EIO=4&transport=websocket"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `http(s)://host[:port]/path/?user-query`, the part shared by every request.
+    base: Url,
+}
+
+impl Endpoint {
+    /// Builds the endpoint from a user URL (`http`, `https`, `ws` or `wss`).
+    ///
+    /// The engine.io path is `path` when given, else the URL's own path when it is not
+    /// `/`, else [`DEFAULT_PATH`]; it always starts and ends with `/`. The URL's query
+    /// parameters come first, then `query`, in order.
+    pub fn new(
+        url: &str,
+        path: Option<&str>,
+        query: &[(String, String)],
+    ) -> Result<Self, ProtocolError> {
+        let invalid = |reason: &str| ProtocolError::InvalidUrl {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let mut base = Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
+        let scheme = match base.scheme() {
+            "http" | "ws" => "http",
+            "https" | "wss" => "https",
+            _ => return Err(invalid("the scheme must be http, https, ws or wss")),
+        };
+        if base.host_str().is_none_or(str::is_empty) {
+            return Err(invalid("no host"));
+        }
+        base.set_scheme(scheme)
+            .map_err(|()| invalid("cannot use this scheme"))?;
+        let path = match path {
+            Some(path) => path.to_owned(),
+            None if base.path() != "/" && !base.path().is_empty() => base.path().to_owned(),
+            None => DEFAULT_PATH.to_owned(),
+        };
+        base.set_path(&normalize_path(&path));
+        base.set_fragment(None);
+        if !query.is_empty() {
+            base.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(Endpoint { base })
+    }
+
+    /// Whether requests go over TLS (`https`/`wss`).
+    pub fn is_secure(&self) -> bool {
+        self.base.scheme() == "https"
+    }
+
+    /// The engine.io path, with its leading and trailing `/`.
+    pub fn path(&self) -> &str {
+        self.base.path()
+    }
+
+    /// The URL of a polling request: the handshake when `sid` is `None`.
+    /// `cache_buster` becomes the `t` parameter, the last one, so that a session can
+    /// build its polls from one prefix (see [`Endpoint::cache_buster_param`]).
+    pub fn polling_url(&self, sid: Option<&str>, cache_buster: Option<&str>) -> String {
+        let mut url = String::from(self.request_url("polling", sid));
+        if let Some(t) = cache_buster {
+            url.push_str(&Self::cache_buster_param(t));
+        }
+        url
+    }
+
+    /// What `polling_url` appends for a cache-buster `t`: `&t=…`, encoded.
+    pub fn cache_buster_param(t: &str) -> String {
+        let encoded: String = url::form_urlencoded::byte_serialize(t.as_bytes()).collect();
+        format!("&t={encoded}")
+    }
+
+    /// The URL that opens a websocket: a websocket-only session when `sid` is `None`,
+    /// an upgrade of session `sid` otherwise.
+    pub fn websocket_url(&self, sid: Option<&str>) -> String {
+        let mut url = self.request_url("websocket", sid);
+        let scheme = if self.is_secure() { "wss" } else { "ws" };
+        // http->ws and https->wss are always allowed between special schemes.
+        let _ = url.set_scheme(scheme);
+        url.into()
+    }
+
+    fn request_url(&self, transport: &str, sid: Option<&str>) -> Url {
+        let mut url = self.base.clone();
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("EIO", PROTOCOL_VERSION);
+            query.append_pair("transport", transport);
+            if let Some(sid) = sid {
+                query.append_pair("sid", sid);
+            }
+        }
+        url
+    }
+}
+
+fn normalize_path(path: &str) -> String {
+    let trimmed = path.trim_matches('/');
+    if trimmed.is_empty() {
+        "/".to_owned()
+    } else {
+        format!("/{trimmed}/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(url: &str) -> Endpoint {
+        Endpoint::new(url, None, &[]).unwrap()
+    }
+
+    #[test]
+    fn handshake_urls() {
+        let e = endpoint("http://127.0.0.1:3000");
+        assert_eq!(
+            e.polling_url(None, None),
+            "http://127.0.0.1:3000/engine.io/?EIO=4&transport=polling"
+        );
+        assert_eq!(
+            e.websocket_url(None),
+            "ws://127.0.0.1:3000/engine.io/?EIO=4&transport=websocket"
+        );
+        assert!(!e.is_secure());
+    }
+
+    #[test]
+    fn upgrade_url_carries_the_sid() {
+        assert_eq!(
+            endpoint("http://h").websocket_url(Some("abc")),
+            "ws://h/engine.io/?EIO=4&transport=websocket&sid=abc"
+        );
+    }
+
+    #[test]
+    fn websocket_schemes_map_back_to_http() {
+        let e = endpoint("ws://h:1");
+        assert_eq!(
+            e.polling_url(None, None),
+            "http://h:1/engine.io/?EIO=4&transport=polling"
+        );
+        let e = endpoint("wss://h");
+        assert!(e.is_secure());
+        assert_eq!(
+            e.polling_url(None, None),
+            "https://h/engine.io/?EIO=4&transport=polling"
+        );
+        assert_eq!(
+            e.websocket_url(None),
+            "wss://h/engine.io/?EIO=4&transport=websocket"
+        );
+    }
+
+    #[test]
+    fn user_query_comes_first_in_order() {
+        let query = [
+            ("b".to_owned(), "2".to_owned()),
+            ("a".to_owned(), "x y".to_owned()),
+        ];
+        let e = Endpoint::new("http://h/?z=0", None, &query).unwrap();
+        assert_eq!(
+            e.polling_url(Some("s"), Some("T")),
+            "http://h/engine.io/?z=0&b=2&a=x+y&EIO=4&transport=polling&sid=s&t=T"
+        );
+    }
+
+    #[test]
+    fn paths() {
+        let with = |url, path| Endpoint::new(url, path, &[]).unwrap().path().to_owned();
+        assert_eq!(with("http://h", Some("socket.io")), "/socket.io/");
+        assert_eq!(with("http://h", Some("/socket.io")), "/socket.io/");
+        assert_eq!(with("http://h", Some("/a/b/")), "/a/b/");
+        assert_eq!(with("http://h/custom", None), "/custom/");
+        assert_eq!(with("http://h/custom/", Some("/explicit/")), "/explicit/");
+        assert_eq!(with("http://h/", None), DEFAULT_PATH);
+        assert_eq!(with("http://h", Some("/")), "/");
+    }
+
+    #[test]
+    fn fragment_is_dropped() {
+        assert_eq!(
+            endpoint("http://h/#frag").polling_url(None, None),
+            "http://h/engine.io/?EIO=4&transport=polling"
+        );
+    }
+
+    #[test]
+    fn bad_urls_are_typed_errors() {
+        for bad in [
+            "",
+            "not a url",
+            "ftp://h/",
+            "file:///tmp/x",
+            "http://",
+            "mailto:a@b",
+        ] {
+            assert!(
+                matches!(
+                    Endpoint::new(bad, None, &[]),
+                    Err(ProtocolError::InvalidUrl { .. })
+                ),
+                "{bad:?} was accepted"
+            );
+        }
+    }
+}

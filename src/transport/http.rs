@@ -1,0 +1,341 @@
+//! HTTP for a session: request URLs, headers and cookies on every request, bounded
+//! and decompressed bodies, and errors mapped to [`TransportError`].
+
+use std::cell::RefCell;
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use awc::error::{PayloadError, SendRequestError};
+use awc::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use bytes::Bytes;
+use futures::StreamExt;
+
+use super::cookies::CookieJar;
+use super::tls;
+use crate::config::ClientConfig;
+use crate::error::ConfigError;
+use crate::protocol::{Endpoint, ProtocolError, TransportError};
+
+/// How much of an error response's body is kept for the error message.
+const ERROR_BODY_LIMIT: usize = 4096;
+
+/// The encodings a poll accepts; both are decoded with a bound.
+const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("gzip, deflate");
+
+/// The content type of a POST: Node rejects anything else with 400.
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain;charset=UTF-8");
+
+/// A response body that never exceeds this many bytes ("ok").
+const POST_RESPONSE_LIMIT: usize = 1024;
+
+/// The request side of a session, shared by its actors on one thread.
+pub(crate) struct Http {
+    client: awc::Client,
+    endpoint: Endpoint,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    cookies: RefCell<CookieJar>,
+    pub request_timeout: Duration,
+    pub max_body_size: usize,
+    pub max_frame_size: Option<usize>,
+    timestamp_requests: bool,
+    pub logging: bool,
+}
+
+impl Http {
+    pub fn new(
+        url: &str,
+        config: &ClientConfig,
+        client: Option<awc::Client>,
+    ) -> Result<Self, ConfigError> {
+        let endpoint = Endpoint::new(url, config.path.as_deref(), &config.query)?;
+        let client = match client {
+            Some(client) => client,
+            None => tls::client(&config.tls, config.request_timeout)?,
+        };
+        Ok(Http {
+            client,
+            endpoint,
+            headers: config.headers.clone(),
+            cookies: RefCell::default(),
+            request_timeout: config.request_timeout,
+            max_body_size: config.max_body_size,
+            max_frame_size: config.max_frame_size,
+            timestamp_requests: config.timestamp_requests,
+            logging: config.logging,
+        })
+    }
+
+    /// The URL of the handshake GET.
+    pub fn handshake_url(&self) -> String {
+        let t = self.timestamp_requests.then(cache_buster);
+        self.endpoint.polling_url(None, t.as_deref())
+    }
+
+    /// The URLs of the polls and POSTs of session `sid`, built once.
+    pub fn polling_urls(&self, sid: &str) -> PollingUrls {
+        let post = self.endpoint.polling_url(Some(sid), None);
+        PollingUrls {
+            timestamp: self.timestamp_requests,
+            poll: post.clone(),
+            post: awc::http::Uri::try_from(post).ok(),
+        }
+    }
+
+    /// A websocket handshake request with the session's headers and cookies.
+    pub fn websocket(&self, sid: Option<&str>) -> awc::ws::WebsocketsRequest {
+        let mut request = self.client.ws(self.endpoint.websocket_url(sid));
+        for (name, value) in &self.headers {
+            request = request.header(name.clone(), value.clone());
+        }
+        if let Some(cookie) = self.cookie_header() {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request
+    }
+
+    /// GETs `url` and returns its body, decompressed and bounded.
+    pub async fn get(&self, url: &str, timeout: Duration) -> Result<Bytes, TransportError> {
+        let request = self
+            .request(awc::http::Method::GET, url, timeout)
+            .insert_header((header::ACCEPT_ENCODING, ACCEPT_ENCODING));
+        let mut response = request.send().await.map_err(send_error)?;
+        self.check(&mut response).await?;
+        let limit = self.max_body_size;
+        let raw = response
+            .body()
+            .limit(limit)
+            .await
+            .map_err(|e| payload_error(e, limit))?;
+        let encoding = response
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok());
+        decode_body(raw, encoding, limit)
+    }
+
+    /// POSTs a payload to `url`.
+    pub async fn post(&self, url: awc::http::Uri, body: String) -> Result<(), TransportError> {
+        let request = self
+            .request(awc::http::Method::POST, url, self.request_timeout)
+            .insert_header((header::CONTENT_TYPE, TEXT_PLAIN));
+        let mut response = request.send_body(body).await.map_err(send_error)?;
+        self.check(&mut response).await?;
+        // Read the short answer so the connection can be reused.
+        response
+            .body()
+            .limit(POST_RESPONSE_LIMIT)
+            .await
+            .map_err(|e| payload_error(e, POST_RESPONSE_LIMIT))?;
+        Ok(())
+    }
+
+    /// Keeps the cookies a response sets.
+    pub fn store_cookies(&self, headers: &HeaderMap) {
+        let mut jar = self.cookies.borrow_mut();
+        for value in headers.get_all(header::SET_COOKIE) {
+            if let Ok(value) = value.to_str() {
+                jar.store(value);
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> Option<String> {
+        self.cookies.borrow().header()
+    }
+
+    fn request<U>(&self, method: awc::http::Method, url: U, timeout: Duration) -> awc::ClientRequest
+    where
+        awc::http::Uri: TryFrom<U>,
+        <awc::http::Uri as TryFrom<U>>::Error: Into<awc::error::HttpError>,
+    {
+        let mut request = self.client.request(method, url).timeout(timeout);
+        for (name, value) in &self.headers {
+            request = request.append_header((name.clone(), value.clone()));
+        }
+        if let Some(cookie) = self.cookie_header() {
+            request = request.insert_header((header::COOKIE, cookie));
+        }
+        request
+    }
+
+    /// Stores cookies, then turns a non-2xx answer into an error with its body.
+    async fn check<S>(&self, response: &mut awc::ClientResponse<S>) -> Result<(), TransportError>
+    where
+        S: futures::Stream<Item = Result<Bytes, PayloadError>> + Unpin,
+    {
+        self.store_cookies(response.headers());
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let mut body = Vec::new();
+        while let Some(Ok(chunk)) = response.next().await {
+            body.extend_from_slice(&chunk);
+            if body.len() >= ERROR_BODY_LIMIT {
+                body.truncate(ERROR_BODY_LIMIT);
+                break;
+            }
+        }
+        Err(TransportError::Http {
+            status: status.as_u16(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
+    }
+}
+
+/// The request URLs of one polling session: its polls differ only by `t`.
+pub(crate) struct PollingUrls {
+    timestamp: bool,
+    /// The URL without `t`.
+    poll: String,
+    /// The same, parsed once for every POST (`None` if awc cannot parse it).
+    post: Option<awc::http::Uri>,
+}
+
+impl PollingUrls {
+    /// The URL of the next poll.
+    pub fn poll(&self) -> String {
+        if self.timestamp {
+            self.poll.clone() + &Endpoint::cache_buster_param(&cache_buster())
+        } else {
+            self.poll.clone()
+        }
+    }
+
+    /// The URL of a POST. The sid is percent-encoded into it, so it always parses;
+    /// should it not, the POST fails with the reason instead of going elsewhere.
+    pub fn post(&self) -> Result<awc::http::Uri, TransportError> {
+        self.post.clone().ok_or_else(|| {
+            TransportError::Protocol(ProtocolError::InvalidUrl {
+                url: self.poll.clone(),
+                reason: "not a valid HTTP URI".into(),
+            })
+        })
+    }
+}
+
+/// A `t` value unique within the process, so no cache answers a poll.
+fn cache_buster() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("{millis:x}.{}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+pub(crate) fn send_error(error: SendRequestError) -> TransportError {
+    match error {
+        SendRequestError::Timeout => TransportError::Timeout,
+        // awc reports a pooled connection that broke mid-request as a connect error.
+        SendRequestError::Connect(awc::error::ConnectError::Disconnected) => {
+            TransportError::ConnectionLost("the server closed the connection".into())
+        }
+        SendRequestError::Connect(cause) => TransportError::Connect(cause.to_string()),
+        other => TransportError::ConnectionLost(other.to_string()),
+    }
+}
+
+fn payload_error(error: PayloadError, limit: usize) -> TransportError {
+    match error {
+        PayloadError::Overflow => TransportError::BodyTooLarge { limit },
+        PayloadError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => TransportError::Timeout,
+        other => TransportError::ConnectionLost(other.to_string()),
+    }
+}
+
+/// Decompresses a body by its `Content-Encoding`, never to more than `limit` bytes.
+fn decode_body(raw: Bytes, encoding: Option<&str>, limit: usize) -> Result<Bytes, TransportError> {
+    let encoding = encoding.map(|e| e.trim().to_ascii_lowercase());
+    let decoder: Box<dyn Read + '_> = match encoding.as_deref() {
+        None | Some("identity") | Some("") => return Ok(raw),
+        Some("gzip") | Some("x-gzip") => Box::new(flate2::read::GzDecoder::new(&raw[..])),
+        // HTTP's "deflate" is zlib-wrapped; some servers send it raw.
+        Some("deflate") if raw.first().is_some_and(|b| b & 0x0f == 8) => {
+            Box::new(flate2::read::ZlibDecoder::new(&raw[..]))
+        }
+        Some("deflate") => Box::new(flate2::read::DeflateDecoder::new(&raw[..])),
+        Some(other) => {
+            return Err(TransportError::ConnectionLost(format!(
+                "unsupported content-encoding {other:?}"
+            )))
+        }
+    };
+    let mut out = Vec::new();
+    decoder
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| TransportError::ConnectionLost(format!("cannot decompress the body: {e}")))?;
+    if out.len() > limit {
+        return Err(TransportError::BodyTooLarge { limit });
+    }
+    Ok(out.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
+    use flate2::Compression;
+
+    use super::*;
+
+    fn compress<W: Write>(mut encoder: W, data: &[u8]) -> W {
+        encoder.write_all(data).unwrap();
+        encoder
+    }
+
+    #[test]
+    fn gzip_and_both_deflates_decode() {
+        let data = b"4hello\x1e4world".repeat(100);
+        let gz = compress(GzEncoder::new(Vec::new(), Compression::default()), &data)
+            .finish()
+            .unwrap();
+        let zlib = compress(ZlibEncoder::new(Vec::new(), Compression::default()), &data)
+            .finish()
+            .unwrap();
+        let raw = compress(
+            DeflateEncoder::new(Vec::new(), Compression::default()),
+            &data,
+        )
+        .finish()
+        .unwrap();
+        assert_eq!(decode_body(gz.into(), Some("gzip"), 1 << 20).unwrap(), data);
+        assert_eq!(
+            decode_body(zlib.into(), Some("deflate"), 1 << 20).unwrap(),
+            data
+        );
+        assert_eq!(
+            decode_body(raw.into(), Some("Deflate"), 1 << 20).unwrap(),
+            data
+        );
+    }
+
+    #[test]
+    fn decompression_is_bounded() {
+        let bomb = compress(
+            GzEncoder::new(Vec::new(), Compression::best()),
+            &vec![b'4'; 10 << 20],
+        )
+        .finish()
+        .unwrap();
+        assert!(bomb.len() < 64 * 1024);
+        assert_eq!(
+            decode_body(bomb.into(), Some("gzip"), 1 << 20),
+            Err(TransportError::BodyTooLarge { limit: 1 << 20 })
+        );
+    }
+
+    #[test]
+    fn plain_and_unknown_encodings() {
+        assert_eq!(decode_body("4a".into(), None, 10).unwrap(), "4a");
+        assert!(decode_body("4a".into(), Some("br"), 10).is_err());
+        assert!(decode_body("not gzip".into(), Some("gzip"), 10).is_err());
+    }
+
+    #[test]
+    fn cache_busters_differ() {
+        assert_ne!(cache_buster(), cache_buster());
+    }
+}

@@ -1,0 +1,227 @@
+//! The long-polling transport: a loop of GETs to receive, POSTs to send, at most one
+//! of each in flight (PROTOCOL.md section 4).
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::Duration;
+
+use actix::{
+    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Recipient, SpawnHandle,
+    WrapFuture,
+};
+
+use super::http::{Http, PollingUrls};
+use super::{
+    CloseTransport, PausePolling, ResumePolling, Transmit, TransportEvent, TransportEventKind,
+};
+use crate::protocol::{
+    polling, Handshake, Packet, ProtocolError, TransportEnd, TransportError, TransportKind,
+};
+
+/// Added to `pingInterval + pingTimeout` for a poll's timeout: the server answers a
+/// poll at least every `pingInterval`, with a ping.
+const POLL_TIMEOUT_MARGIN: Duration = Duration::from_secs(5);
+
+/// Opens a polling session: the handshake GET, and any packets that came with it.
+pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, Vec<Packet>), TransportError> {
+    let body = http
+        .get(&http.handshake_url(), http.request_timeout)
+        .await?;
+    let mut packets = polling::decode(body)?.into_iter();
+    match packets.next() {
+        Some(Packet::Open(handshake)) => Ok((*handshake, packets.collect())),
+        other => Err(ProtocolError::InvalidHandshake(format!(
+            "expected an open packet, got {:?}",
+            other.map(|p| p.packet_type())
+        ))
+        .into()),
+    }
+}
+
+/// The transport actor of one polling session.
+pub(crate) struct PollingTransport {
+    http: Rc<Http>,
+    urls: Rc<PollingUrls>,
+    session: Recipient<TransportEvent>,
+    max_payload: usize,
+    poll_timeout: Duration,
+    /// Packets not yet in a POST, in order.
+    queue: VecDeque<Packet>,
+    /// The GET in flight.
+    poll: Option<SpawnHandle>,
+    /// Whether a POST is in flight.
+    posting: bool,
+    /// Whether the receive loop runs.
+    receiving: bool,
+    pause: Pause,
+    /// Closing: flush the queue, then stop; nothing more is reported.
+    closing: bool,
+}
+
+/// Where a pause for the upgrade stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pause {
+    Off,
+    /// Waiting for the requests in flight to finish.
+    Requested,
+    /// Reported to the session; nothing is sent until resumed or closed.
+    Paused,
+}
+
+impl PollingTransport {
+    pub fn new(http: Rc<Http>, handshake: &Handshake, session: Recipient<TransportEvent>) -> Self {
+        PollingTransport {
+            urls: Rc::new(http.polling_urls(&handshake.sid)),
+            http,
+            session,
+            max_payload: handshake.max_payload_bytes(),
+            poll_timeout: handshake.heartbeat_deadline() + POLL_TIMEOUT_MARGIN,
+            queue: VecDeque::new(),
+            poll: None,
+            posting: false,
+            receiving: false,
+            pause: Pause::Off,
+            closing: false,
+        }
+    }
+
+    fn report(&self, kind: TransportEventKind) {
+        if !self.closing {
+            self.session.do_send(TransportEvent {
+                transport: TransportKind::Polling,
+                kind,
+            });
+        }
+    }
+
+    fn fail(&mut self, error: TransportError, ctx: &mut Context<Self>) {
+        self.report(TransportEventKind::Ended(TransportEnd::Error(error)));
+        self.closing = true;
+        ctx.stop();
+    }
+
+    /// Starts the next GET when the loop runs and none is in flight.
+    fn poll_next(&mut self, ctx: &mut Context<Self>) {
+        if !self.receiving || self.pause != Pause::Off || self.closing || self.poll.is_some() {
+            return;
+        }
+        let http = self.http.clone();
+        let url = self.urls.poll();
+        let timeout = self.poll_timeout;
+        let request = async move {
+            let body = http.get(&url, timeout).await?;
+            Ok::<_, TransportError>(polling::decode(body)?)
+        };
+        let handle = ctx.spawn(request.into_actor(self).map(|result, act, ctx| {
+            act.poll = None;
+            if act.closing {
+                return act.stop_when_idle(ctx);
+            }
+            match result {
+                Ok(packets) => {
+                    // After the server's close, a poll would only get 400 "Session ID unknown".
+                    if packets.contains(&Packet::Close) {
+                        act.receiving = false;
+                    }
+                    if !packets.is_empty() {
+                        act.report(TransportEventKind::Packets(packets));
+                    }
+                    act.check_paused();
+                    act.poll_next(ctx);
+                }
+                Err(error) => act.fail(error, ctx),
+            }
+        }));
+        self.poll = Some(handle);
+    }
+
+    /// Sends the next batch when nothing is posting, unless paused.
+    fn post_next(&mut self, ctx: &mut Context<Self>) {
+        if self.posting || (self.pause != Pause::Off && !self.closing) {
+            return;
+        }
+        let queued = self.queue.len();
+        let Some(body) = polling::take_batch(&mut self.queue, self.max_payload) else {
+            return self.stop_when_idle(ctx);
+        };
+        // The packets' own sizes: the body less the separators between them.
+        let written = body.len() - (queued - self.queue.len() - 1);
+        self.posting = true;
+        let http = self.http.clone();
+        let url = self.urls.post();
+        let request = async move { http.post(url?, body).await };
+        ctx.spawn(request.into_actor(self).map(move |result, act, ctx| {
+            act.posting = false;
+            match result {
+                Ok(()) => {
+                    act.report(TransportEventKind::Written(written));
+                    act.check_paused();
+                    act.post_next(ctx);
+                }
+                Err(_) if act.closing => ctx.stop(),
+                Err(error) => act.fail(error, ctx),
+            }
+        }));
+    }
+
+    /// Once closing, stops when no request is in flight and nothing is left to send.
+    fn stop_when_idle(&mut self, ctx: &mut Context<Self>) {
+        if self.closing && self.poll.is_none() && !self.posting && self.queue.is_empty() {
+            ctx.stop();
+        }
+    }
+
+    /// Reports the pause once nothing is in flight.
+    fn check_paused(&mut self) {
+        if self.pause == Pause::Requested && self.poll.is_none() && !self.posting {
+            self.pause = Pause::Paused;
+            let unsent = self.queue.drain(..).collect();
+            self.report(TransportEventKind::Paused(unsent));
+        }
+    }
+}
+
+impl Actor for PollingTransport {
+    type Context = Context<Self>;
+}
+
+impl Handler<Transmit> for PollingTransport {
+    type Result = ();
+
+    fn handle(&mut self, Transmit(packets): Transmit, ctx: &mut Context<Self>) {
+        self.queue.extend(packets);
+        self.post_next(ctx);
+    }
+}
+
+impl Handler<ResumePolling> for PollingTransport {
+    type Result = ();
+
+    fn handle(&mut self, _: ResumePolling, ctx: &mut Context<Self>) {
+        self.receiving = true;
+        self.pause = Pause::Off;
+        self.poll_next(ctx);
+        self.post_next(ctx);
+    }
+}
+
+impl Handler<PausePolling> for PollingTransport {
+    type Result = ();
+
+    fn handle(&mut self, _: PausePolling, _: &mut Context<Self>) {
+        self.pause = Pause::Requested;
+        self.check_paused();
+    }
+}
+
+impl Handler<CloseTransport> for PollingTransport {
+    type Result = ();
+
+    fn handle(&mut self, _: CloseTransport, ctx: &mut Context<Self>) {
+        // A poll in flight is left to finish: dropping it would make the server see a
+        // broken request instead of the close packet that follows.
+        self.closing = true;
+        self.post_next(ctx);
+        ctx.run_later(self.http.request_timeout, |_, ctx| ctx.stop());
+    }
+}

@@ -1,0 +1,197 @@
+//! The HTTP client of a session: TLS roots, certificate checks, HTTP/1.1 only.
+//!
+//! Websockets cannot be tunnelled over HTTP/2 by awc, so ALPN offers `http/1.1` only.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use crate::config::TlsOptions;
+use crate::error::ConfigError;
+
+thread_local! {
+    /// Clients already built on this thread, by settings: sessions share a connection
+    /// pool and do not reload root certificates each time.
+    static CLIENTS: RefCell<Vec<(TlsOptions, Duration, awc::Client)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A client for `tls`, shared with earlier sessions of this thread that used the same settings.
+pub(crate) fn client(
+    tls: &TlsOptions,
+    connect_timeout: Duration,
+) -> Result<awc::Client, ConfigError> {
+    let cached = CLIENTS.with_borrow(|clients| {
+        clients
+            .iter()
+            .find(|(t, d, _)| t == tls && *d == connect_timeout)
+            .map(|(_, _, client)| client.clone())
+    });
+    if let Some(client) = cached {
+        return Ok(client);
+    }
+    if !tls.verify {
+        log::warn!("TLS certificate verification is off: any server certificate is accepted");
+    }
+    let connector = awc::Connector::new().limit(0).timeout(connect_timeout);
+    #[cfg(feature = "rustls")]
+    let connector = connector.rustls_0_23(rustls_tls::config(tls)?);
+    #[cfg(all(feature = "openssl", not(feature = "rustls")))]
+    let connector = connector.openssl(openssl_tls::connector(tls)?);
+    #[cfg(not(any(feature = "rustls", feature = "openssl")))]
+    no_tls(tls)?;
+    let client = awc::Client::builder()
+        .connector(connector)
+        .disable_timeout()
+        .disable_redirects()
+        .finish();
+    CLIENTS.with_borrow_mut(|clients| {
+        clients.push((tls.clone(), connect_timeout, client.clone()));
+    });
+    Ok(client)
+}
+
+/// Without a TLS feature only plain `http`/`ws` work; extra CA certificates make no sense.
+#[cfg(not(any(feature = "rustls", feature = "openssl")))]
+fn no_tls(tls: &TlsOptions) -> Result<(), ConfigError> {
+    if tls.ca_pem.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigError::Tls(
+            "built without TLS: enable the rustls or openssl feature".into(),
+        ))
+    }
+}
+
+#[cfg(feature = "rustls")]
+mod rustls_tls {
+    use std::sync::Arc;
+
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+    use super::{ConfigError, TlsOptions};
+
+    pub(super) fn config(tls: &TlsOptions) -> Result<Arc<ClientConfig>, ConfigError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ConfigError::Tls(e.to_string()))?;
+        let mut config = if tls.verify {
+            builder
+                .with_root_certificates(roots(&tls.ca_pem)?)
+                .with_no_client_auth()
+        } else {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+                .with_no_client_auth()
+        };
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+
+    fn roots(extra_pem: &[Vec<u8>]) -> Result<RootCertStore, ConfigError> {
+        let mut roots = RootCertStore::empty();
+        #[cfg(feature = "webpki-roots")]
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        #[cfg(feature = "native-roots")]
+        for cert in rustls_native_certs::load_native_certs().certs {
+            // A system root rustls cannot parse is skipped, as browsers do.
+            let _ = roots.add(cert);
+        }
+        for pem in extra_pem {
+            let mut found = false;
+            for cert in CertificateDer::pem_slice_iter(pem) {
+                let cert =
+                    cert.map_err(|e| ConfigError::Tls(format!("bad CA certificate: {e}")))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| ConfigError::Tls(format!("bad CA certificate: {e}")))?;
+                found = true;
+            }
+            if !found {
+                return Err(ConfigError::Tls("no certificate in the CA PEM".into()));
+            }
+        }
+        Ok(roots)
+    }
+
+    /// What `ssl_verify(false)` asks for: any certificate is accepted, but the
+    /// handshake signatures are still checked so the connection is well formed.
+    #[derive(Debug)]
+    struct AcceptAnyCertificate(Arc<CryptoProvider>);
+
+    impl ServerCertVerifier for AcceptAnyCertificate {
+        fn verify_server_cert(
+            &self,
+            _: &CertificateDer<'_>,
+            _: &[CertificateDer<'_>],
+            _: &ServerName<'_>,
+            _: &[u8],
+            _: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+}
+
+#[cfg(all(feature = "openssl", not(feature = "rustls")))]
+mod openssl_tls {
+    use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+    use openssl::x509::X509;
+
+    use super::{ConfigError, TlsOptions};
+
+    pub(super) fn connector(tls: &TlsOptions) -> Result<SslConnector, ConfigError> {
+        let err = |e: openssl::error::ErrorStack| ConfigError::Tls(e.to_string());
+        let mut builder = SslConnector::builder(SslMethod::tls()).map_err(err)?;
+        if !tls.verify {
+            builder.set_verify(SslVerifyMode::NONE);
+        }
+        for pem in &tls.ca_pem {
+            let certs = X509::stack_from_pem(pem).map_err(err)?;
+            if certs.is_empty() {
+                return Err(ConfigError::Tls("no certificate in the CA PEM".into()));
+            }
+            for cert in certs {
+                builder.cert_store_mut().add_cert(cert).map_err(err)?;
+            }
+        }
+        builder.set_alpn_protos(b"\x08http/1.1").map_err(err)?;
+        Ok(builder.build())
+    }
+}

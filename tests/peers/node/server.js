@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// Real engine.io 6.6 server used as a test peer by the actix-engineio test-suite.
+//
+// Usage: node server.js [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]
+//                       [--path PATH] [--cookie NAME] [--transports polling,websocket]
+//                       [--exit-with-stdin]
+//
+// Listens on 127.0.0.1 on an ephemeral port and prints JSON lines on stdout:
+//   {"event":"listening","port":N}
+//   {"event":"request","method":"GET","url":"/engine.io/?EIO=4&...","headers":{...}}
+//   {"event":"connect","sid":"...","transport":"polling"}
+//   {"event":"upgrade","sid":"...","transport":"websocket"}
+//   {"event":"close","sid":"...","reason":"..."}
+// Every message is echoed back (text as text, binary as binary), except the text
+// message "close-me", which makes the server close the session.
+// With --exit-with-stdin the process exits when its stdin is closed, so it never
+// outlives the test process that spawned it.
+"use strict";
+
+const http = require("http");
+const engine = require("engine.io");
+
+function parseArgs(argv) {
+  const opts = {
+    pingInterval: 25000,
+    pingTimeout: 20000,
+    maxPayload: 1000000,
+    path: "/engine.io/",
+    cookie: null,
+    transports: ["polling", "websocket"],
+    exitWithStdin: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === "--exit-with-stdin") {
+      opts.exitWithStdin = true;
+      continue;
+    }
+    const value = argv[i + 1];
+    if (value === undefined) {
+      throw new Error(`missing value for ${flag}`);
+    }
+    i++;
+    switch (flag) {
+      case "--ping-interval":
+        opts.pingInterval = Number(value);
+        break;
+      case "--ping-timeout":
+        opts.pingTimeout = Number(value);
+        break;
+      case "--max-payload":
+        opts.maxPayload = Number(value);
+        break;
+      case "--path":
+        opts.path = value;
+        break;
+      case "--cookie":
+        opts.cookie = value;
+        break;
+      case "--transports":
+        opts.transports = value.split(",").map((t) => t.trim()).filter((t) => t.length > 0);
+        break;
+      default:
+        throw new Error(`unknown flag ${flag}`);
+    }
+  }
+  return opts;
+}
+
+function log(obj) {
+  // stdout is a pipe: writes are synchronous on Linux, so lines are never interleaved.
+  process.stdout.write(JSON.stringify(obj) + "\n");
+}
+
+const opts = parseArgs(process.argv.slice(2));
+
+// Requests outside the engine.io path get a 404 (engine.io's attach() hands them to the
+// listeners that existed before it; without one they would hang).
+const httpServer = http.createServer((req, res) => {
+  res.writeHead(404, { "Content-Type": "text/plain" });
+  res.end("not found");
+});
+const engineOpts = {
+  path: opts.path,
+  pingInterval: opts.pingInterval,
+  pingTimeout: opts.pingTimeout,
+  maxHttpBufferSize: opts.maxPayload,
+  transports: opts.transports,
+};
+if (opts.cookie) {
+  engineOpts.cookie = { name: opts.cookie };
+}
+const server = engine.attach(httpServer, engineOpts);
+
+// Runs for every HTTP request engine.io handles: polling GET/POST and websocket upgrades.
+server.use((req, res, next) => {
+  const headers = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
+  }
+  log({ event: "request", method: req.method, url: req.url, headers });
+  next();
+});
+
+server.on("connection", (socket) => {
+  log({ event: "connect", sid: socket.id, transport: socket.transport.name });
+  socket.on("upgrade", (transport) => {
+    log({ event: "upgrade", sid: socket.id, transport: transport.name });
+  });
+  socket.on("message", (data) => {
+    if (typeof data === "string" && data === "close-me") {
+      socket.close();
+      return;
+    }
+    socket.send(data);
+  });
+  socket.on("close", (reason) => {
+    log({ event: "close", sid: socket.id, reason: String(reason) });
+  });
+});
+
+server.on("connection_error", (err) => {
+  process.stderr.write(
+    `node peer: connection_error code=${err.code} message=${err.message} url=${err.req && err.req.url}\n`
+  );
+});
+
+httpServer.listen(0, "127.0.0.1", () => {
+  log({ event: "listening", port: httpServer.address().port });
+});
+
+// Exit when the harness goes away (stdin closed) or on a termination signal.
+if (opts.exitWithStdin) {
+  process.stdin.on("end", () => process.exit(0));
+  process.stdin.on("error", () => process.exit(0));
+  process.stdin.resume();
+}
+process.on("SIGTERM", () => process.exit(0));
+process.on("SIGINT", () => process.exit(0));

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Real python-engineio 4.15 server (AsyncServer on aiohttp), used as a test peer by the
+actix-engineio test-suite.
+
+Usage: server.py [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]
+                 [--path PATH] [--cookie NAME] [--transports polling,websocket]
+                 [--exit-with-stdin]
+
+Listens on 127.0.0.1 on an ephemeral port and prints JSON lines on stdout:
+  {"event":"listening","port":N}
+  {"event":"request","method":"GET","url":"/engine.io/?EIO=4&...","headers":{...}}
+  {"event":"connect","sid":"...","transport":"polling"}
+  {"event":"close","sid":"...","reason":"..."}
+(python-engineio does not expose upgrades, so there is no "upgrade" event.)
+
+Every message is echoed back (text as text, binary as binary), except the text message
+"close-me", which makes the server close the session.
+
+Two python-engineio quirks are worked around here (see tests/peers/README.md):
+  * its aiohttp driver reads a polling POST body with `request.content.read(length)`, which
+    returns only what has arrived so far: a large body is truncated. The request
+    translation is wrapped so the body is read with `readexactly(Content-Length)`.
+  * it JSON-decodes every text message that parses as JSON and re-encodes it when sending,
+    which changes the text (e.g. '{"a": 1}' comes back as '{"a":1}'). A json module whose
+    `loads` always raises ValueError keeps text messages as they are.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import threading
+import urllib.parse
+
+import engineio
+from aiohttp import web
+from engineio.async_drivers import aiohttp as eio_aiohttp
+
+
+def log(obj):
+    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+class TextPreservingJson:
+    """json replacement for python-engineio: never decodes text messages (so they are echoed
+    byte for byte), but still encodes the handshake and error bodies."""
+
+    @staticmethod
+    def loads(*args, **kwargs):
+        raise ValueError("text messages are not decoded as JSON by this peer")
+
+    @staticmethod
+    def dumps(*args, **kwargs):
+        return json.dumps(*args, **kwargs)
+
+
+class ExactBody:
+    """Stands in for environ['wsgi.input']: `read(n)` returns exactly n bytes (python-engineio
+    calls `read(Content-Length)` once and expects the whole body)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    async def read(self, n=-1):
+        if n is None or n < 0:
+            return await self._stream.read()
+        try:
+            return await self._stream.readexactly(n)
+        except asyncio.IncompleteReadError as e:
+            # the client sent less than it announced: hand over what did arrive
+            return e.partial
+
+
+def translate_request_exact(request):
+    environ = eio_aiohttp.translate_request(request)
+    environ["wsgi.input"] = ExactBody(request.content)
+    return environ
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--ping-interval", type=int, default=25000, help="milliseconds")
+    p.add_argument("--ping-timeout", type=int, default=20000, help="milliseconds")
+    p.add_argument("--max-payload", type=int, default=1000000, help="bytes")
+    p.add_argument("--path", default="/engine.io/")
+    p.add_argument("--cookie", default=None, help="name of the sticky session cookie")
+    p.add_argument("--transports", default="polling,websocket")
+    p.add_argument("--exit-with-stdin", action="store_true",
+                   help="exit when stdin is closed (the harness holds it open)")
+    return p.parse_args()
+
+
+def headers_of(request):
+    headers = {}
+    for name, value in request.headers.items():
+        name = name.lower()
+        if name in headers:
+            headers[name] = headers[name] + ", " + value
+        else:
+            headers[name] = value
+    return headers
+
+
+async def main(args):
+    transports = [t.strip() for t in args.transports.split(",") if t.strip()]
+    eio = engineio.AsyncServer(
+        async_mode="aiohttp",
+        ping_interval=args.ping_interval / 1000.0,
+        ping_timeout=args.ping_timeout / 1000.0,
+        max_http_buffer_size=args.max_payload,
+        cookie=args.cookie,
+        transports=transports,
+        cors_allowed_origins="*",
+        json=TextPreservingJson,
+    )
+    # Quirk (a): read the whole POST body. `_async` is the per-server driver table.
+    eio._async = dict(eio._async)
+    eio._async["translate_request"] = translate_request_exact
+
+    @eio.on("connect")
+    async def on_connect(sid, environ):
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        transport = query.get("transport", ["polling"])[0]
+        log({"event": "connect", "sid": sid, "transport": transport})
+
+    @eio.on("disconnect")
+    async def on_disconnect(sid, reason):
+        log({"event": "close", "sid": sid, "reason": str(reason)})
+
+    @eio.on("message")
+    async def on_message(sid, data):
+        if isinstance(data, str) and data == "close-me":
+            await eio.disconnect(sid)
+        else:
+            await eio.send(sid, data)
+
+    @web.middleware
+    async def log_requests(request, handler):
+        log({
+            "event": "request",
+            "method": request.method,
+            "url": request.path_qs,
+            "headers": headers_of(request),
+        })
+        return await handler(request)
+
+    # aiohttp's own limit (client_max_size) only applies to request.read()/post(), which
+    # python-engineio does not use, but keep it above max-payload anyway.
+    app = web.Application(
+        middlewares=[log_requests],
+        client_max_size=max(args.max_payload * 2, 1024 ** 2),
+    )
+    eio.attach(app, engineio_path=args.path)
+
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    log({"event": "listening", "port": port})
+    await asyncio.Event().wait()
+
+
+def exit_when_stdin_closes():
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    finally:
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    args = parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
+    if args.exit_with_stdin:
+        threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
+    asyncio.run(main(args))

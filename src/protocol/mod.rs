@@ -15,7 +15,7 @@ mod reason;
 mod url;
 
 pub use self::connection::{
-    Connection, Event, Output, SendError, Timer, PROBE_GRACE, PROBE_TIMEOUT,
+    wire_len, Connection, Event, Output, SendError, Timer, PROBE_GRACE, PROBE_TIMEOUT,
 };
 pub use self::error::ProtocolError;
 pub use self::frame::Frame;

@@ -224,7 +224,7 @@ fn parse_args() -> Result<(Args, Vec<Payload>), String> {
     }
     outgoing.sort_by_key(|(i, _)| *i);
     if let Some(t) = args.timeout {
-        if !(t.is_finite() && t >= 0.0) {
+        if Duration::try_from_secs_f64(t).is_err() {
             return Err(format!("--timeout {t} is not a number of seconds"));
         }
     }

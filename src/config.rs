@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use actix::{Actor, Addr, Recipient};
-use awc::http::header::{HeaderName, HeaderValue};
+use awc::http::header::{self, HeaderName, HeaderValue};
 use futures::channel::oneshot;
 
 use crate::error::{ConfigError, ConnectError};
@@ -14,6 +14,9 @@ use crate::transport::http::Http;
 
 /// Default timeout of the handshake, of each POST and of opening a websocket.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default bound on a message received over websocket.
+pub const DEFAULT_MAX_FRAME_SIZE: usize = 64 * 1024 * 1024;
 
 /// Default bound on a polling response body, after decompression.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 64 * 1024 * 1024;
@@ -31,7 +34,7 @@ pub struct ClientConfig {
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) request_timeout: Duration,
-    pub(crate) max_frame_size: Option<usize>,
+    pub(crate) max_frame_size: usize,
     pub(crate) max_body_size: usize,
     pub(crate) send_buffer: usize,
     pub(crate) transports: Vec<TransportKind>,
@@ -58,7 +61,7 @@ impl Default for ClientConfig {
             headers: Vec::new(),
             query: Vec::new(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
-            max_frame_size: None,
+            max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             send_buffer: DEFAULT_SEND_BUFFER,
             transports: vec![TransportKind::Polling, TransportKind::WebSocket],
@@ -119,7 +122,17 @@ impl SessionBuilder {
         }
     }
 
-    /// Starts from an existing configuration instead of the defaults.
+    /// Starts from an existing configuration instead of the defaults. It replaces
+    /// every setting made on this builder so far, so call it first.
+    ///
+    /// ```
+    /// use actix_engineio::Session;
+    ///
+    /// let template = Session::builder("http://unused").header("X-App", "demo");
+    /// let config = template.client_config().clone();
+    /// let builder = Session::builder("http://127.0.0.1:3000").config(config).query("room", "a");
+    /// # let _ = builder;
+    /// ```
     pub fn config(mut self, config: ClientConfig) -> Self {
         self.config = config;
         self
@@ -140,15 +153,7 @@ impl SessionBuilder {
     /// Adds a header to every HTTP request and to the websocket handshake.
     pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
         let name = name.as_ref();
-        let parsed = HeaderName::try_from(name)
-            .map_err(|e| e.to_string())
-            .and_then(|n| {
-                Ok((
-                    n,
-                    HeaderValue::try_from(value.as_ref()).map_err(|e| e.to_string())?,
-                ))
-            });
-        match parsed {
+        match parse_header(name, value.as_ref()) {
             Ok(pair) => self.config.headers.push(pair),
             Err(reason) => self.config.fail(ConfigError::Header {
                 name: name.to_owned(),
@@ -168,7 +173,8 @@ impl SessionBuilder {
     /// `websocket` is upgraded to. Default `polling`, `websocket`.
     ///
     /// Accepts [`TransportKind`]s or their names; an empty list, an unknown name or
-    /// a repeated transport is a configuration error.
+    /// a repeated transport is a configuration error. The list is not a fallback: if
+    /// the first transport cannot connect, `connect` fails.
     pub fn transports<I>(mut self, transports: I) -> Self
     where
         I: IntoIterator,
@@ -195,10 +201,14 @@ impl SessionBuilder {
         self
     }
 
-    /// The largest websocket message accepted from the server; by default the
-    /// server's `maxPayload` from the handshake.
+    /// The largest websocket message accepted from the server, fragments included
+    /// (default [`DEFAULT_MAX_FRAME_SIZE`]); a larger one ends the session with
+    /// [`TransportError::FrameTooLarge`](crate::TransportError::FrameTooLarge).
+    ///
+    /// The server's `maxPayload` is not used for this: it bounds what the server
+    /// accepts, not what it sends (engineioxide announces 100 kB and sends more).
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
-        self.config.max_frame_size = Some(bytes);
+        self.config.max_frame_size = bytes;
         self
     }
 
@@ -248,7 +258,7 @@ impl SessionBuilder {
 
     /// Whether to verify the server's TLS certificate (default `true`). Turning it off
     /// accepts any certificate, so anyone on the path can read the session; a warning
-    /// is logged for every session that does.
+    /// is logged for every session that does (unless [`logging`](Self::logging) is off).
     pub fn ssl_verify(mut self, verify: bool) -> Self {
         self.config.tls.verify = verify;
         self
@@ -297,6 +307,13 @@ impl SessionBuilder {
     /// Subscribers receive [`Connect`] before this returns. A refused connection, a
     /// non-2xx answer or a malformed open packet is returned as an error, and the
     /// session actor stops.
+    ///
+    /// The session lives until it ends (closed by [`Close`](crate::Close), by the
+    /// server, or by a failure); dropping the returned address does not end it.
+    ///
+    /// # Panics
+    ///
+    /// Outside an actix `System` (the actor needs an arbiter to run on).
     pub async fn connect(self) -> Result<Addr<Session>, ConnectError> {
         if let Some(error) = self.config.error {
             return Err(error.into());
@@ -310,6 +327,20 @@ impl SessionBuilder {
             Err(oneshot::Canceled) => Err(ConnectError::Aborted),
         }
     }
+}
+
+/// A header as given by the user; credentials are marked sensitive so that `Debug`
+/// output and logs do not show them.
+fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let name = HeaderName::try_from(name).map_err(|e| e.to_string())?;
+    let mut value = HeaderValue::try_from(value).map_err(|e| e.to_string())?;
+    let secret = [
+        header::AUTHORIZATION,
+        header::PROXY_AUTHORIZATION,
+        header::COOKIE,
+    ];
+    value.set_sensitive(secret.contains(&name));
+    Ok((name, value))
 }
 
 fn parse_transports<I>(transports: I) -> Result<Vec<TransportKind>, String>
@@ -348,6 +379,13 @@ mod tests {
         assert!(parse_transports(Vec::<&str>::new()).is_err());
         assert!(parse_transports(["polling", "polling"]).is_err());
         assert!(parse_transports(["carrier-pigeon"]).is_err());
+    }
+
+    #[test]
+    fn credentials_are_hidden_from_debug() {
+        let builder = SessionBuilder::new("http://h").header("Authorization", "Bearer secret");
+        let shown = format!("{:?}", builder.client_config());
+        assert!(!shown.contains("secret"), "{shown}");
     }
 
     #[test]

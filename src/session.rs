@@ -168,8 +168,7 @@ impl Session {
                 (conn, Some(transport), None, trailing)
             }
             Opened::WebSocket(handshake, framed) => {
-                let limit = frame_limit(&self.http, &handshake);
-                let transport = WebSocketTransport::start(framed, limit, me);
+                let transport = WebSocketTransport::start(framed, &self.http, me);
                 let conn = Connection::new(handshake, TransportKind::WebSocket, false);
                 (conn, None, Some(transport), Vec::new())
             }
@@ -214,15 +213,17 @@ impl Session {
         self.config.upgrade && self.config.transports.contains(&TransportKind::WebSocket)
     }
 
-    /// Carries out everything the state machine has queued, in order.
+    /// Carries out everything the state machine has queued, in order, after
+    /// sending what waited for room if there is room now.
     fn drive(&mut self, ctx: &mut Context<Self>) {
+        self.release_waiting();
         loop {
             let Some(output) = self.open.as_mut().and_then(|open| open.conn.poll_output()) else {
                 break;
             };
             self.carry_out(output, ctx);
         }
-        if let Some(open) = self.open.as_mut().filter(|open| open.conn.is_closed()) {
+        if let Some(open) = self.open.as_mut().filter(|open| open.conn.is_finished()) {
             open.flush_outbox();
             open.heartbeat.do_send(Disarm);
             ctx.stop();
@@ -304,8 +305,7 @@ impl Session {
         };
         match result {
             Ok(framed) if open.conn.is_probing() => {
-                let limit = frame_limit(&self.http, open.conn.handshake());
-                open.websocket = Some(WebSocketTransport::start(framed, limit, me));
+                open.websocket = Some(WebSocketTransport::start(framed, &self.http, me));
                 open.conn.handle_probe_opened();
             }
             // Too late: the probe timed out or the session ended; dropping closes it.
@@ -356,10 +356,11 @@ impl Session {
     }
 }
 
-/// The largest websocket message accepted: the user's limit, else the server's `maxPayload`.
-fn frame_limit(http: &Http, handshake: &Handshake) -> usize {
-    http.max_frame_size
-        .unwrap_or_else(|| handshake.max_payload_bytes())
+/// Whether a message may go out now: below the send buffer, or nothing unwritten at
+/// all (so that a message larger than the buffer, or a zero buffer, still moves).
+fn has_room(conn: &Connection, send_buffer: usize) -> bool {
+    let unwritten = conn.unwritten();
+    unwritten == 0 || unwritten < send_buffer
 }
 
 /// What an output does, for the trace log.
@@ -447,10 +448,7 @@ impl Handler<TransportEvent> for Session {
                 }
             }
             TransportEventKind::Paused(unsent) => open.conn.handle_polling_paused(unsent),
-            TransportEventKind::Written(bytes) => {
-                open.conn.handle_written(from, bytes);
-                self.release_waiting();
-            }
+            TransportEventKind::Written(bytes) => open.conn.handle_written(from, bytes),
             TransportEventKind::Ended(end) => {
                 match from {
                     TransportKind::Polling => open.polling = None,
@@ -481,7 +479,7 @@ impl Handler<Send> for Session {
         let Some(open) = self.open.as_mut() else {
             return actix::Response::reply(Err(SendError::NotConnected));
         };
-        if self.waiting.is_empty() && open.conn.unwritten() < self.config.send_buffer {
+        if self.waiting.is_empty() && has_room(&open.conn, self.config.send_buffer) {
             let result = open.conn.send(payload);
             self.drive(ctx);
             return actix::Response::reply(result);
@@ -503,7 +501,7 @@ impl Session {
         let Some(open) = self.open.as_mut() else {
             return;
         };
-        while open.conn.unwritten() < limit {
+        while has_room(&open.conn, limit) {
             let Some((payload, answer)) = self.waiting.pop_front() else {
                 break;
             };

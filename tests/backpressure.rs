@@ -197,3 +197,33 @@ async fn close_sends_what_waits_first() {
         (0..=stalled_at).collect::<Vec<_>>()
     );
 }
+
+/// A send buffer of zero still lets messages through, one write at a time.
+#[actix_rt::test]
+async fn a_zero_send_buffer_still_sends() {
+    use support::{Peer, PeerKind, PeerOptions};
+
+    let peer = Peer::start(PeerKind::Rust, PeerOptions::default());
+    let events = Events::default();
+    let session = events
+        .subscribe(
+            Session::builder(peer.url())
+                .transports(["websocket"])
+                .send_buffer(0),
+        )
+        .connect()
+        .await
+        .unwrap();
+    for i in 0..50 {
+        session
+            .send(Send::text(i.to_string()))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let got = events.messages(50).await;
+    let texts: Vec<_> = got.iter().filter_map(|p| p.as_text()).collect();
+    let expected: Vec<String> = (0..50).map(|i| i.to_string()).collect();
+    assert_eq!(texts, expected);
+    session.send(Close).await.unwrap();
+}

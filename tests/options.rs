@@ -505,3 +505,72 @@ async fn user_http_client_is_used() {
         }
     }
 }
+
+/// A `Cookie` header the user sets goes out beside the server's cookies, in one
+/// header, on every polling request and on the websocket upgrade.
+#[actix_rt::test]
+async fn user_cookie_header_is_kept_beside_the_jar() {
+    let server = Scripted::start(|request| async move {
+        if request.is_websocket() {
+            return Reply::websocket(|mut ws| async move {
+                if ws.recv_text().await.as_deref() == Some("2probe") {
+                    ws.send_text("3probe").await;
+                }
+                ws.echo().await;
+            });
+        }
+        match (request.method.as_str(), request.query("sid")) {
+            ("GET", None) => Reply::Http {
+                status: 200,
+                headers: vec![("set-cookie".into(), "srv=1; Path=/".into())],
+                body: open_packet_with("ck", &["websocket"], 25_000, 20_000, 1_000_000)
+                    .into_bytes(),
+            },
+            ("GET", Some(_)) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Reply::text(200, "6")
+            }
+            _ => Reply::text(200, "ok"),
+        }
+    });
+    for transports in [vec!["polling"], vec!["polling", "websocket"]] {
+        let client = Client::connect(
+            format!("[{transports:?}]"),
+            Session::builder(server.url())
+                .transports(transports.clone())
+                .header("Cookie", "auth=xyz"),
+        )
+        .await;
+        if transports.len() == 2 {
+            client.upgraded().await;
+        } else {
+            client.send("hello").await;
+            sleep(Duration::from_millis(300)).await;
+        }
+        client.session.send(Close).await.unwrap();
+        let later: Vec<ScriptedRequest> = server
+            .requests()
+            .into_iter()
+            .filter(|r| r.query("sid").as_deref() == Some("ck"))
+            .collect();
+        assert!(
+            !later.is_empty(),
+            "{transports:?}: no request after the handshake"
+        );
+        for request in later {
+            let cookies: Vec<&str> = request
+                .headers
+                .iter()
+                .filter(|(name, _)| name == "cookie")
+                .map(|(_, value)| value.as_str())
+                .collect();
+            assert_eq!(
+                cookies,
+                ["auth=xyz; srv=1"],
+                "{transports:?}: {} {}",
+                request.method,
+                request.url
+            );
+        }
+    }
+}

@@ -593,3 +593,51 @@ async fn close_over_polling_reaches_every_peer() {
         );
     }
 }
+
+/// A response whose headers arrive but whose body stalls is a timeout, not a hang:
+/// awc's own timeout stops at the headers, the session's covers the body too.
+#[actix_rt::test]
+async fn a_stalled_body_is_a_timeout() {
+    use actix_engineio::ConnectError;
+    use support::scripted::open_packet;
+
+    let stalled_handshake = Scripted::start(|_| async {
+        Reply::Raw(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n0{".to_vec())
+    });
+    let result = within(
+        "stalled handshake body",
+        DEADLINE,
+        Session::builder(stalled_handshake.url())
+            .transports(["polling"])
+            .request_timeout(Duration::from_secs(1))
+            .connect(),
+    )
+    .await;
+    assert!(
+        matches!(
+            result,
+            Err(ConnectError::Transport(TransportError::Timeout))
+        ),
+        "{result:?}"
+    );
+
+    let stalled_post = Scripted::start(|request| async move {
+        match (request.method.as_str(), request.query("sid")) {
+            ("GET", None) => Reply::text(200, open_packet("stall", &[], 25_000, 20_000)),
+            ("GET", Some(_)) => Reply::Hang,
+            _ => Reply::Raw(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\no".to_vec()),
+        }
+    });
+    let client = Client::connect(
+        "[stalled POST body]",
+        Session::builder(stalled_post.url())
+            .transports(["polling"])
+            .request_timeout(Duration::from_secs(1)),
+    )
+    .await;
+    client.send("hello").await;
+    assert_eq!(
+        client.events.disconnect().await,
+        DisconnectReason::TransportError(TransportError::Timeout)
+    );
+}

@@ -1171,3 +1171,40 @@ async fn send_over_max_payload_is_refused_and_the_session_goes_on() {
         }
     }
 }
+
+/// A message from the server larger than the `maxPayload` it announced is received:
+/// `maxPayload` bounds what the server accepts, not what it sends.
+#[actix_rt::test]
+async fn server_messages_beyond_max_payload_are_received() {
+    use support::scripted::open_packet_with;
+
+    let big = format!("4{}", "b".repeat(200_000));
+    let server = Scripted::start(move |request| {
+        let big = big.clone();
+        async move {
+            if !request.is_websocket() {
+                return Reply::text(404, "");
+            }
+            Reply::websocket(move |mut ws| async move {
+                ws.send_text(&open_packet_with("big", &[], 25_000, 20_000, 1000))
+                    .await;
+                ws.send_text(&big).await;
+                ws.echo().await;
+            })
+        }
+    });
+    let events = Events::default();
+    let session = events
+        .subscribe(Session::builder(server.url()).transports(["websocket"]))
+        .connect()
+        .await
+        .unwrap();
+    let got = events.messages(1).await;
+    assert_eq!(
+        got.first().map(Payload::len),
+        Some(200_000),
+        "{:?}",
+        events.disconnect_reason()
+    );
+    session.send(Close).await.unwrap();
+}

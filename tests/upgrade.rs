@@ -446,3 +446,100 @@ async fn upgrade_completes_after_a_frozen_peer_resumes() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// closing during the upgrade
+
+/// `Close` while polling pauses for the upgrade (a POST in flight, messages held):
+/// the held messages and the close packet go out over polling after the POST in
+/// flight, in order; nothing the application sent is lost, and `5` is never sent.
+#[actix_rt::test]
+async fn close_during_the_upgrade_pause_loses_nothing() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use actix_engineio::{Close, DisconnectReason, Send};
+    use support::client::Events;
+    use support::scripted::{open_packet, Reply, Scripted};
+
+    let posts: Arc<Mutex<Vec<String>>> = Arc::default();
+    let frames: Arc<Mutex<Vec<String>>> = Arc::default();
+    let probe_answered = Arc::new(AtomicBool::new(false));
+    let server = {
+        let (posts, frames, probe_answered) =
+            (posts.clone(), frames.clone(), probe_answered.clone());
+        Scripted::start(move |request| {
+            let (posts, frames, probe_answered) =
+                (posts.clone(), frames.clone(), probe_answered.clone());
+            async move {
+                if request.is_websocket() {
+                    return Reply::websocket(move |mut ws| async move {
+                        while let Some(frame) = ws.recv_text().await {
+                            frames.lock().unwrap().push(frame.clone());
+                            if frame == "2probe" {
+                                ws.send_text("3probe").await;
+                                probe_answered.store(true, Ordering::SeqCst);
+                            }
+                        }
+                    });
+                }
+                match (request.method.as_str(), request.query("sid")) {
+                    ("GET", None) => {
+                        Reply::text(200, open_packet("pause", &["websocket"], 25_000, 20_000))
+                    }
+                    ("GET", Some(_)) => Reply::Hang,
+                    ("POST", Some(_)) => {
+                        // Slow POSTs: one is in flight when the probe is answered.
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        posts.lock().unwrap().push(request.body_text());
+                        Reply::text(200, "ok")
+                    }
+                    _ => Reply::text(400, ""),
+                }
+            }
+        })
+    };
+    let events = Events::default();
+    let session = events
+        .subscribe(Session::builder(server.url()))
+        .connect()
+        .await
+        .unwrap();
+    session.send(Send::text("m0")).await.unwrap().unwrap();
+    assert!(wait_until(DEADLINE, || probe_answered.load(Ordering::SeqCst)).await);
+    for i in 1..=20 {
+        session
+            .send(Send::text(format!("m{i}")))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    session.send(Close).await.unwrap();
+    assert_eq!(
+        events.disconnect().await,
+        DisconnectReason::ClientDisconnect
+    );
+
+    let expected: Vec<String> = (0..=20)
+        .map(|i| format!("4m{i}"))
+        .chain(["1".into()])
+        .collect();
+    let packets = || -> Vec<String> {
+        let posts = posts.lock().unwrap();
+        posts
+            .iter()
+            .flat_map(|b| b.split('\x1e').map(str::to_owned))
+            .collect()
+    };
+    assert!(
+        wait_until(DEADLINE, || packets().len() >= expected.len()).await,
+        "the server got {:?}",
+        packets()
+    );
+    assert_eq!(packets(), expected);
+    assert!(
+        !frames.lock().unwrap().iter().any(|f| f == "5"),
+        "the upgrade must not complete after Close: {:?}",
+        frames.lock().unwrap()
+    );
+}

@@ -133,7 +133,15 @@ pub struct Connection {
     polling_started: bool,
     /// Packets held while polling pauses; they go out after `5`, or over polling again.
     held: Vec<Packet>,
+    /// Bytes of `held`, counted as unwritten so senders wait during a long pause too.
+    held_bytes: usize,
+    /// The session is over for its user: no more events, no more sends.
     closed: bool,
+    /// The application closed the session while polling was pausing: the close packet
+    /// goes out after what polling hands back, once it does.
+    close_after_pause: bool,
+    /// Nothing is left to do; the session can stop.
+    finished: bool,
     outputs: VecDeque<Output>,
     /// Bytes handed to each transport and not yet reported written, for backpressure.
     unwritten: Unwritten,
@@ -174,7 +182,10 @@ impl Connection {
             upgrade: Upgrade::Off,
             polling_started: false,
             held: Vec::new(),
+            held_bytes: 0,
             closed: false,
+            close_after_pause: false,
+            finished: false,
             outputs: VecDeque::new(),
             unwritten: Unwritten::default(),
             handshake,
@@ -205,15 +216,22 @@ impl Connection {
         self.active
     }
 
-    /// Whether the session is over.
+    /// Whether the session is over for its user: it publishes and accepts nothing more.
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+
+    /// Whether nothing is left to do: the session can stop once the outputs are
+    /// carried out. Later than [`Connection::is_closed`] only when the application
+    /// closed the session during the upgrade pause, whose end it waits for.
+    pub fn is_finished(&self) -> bool {
+        self.finished
     }
 
     /// Bytes handed to transports and not yet written to the network: what a sender
     /// waits on when it wants backpressure.
     pub fn unwritten(&self) -> usize {
-        self.unwritten.polling + self.unwritten.websocket
+        self.unwritten.polling + self.unwritten.websocket + self.held_bytes
     }
 
     /// `transport` wrote `bytes` (as [`wire_len`] counts them) to the network.
@@ -285,13 +303,22 @@ impl Connection {
     /// Polling has paused for the upgrade; `unsent` are the packets it had queued but
     /// not sent, in order.
     pub fn handle_polling_paused(&mut self, unsent: Vec<Packet>) {
-        if self.closed {
+        if self.finished {
             return;
         }
         // What polling hands back was never written; it is counted again where it goes.
         self.unwritten.polling = 0;
+        self.held_bytes = 0;
         let mut pending = unsent;
         pending.append(&mut self.held);
+        if self.close_after_pause {
+            pending.push(Packet::Close);
+            self.resend_over_polling(pending);
+            self.outputs
+                .push_back(Output::CloseTransport(TransportKind::Polling));
+            self.finished = true;
+            return;
+        }
         match self.upgrade {
             Upgrade::Pausing { broken: false } => {
                 self.active = TransportKind::WebSocket;
@@ -306,12 +333,16 @@ impl Connection {
             }
             _ => {
                 self.upgrade = Upgrade::Failed;
-                for packet in pending {
-                    self.transmit(TransportKind::Polling, packet);
-                }
+                self.resend_over_polling(pending);
                 self.polling_started = true;
                 self.outputs.push_back(Output::ResumePolling);
             }
+        }
+    }
+
+    fn resend_over_polling(&mut self, packets: Vec<Packet>) {
+        for packet in packets {
+            self.transmit(TransportKind::Polling, packet);
         }
     }
 
@@ -319,6 +350,10 @@ impl Connection {
     pub fn handle_transport_end(&mut self, which: TransportKind, end: TransportEnd) {
         *self.unwritten.of(which) = 0;
         if self.closed {
+            // Polling will not hand anything back anymore.
+            if which == TransportKind::Polling && self.close_after_pause {
+                self.finished = true;
+            }
             return;
         }
         if which == self.active {
@@ -383,8 +418,15 @@ impl Connection {
         if self.closed {
             return;
         }
-        for packet in std::mem::take(&mut self.held) {
-            self.transmit(self.active, packet);
+        if matches!(self.upgrade, Upgrade::Pausing { .. }) {
+            // Polling may be handing back packets older than the held ones: wait for
+            // them, then send everything and the close over polling, in order.
+            self.closed = true;
+            self.close_after_pause = true;
+            self.outputs
+                .push_back(Output::CloseTransport(TransportKind::WebSocket));
+            self.emit(Event::Disconnected(DisconnectReason::ClientDisconnect));
+            return;
         }
         self.transmit(self.active, Packet::Close);
         self.finish(DisconnectReason::ClientDisconnect);
@@ -407,7 +449,7 @@ impl Connection {
             }
             // Polling is still pausing and will hand back its queue; what was held
             // goes out over polling then, after it, so nothing is reordered.
-            Upgrade::Pausing { .. } => self.upgrade = Upgrade::Pausing { broken: true },
+            Upgrade::Pausing { broken: false } => self.upgrade = Upgrade::Pausing { broken: true },
             _ => return,
         }
         self.unwritten.websocket = 0;
@@ -427,6 +469,8 @@ impl Connection {
     /// Sends on the active transport, or holds the packet while polling pauses.
     fn queue(&mut self, packet: Packet) {
         if matches!(self.upgrade, Upgrade::Pausing { .. }) {
+            // Counted as websocket-sized: that is where held packets normally go.
+            self.held_bytes += wire_len(TransportKind::WebSocket, &packet);
             self.held.push(packet);
         } else {
             self.transmit(self.active, packet);
@@ -444,7 +488,9 @@ impl Connection {
 
     fn finish(&mut self, reason: DisconnectReason) {
         self.closed = true;
+        self.finished = true;
         self.held.clear();
+        self.held_bytes = 0;
         self.unwritten = Unwritten::default();
         self.outputs.push_back(Output::CloseTransport(self.active));
         if self.upgrade_transport_open() {
@@ -791,7 +837,7 @@ mod tests {
     }
 
     #[test]
-    fn client_close_while_pausing_sends_held_messages_first() {
+    fn client_close_while_pausing_waits_for_polling_then_sends_in_order() {
         let mut conn = probing_session();
         conn.handle_packet(WebSocket, Packet::Pong("probe".into()));
         conn.send("held".into()).unwrap();
@@ -799,11 +845,67 @@ mod tests {
         conn.close();
         let out = drain(&mut conn);
         assert_eq!(
-            sent(&out),
-            [(Polling, Packet::text("held")), (Polling, Packet::Close)]
+            events(&out),
+            [Event::Disconnected(DisconnectReason::ClientDisconnect)]
         );
-        assert!(out.contains(&Output::CloseTransport(Polling)));
+        assert_eq!(
+            sent(&out),
+            [],
+            "nothing may overtake what polling hands back"
+        );
         assert!(out.contains(&Output::CloseTransport(WebSocket)));
+        assert!(conn.is_closed() && !conn.is_finished());
+        assert_eq!(conn.send("late".into()), Err(SendError::Closed));
+
+        conn.handle_polling_paused(vec![Packet::text("unsent")]);
+        let out = drain(&mut conn);
+        assert_eq!(
+            sent(&out),
+            [
+                (Polling, Packet::text("unsent")),
+                (Polling, Packet::text("held")),
+                (Polling, Packet::Close)
+            ]
+        );
+        assert_eq!(out.last(), Some(&Output::CloseTransport(Polling)));
+        assert_eq!(events(&out), []);
+        assert!(conn.is_finished());
+    }
+
+    #[test]
+    fn client_close_while_pausing_finishes_if_polling_dies() {
+        let mut conn = probing_session();
+        conn.handle_packet(WebSocket, Packet::Pong("probe".into()));
+        conn.close();
+        drain(&mut conn);
+        conn.handle_transport_end(Polling, TransportEnd::Error(TransportError::Timeout));
+        assert!(conn.is_finished());
+        assert_eq!(drain(&mut conn), []);
+    }
+
+    #[test]
+    fn held_messages_count_as_unwritten() {
+        let mut conn = probing_session();
+        conn.handle_written(WebSocket, 6);
+        conn.handle_packet(WebSocket, Packet::Pong("probe".into()));
+        conn.send("12345".into()).unwrap();
+        assert_eq!(conn.unwritten(), 6);
+        conn.handle_polling_paused(vec![]);
+        // Now `5` and the message, over websocket.
+        assert_eq!(conn.unwritten(), 1 + 6);
+    }
+
+    #[test]
+    fn upgrade_failure_is_reported_once() {
+        let mut conn = probing_session();
+        conn.handle_packet(WebSocket, Packet::Pong("probe".into()));
+        conn.handle_transport_end(WebSocket, TransportEnd::ServerClosed);
+        conn.handle_transport_end(WebSocket, TransportEnd::ServerClosed);
+        let failures = events(&drain(&mut conn))
+            .into_iter()
+            .filter(|e| matches!(e, Event::UpgradeFailed(_)))
+            .count();
+        assert_eq!(failures, 1);
     }
 
     #[test]

@@ -107,6 +107,7 @@ pub enum TransportError {
 /// assert_eq!(reason.detail().as_deref(), Some("request timed out"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DisconnectReason {
     /// The application closed the session.
     ClientDisconnect,
@@ -145,7 +146,7 @@ impl fmt::Display for DisconnectReason {
 pub enum UpgradeError {
     /// The websocket could not be opened or broke during the probe.
     #[error("probe transport failed: {0}")]
-    Transport(TransportError),
+    Transport(#[source] TransportError),
     /// The server answered the probe with something other than `3probe`.
     #[error("unexpected answer to the probe: {0}")]
     UnexpectedAnswer(String),

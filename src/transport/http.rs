@@ -33,11 +33,16 @@ const POST_RESPONSE_LIMIT: usize = 1024;
 pub(crate) struct Http {
     client: awc::Client,
     endpoint: Endpoint,
+    /// The user's headers, but `Cookie`.
     headers: Vec<(HeaderName, HeaderValue)>,
+    /// The user's own `Cookie` header, sent with the jar's cookies in one header.
+    user_cookie: Option<String>,
     cookies: RefCell<CookieJar>,
     pub request_timeout: Duration,
     pub max_body_size: usize,
-    pub max_frame_size: Option<usize>,
+    pub max_frame_size: usize,
+    /// The session's send buffer, to pace `Written` reports.
+    pub send_buffer: usize,
     timestamp_requests: bool,
     pub logging: bool,
 }
@@ -53,14 +58,30 @@ impl Http {
             Some(client) => client,
             None => tls::client(&config.tls, config.request_timeout)?,
         };
+        let (cookies, headers): (Vec<_>, Vec<_>) = config
+            .headers
+            .iter()
+            .cloned()
+            .partition(|(name, _)| name == header::COOKIE);
+        let user_cookies: Vec<&str> = cookies
+            .iter()
+            .filter_map(|(_, value)| value.to_str().ok())
+            .collect();
+        if !config.tls.verify && config.logging {
+            log::warn!(
+                "TLS certificate verification is off for {url}: any certificate is accepted"
+            );
+        }
         Ok(Http {
             client,
             endpoint,
-            headers: config.headers.clone(),
+            headers,
+            user_cookie: (!user_cookies.is_empty()).then(|| user_cookies.join("; ")),
             cookies: RefCell::default(),
             request_timeout: config.request_timeout,
             max_body_size: config.max_body_size,
             max_frame_size: config.max_frame_size,
+            send_buffer: config.send_buffer,
             timestamp_requests: config.timestamp_requests,
             logging: config.logging,
         })
@@ -94,8 +115,15 @@ impl Http {
         request
     }
 
-    /// GETs `url` and returns its body, decompressed and bounded.
+    /// GETs `url` and returns its body, decompressed and bounded; all of it, body
+    /// included, within `timeout` (awc's own timeout stops at the headers).
     pub async fn get(&self, url: &str, timeout: Duration) -> Result<Bytes, TransportError> {
+        actix_rt::time::timeout(timeout, self.get_body(url, timeout))
+            .await
+            .map_err(|_| TransportError::Timeout)?
+    }
+
+    async fn get_body(&self, url: &str, timeout: Duration) -> Result<Bytes, TransportError> {
         let request = self
             .request(awc::http::Method::GET, url, timeout)
             .insert_header((header::ACCEPT_ENCODING, ACCEPT_ENCODING));
@@ -114,8 +142,14 @@ impl Http {
         decode_body(raw, encoding, limit)
     }
 
-    /// POSTs a payload to `url`.
+    /// POSTs a payload to `url`, answer included within the request timeout.
     pub async fn post(&self, url: awc::http::Uri, body: String) -> Result<(), TransportError> {
+        actix_rt::time::timeout(self.request_timeout, self.post_body(url, body))
+            .await
+            .map_err(|_| TransportError::Timeout)?
+    }
+
+    async fn post_body(&self, url: awc::http::Uri, body: String) -> Result<(), TransportError> {
         let request = self
             .request(awc::http::Method::POST, url, self.request_timeout)
             .insert_header((header::CONTENT_TYPE, TEXT_PLAIN));
@@ -140,8 +174,12 @@ impl Http {
         }
     }
 
+    /// The user's cookies, then those the server set.
     fn cookie_header(&self) -> Option<String> {
-        self.cookies.borrow().header()
+        match (&self.user_cookie, self.cookies.borrow().header()) {
+            (Some(user), Some(jar)) => Some(format!("{user}; {jar}")),
+            (user, jar) => user.clone().or(jar),
+        }
     }
 
     fn request<U>(&self, method: awc::http::Method, url: U, timeout: Duration) -> awc::ClientRequest
@@ -263,7 +301,7 @@ fn decode_body(raw: Bytes, encoding: Option<&str>, limit: usize) -> Result<Bytes
     };
     let mut out = Vec::new();
     decoder
-        .take(limit as u64 + 1)
+        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
         .read_to_end(&mut out)
         .map_err(|e| TransportError::ConnectionLost(format!("cannot decompress the body: {e}")))?;
     if out.len() > limit {

@@ -14,6 +14,32 @@ use actix::Message;
 
 use crate::protocol::{Packet, TransportEnd, TransportKind};
 
+/// Counts the bytes a transport wrote to the network and says when the session must
+/// hear of them: once they reach half its send buffer. A session holds senders back
+/// only while a whole send buffer is unwritten, so it always hears in time, and a
+/// quiet exchange of small messages costs no extra actor message per write.
+#[derive(Debug)]
+pub(crate) struct WrittenCounter {
+    unreported: usize,
+    threshold: usize,
+}
+
+impl WrittenCounter {
+    pub fn new(send_buffer: usize) -> Self {
+        WrittenCounter {
+            unreported: 0,
+            threshold: send_buffer / 2,
+        }
+    }
+
+    /// Adds `bytes`; returns what to report, when it is time to.
+    pub fn add(&mut self, bytes: usize) -> Option<usize> {
+        self.unreported += bytes;
+        (self.unreported > 0 && self.unreported >= self.threshold)
+            .then(|| std::mem::take(&mut self.unreported))
+    }
+}
+
 /// Session → transport: send these packets, in order, after those given before.
 ///
 /// The session gathers every packet its mailbox produced into one `Transmit`, so a
@@ -53,8 +79,31 @@ pub(crate) enum TransportEventKind {
     Packets(Vec<Packet>),
     /// Polling paused; these packets were queued and not sent, in order.
     Paused(Vec<Packet>),
-    /// This many bytes of packets (as `protocol::wire_len` counts them) reached the network.
+    /// This many bytes of packets (as `protocol::wire_len` counts them) reached the
+    /// network, reported in amounts that matter (see [`WrittenCounter`]).
     Written(usize),
     /// The transport stopped.
     Ended(TransportEnd),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WrittenCounter;
+
+    #[test]
+    fn written_bytes_are_reported_from_half_the_send_buffer() {
+        let mut counter = WrittenCounter::new(100);
+        assert_eq!(counter.add(30), None);
+        assert_eq!(counter.add(30), Some(60));
+        assert_eq!(counter.add(49), None);
+        assert_eq!(counter.add(1), Some(50));
+    }
+
+    #[test]
+    fn a_zero_send_buffer_reports_every_write() {
+        let mut counter = WrittenCounter::new(0);
+        assert_eq!(counter.add(0), None);
+        assert_eq!(counter.add(3), Some(3));
+        assert_eq!(counter.add(1), Some(1));
+    }
 }

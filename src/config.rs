@@ -8,6 +8,7 @@ use futures::channel::oneshot;
 
 use crate::error::{ConfigError, ConnectError};
 use crate::event::{Connect, Disconnect, Message, Upgrade};
+use crate::protocol::polling::MAX_PACKETS_PER_PAYLOAD;
 use crate::protocol::TransportKind;
 use crate::session::{Session, Subscribers};
 use crate::transport::http::Http;
@@ -37,6 +38,7 @@ pub struct ClientConfig {
     pub(crate) max_frame_size: usize,
     pub(crate) max_body_size: usize,
     pub(crate) send_buffer: usize,
+    pub(crate) max_packets_per_post: usize,
     pub(crate) transports: Vec<TransportKind>,
     pub(crate) upgrade: bool,
     pub(crate) timestamp_requests: bool,
@@ -64,6 +66,7 @@ impl Default for ClientConfig {
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             send_buffer: DEFAULT_SEND_BUFFER,
+            max_packets_per_post: MAX_PACKETS_PER_PAYLOAD,
             transports: vec![TransportKind::Polling, TransportKind::WebSocket],
             upgrade: true,
             timestamp_requests: true,
@@ -225,6 +228,26 @@ impl SessionBuilder {
     /// thereby held back to the pace of the network; nothing is dropped.
     pub fn send_buffer(mut self, bytes: usize) -> Self {
         self.config.send_buffer = bytes;
+        self
+    }
+
+    /// The most packets one polling POST carries (default 16, and at least 1); a POST
+    /// also stays within the server's `maxPayload`.
+    ///
+    /// The default suits every server: python-engineio silently drops a POST of more
+    /// than 16 packets while answering 200. Node's `engine.io` and engineioxide accept
+    /// more, and a larger cap multiplies the throughput of a busy polling session
+    /// (about 3.7 times at 256 in this crate's benchmark).
+    ///
+    /// ```
+    /// // Talking to a Node engine.io server over polling only:
+    /// let builder = actix_engineio::Session::builder("http://127.0.0.1:3000")
+    ///     .transports(["polling"])
+    ///     .max_packets_per_post(256);
+    /// # let _ = builder;
+    /// ```
+    pub fn max_packets_per_post(mut self, packets: usize) -> Self {
+        self.config.max_packets_per_post = packets.max(1);
         self
     }
 

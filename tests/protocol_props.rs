@@ -421,7 +421,7 @@ proptest! {
         let mut received = Vec::new();
         // Every batch takes at least one packet, so this bounds the loop.
         for _ in 0..=packets.len() {
-            let Some(batch) = polling::take_batch(&mut queue, max) else { break };
+            let Some(batch) = polling::take_batch(&mut queue, max, polling::MAX_PACKETS_PER_PAYLOAD) else { break };
             let decoded = decode_payload(batch.clone()).unwrap();
             prop_assert!(!decoded.is_empty());
             prop_assert!(decoded.len() <= polling::MAX_PACKETS_PER_PAYLOAD, "{} packets", decoded.len());
@@ -440,7 +440,7 @@ proptest! {
             received.extend(decoded);
         }
         prop_assert!(queue.is_empty(), "{} packets left in the queue", queue.len());
-        prop_assert_eq!(polling::take_batch(&mut queue, max), None);
+        prop_assert_eq!(polling::take_batch(&mut queue, max, polling::MAX_PACKETS_PER_PAYLOAD), None);
         prop_assert_eq!(received, packets);
     }
 }

@@ -15,8 +15,8 @@ use super::{Packet, Payload, ProtocolError};
 /// The character between two packets of a payload.
 pub const RECORD_SEPARATOR: char = '\x1e';
 
-/// The most packets the client puts in one POST: python-engineio's server silently
-/// drops a POST holding more than 16 packets while answering 200.
+/// The most packets the client puts in one POST by default: python-engineio's server
+/// silently drops a POST holding more than 16 packets while answering 200.
 pub const MAX_PACKETS_PER_PAYLOAD: usize = 16;
 
 /// Standard base64; padding is written, and accepted or not when read.
@@ -77,26 +77,32 @@ fn write_packet(packet: &Packet, out: &mut String) {
 
 /// Takes from the front of `queue` as many packets as fit in one POST and encodes them.
 ///
-/// A batch holds at most [`MAX_PACKETS_PER_PAYLOAD`] packets and at most `max_payload`
-/// bytes, except that a single packet larger than `max_payload` goes alone (refusing it
-/// is the sender's decision, not the encoder's). `None` when the queue is empty.
+/// A batch holds at most `max_packets` packets (at least one; usually
+/// [`MAX_PACKETS_PER_PAYLOAD`]) and at most `max_payload` bytes, except that a single
+/// packet larger than `max_payload` goes alone (refusing it is the sender's decision,
+/// not the encoder's). `None` when the queue is empty.
 ///
 /// ```
 /// use std::collections::VecDeque;
 /// use actix_engineio::protocol::{polling, Packet};
 ///
 /// let mut queue: VecDeque<_> = (0..3).map(|i| Packet::text(i.to_string())).collect();
-/// assert_eq!(polling::take_batch(&mut queue, 5).as_deref(), Some("40\x1e41"));
-/// assert_eq!(polling::take_batch(&mut queue, 5).as_deref(), Some("42"));
-/// assert_eq!(polling::take_batch(&mut queue, 5), None);
+/// let max_packets = polling::MAX_PACKETS_PER_PAYLOAD;
+/// assert_eq!(polling::take_batch(&mut queue, 5, max_packets).as_deref(), Some("40\x1e41"));
+/// assert_eq!(polling::take_batch(&mut queue, 5, max_packets).as_deref(), Some("42"));
+/// assert_eq!(polling::take_batch(&mut queue, 5, max_packets), None);
 /// ```
-pub fn take_batch(queue: &mut VecDeque<Packet>, max_payload: usize) -> Option<String> {
+pub fn take_batch(
+    queue: &mut VecDeque<Packet>,
+    max_payload: usize,
+    max_packets: usize,
+) -> Option<String> {
     let first = queue.front()?;
     let mut size = encoded_len(first);
     let mut count = 1;
     while let Some(next) = queue.get(count) {
         let grown = size + 1 + encoded_len(next);
-        if count == MAX_PACKETS_PER_PAYLOAD || grown > max_payload {
+        if count >= max_packets || grown > max_payload {
             break;
         }
         size = grown;
@@ -214,17 +220,25 @@ mod tests {
     #[test]
     fn batches_stop_at_sixteen_packets() {
         let mut queue: VecDeque<_> = (0..40).map(|_| Packet::text("x")).collect();
-        let sizes: Vec<usize> = std::iter::from_fn(|| take_batch(&mut queue, 1_000_000))
-            .map(|body| decode(body.into()).unwrap().len())
-            .collect();
+        let sizes: Vec<usize> =
+            std::iter::from_fn(|| take_batch(&mut queue, 1_000_000, MAX_PACKETS_PER_PAYLOAD))
+                .map(|body| decode(body.into()).unwrap().len())
+                .collect();
         assert_eq!(sizes, [16, 16, 8]);
+    }
+
+    #[test]
+    fn the_packet_cap_can_be_raised() {
+        let mut queue: VecDeque<_> = (0..40).map(|_| Packet::text("x")).collect();
+        let body = take_batch(&mut queue, 1_000_000, 100).unwrap();
+        assert_eq!(decode(body.into()).unwrap().len(), 40);
     }
 
     #[test]
     fn batches_respect_max_payload() {
         let mut queue: VecDeque<_> = (0..10).map(|_| Packet::text("123456789")).collect();
         // Each packet is 10 bytes, 21 with a separator and a second packet.
-        while let Some(body) = take_batch(&mut queue, 21) {
+        while let Some(body) = take_batch(&mut queue, 21, MAX_PACKETS_PER_PAYLOAD) {
             assert!(body.len() <= 21, "{body:?}");
             assert_eq!(decode(body.into()).unwrap().len(), 2);
         }
@@ -233,8 +247,16 @@ mod tests {
     #[test]
     fn oversized_packet_goes_alone() {
         let mut queue: VecDeque<_> = [Packet::text("a".repeat(50)), Packet::text("b")].into();
-        assert_eq!(take_batch(&mut queue, 10).unwrap().len(), 51);
-        assert_eq!(take_batch(&mut queue, 10).as_deref(), Some("4b"));
+        assert_eq!(
+            take_batch(&mut queue, 10, MAX_PACKETS_PER_PAYLOAD)
+                .unwrap()
+                .len(),
+            51
+        );
+        assert_eq!(
+            take_batch(&mut queue, 10, MAX_PACKETS_PER_PAYLOAD).as_deref(),
+            Some("4b")
+        );
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub(crate) struct Http {
     pub max_frame_size: usize,
     /// The session's send buffer, to pace `Written` reports.
     pub send_buffer: usize,
+    /// The most packets in one POST.
+    pub max_packets_per_post: usize,
     timestamp_requests: bool,
     pub logging: bool,
 }
@@ -82,6 +84,7 @@ impl Http {
             max_body_size: config.max_body_size,
             max_frame_size: config.max_frame_size,
             send_buffer: config.send_buffer,
+            max_packets_per_post: config.max_packets_per_post,
             timestamp_requests: config.timestamp_requests,
             logging: config.logging,
         })

@@ -144,7 +144,8 @@ impl PollingTransport {
             return;
         }
         let queued = self.queue.len();
-        let Some(body) = polling::take_batch(&mut self.queue, self.max_payload) else {
+        let max_packets = self.http.max_packets_per_post;
+        let Some(body) = polling::take_batch(&mut self.queue, self.max_payload, max_packets) else {
             return self.stop_when_idle(ctx);
         };
         // The packets' own sizes: the body less the separators between them.

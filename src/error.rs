@@ -5,6 +5,28 @@ use thiserror::Error;
 use crate::protocol::{ProtocolError, TransportError};
 
 /// A configuration the builder cannot use; found before any I/O.
+///
+/// The builder keeps the first bad setting, and
+/// [`SessionBuilder::connect`](crate::SessionBuilder::connect) returns it (or a bad URL
+/// or CA certificate, which it checks itself) as [`ConnectError::Config`]: a chain of
+/// settings needs no error handling until then.
+///
+/// ```
+/// use actix_engineio::{ConfigError, ConnectError, Session};
+///
+/// # #[actix_rt::main] async fn main() {
+/// let err = Session::builder("http://127.0.0.1:3000")
+///     .transports(["polling", "carrier-pigeon"])
+///     .connect()
+///     .await
+///     .unwrap_err();
+/// let ConnectError::Config(ConfigError::Transports(why)) = err else { panic!("{err}") };
+/// assert!(why.contains("carrier-pigeon"));
+///
+/// let err = Session::builder("ftp://example.com").connect().await.unwrap_err();
+/// assert!(matches!(err, ConnectError::Config(ConfigError::Url(_))));
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -52,7 +74,16 @@ pub enum ConnectError {
 }
 
 impl ConnectError {
-    /// The HTTP status of a refused handshake, if the server answered with one.
+    /// The HTTP status of a refused handshake, if the server answered with one:
+    /// to tell an authentication failure from an unreachable server.
+    ///
+    /// ```
+    /// use actix_engineio::{ConnectError, TransportError};
+    ///
+    /// let refused = ConnectError::Transport(TransportError::Http { status: 403, body: String::new() });
+    /// assert_eq!(refused.status(), Some(403));
+    /// assert_eq!(ConnectError::Transport(TransportError::Timeout).status(), None);
+    /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
             ConnectError::Transport(TransportError::Http { status, .. }) => Some(*status),

@@ -1,4 +1,5 @@
-//! The heartbeat actor: declares the session dead when pings stop (PROTOCOL.md section 6).
+//! The heartbeat actor: declares the session dead when pings stop (the "Heartbeat"
+//! section of the Engine.IO v4 protocol).
 
 use std::time::Duration;
 

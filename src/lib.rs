@@ -59,8 +59,8 @@ mod transport;
 pub use bytestring::ByteString;
 
 pub use crate::config::{
-    ClientConfig, SessionBuilder, DEFAULT_MAX_BODY_SIZE, DEFAULT_REQUEST_TIMEOUT,
-    DEFAULT_SEND_BUFFER,
+    ClientConfig, SessionBuilder, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_FRAME_SIZE,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_SEND_BUFFER,
 };
 pub use crate::error::{ConfigError, ConnectError};
 pub use crate::event::{Connect, Disconnect, Message, Upgrade};

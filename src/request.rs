@@ -11,22 +11,36 @@ use crate::protocol::{Payload, SendError};
 
 /// Sends a message to the server.
 ///
-/// Answers `Ok` once the message is on its way to the server, in order after those
-/// sent before, or with the [`SendError`] that says why it was refused; nothing is
-/// dropped silently. While more than the session's
-/// [`send_buffer`](crate::SessionBuilder::send_buffer) is still unwritten, the answer
-/// waits until there is room: a sender that awaits each answer goes at the pace of
-/// the network. `do_send` skips the answer, and with it this backpressure.
+/// Answers `Ok` once the message is on its way to the server (queued for its
+/// transport, in order after those sent before), or with the [`SendError`] that says
+/// why it was refused; nothing is dropped silently. While the session's
+/// [`send_buffer`](crate::SessionBuilder::send_buffer) is full, or earlier messages
+/// still wait for room in it, the message waits and so does the answer: a sender that
+/// awaits each answer goes at the pace of the network. `do_send` skips the answer,
+/// and with it this backpressure (the message still goes, in order).
+///
+/// Once the session has ended its actor is gone, and `send` fails with actix's
+/// `MailboxError` instead: hence the `??` in the examples.
 ///
 /// Note: importing this type shadows the `Send` marker trait in that module; use it
 /// as `actix_engineio::Send` where that matters.
 ///
-/// ```
-/// use actix_engineio::{Payload, Send};
+/// Requests are answered in the order they are made, so to pipeline, make several
+/// before awaiting the first answer:
 ///
-/// assert_eq!(Send::text("hi").0, Payload::from("hi"));
-/// assert_eq!(Send::binary(vec![1, 2]).0, Payload::from(vec![1, 2]));
-/// assert_eq!(Send::json(&[1, 2]).unwrap().0, Payload::from("[1,2]"));
+/// ```
+/// use actix::Addr;
+/// use actix_engineio::{Send, Session};
+/// use futures::{stream, StreamExt};
+///
+/// async fn send_all(session: &Addr<Session>, lines: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
+///     // Up to 64 messages in flight; the send buffer still paces them.
+///     let mut answers = stream::iter(lines).map(|line| session.send(Send::text(line))).buffered(64);
+///     while let Some(answer) = answers.next().await {
+///         answer??;
+///     }
+///     Ok(())
+/// }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, actix::Message)]
 #[rtype(result = "Result<(), SendError>")]
@@ -34,16 +48,45 @@ pub struct Send(pub Payload);
 
 impl Send {
     /// A text message.
+    ///
+    /// ```
+    /// use actix_engineio::Send;
+    ///
+    /// let hello = Send::text("hello");
+    /// let owned = Send::text(format!("{} users", 3));
+    /// assert_eq!(owned.0.as_text(), Some("3 users"));
+    /// ```
     pub fn text(text: impl Into<ByteString>) -> Self {
         Send(Payload::Text(text.into()))
     }
 
-    /// A binary message.
+    /// A binary message, sent byte for byte (over polling as base64, which the
+    /// server decodes).
+    ///
+    /// ```
+    /// use actix_engineio::Send;
+    ///
+    /// let message = Send::binary(vec![0xca, 0xfe]);
+    /// assert_eq!(message.0.as_binary().map(|b| &b[..]), Some(&[0xca, 0xfe][..]));
+    /// let from_static = Send::binary(&b"\x00\x01"[..]);
+    /// ```
     pub fn binary(data: impl Into<Bytes>) -> Self {
         Send(Payload::Binary(data.into()))
     }
 
-    /// A text message holding `value` as compact JSON.
+    /// A text message holding `value` as compact JSON. Fails only where `serde_json`
+    /// does, such as a map whose keys are not strings.
+    ///
+    /// ```
+    /// use actix_engineio::Send;
+    /// use serde::Serialize;
+    ///
+    /// #[derive(Serialize)]
+    /// struct Move { x: i32, y: i32 }
+    ///
+    /// let message = Send::json(&Move { x: 1, y: -2 }).unwrap();
+    /// assert_eq!(message.0.as_text(), Some(r#"{"x":1,"y":-2}"#));
+    /// ```
     pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Self, serde_json::Error> {
         Payload::json(value).map(Send)
     }
@@ -55,9 +98,24 @@ impl<T: Into<Payload>> From<T> for Send {
     }
 }
 
-/// Closes the session: the server is told, subscribers get
+/// Closes the session: what was sent before goes out first (messages still waiting
+/// for room in the send buffer included), then the server is told, subscribers get
 /// [`Disconnect`] with [`DisconnectReason::ClientDisconnect`](crate::DisconnectReason::ClientDisconnect),
-/// and the session stops. Returns at once; it does not wait for the server.
+/// and the session stops. Answers at once; it does not wait for the server.
+///
+/// A session that has already ended is gone: `send(Close)` then fails with actix's
+/// `MailboxError`, and `do_send(Close)` does nothing.
+///
+/// ```
+/// use actix::Addr;
+/// use actix_engineio::{Close, Send, Session};
+///
+/// async fn say_goodbye(session: Addr<Session>) {
+///     // "bye" goes out before the close packet, even without awaiting the answer.
+///     session.do_send(Send::text("bye"));
+///     session.do_send(Close);
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, actix::Message)]
 #[rtype(result = "()")]
 pub struct Close;

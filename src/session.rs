@@ -41,7 +41,9 @@ macro_rules! session_log {
 ///
 /// Start one with [`Session::builder`]; talk to it with [`Send`], [`Close`] and
 /// [`Subscribe`]; hear from it through [`Connect`], [`Message`], [`Upgrade`] and
-/// [`Disconnect`]. It stops after publishing [`Disconnect`].
+/// [`Disconnect`]. It runs until the session ends, whether or not anyone holds its
+/// address, and stops after publishing [`Disconnect`]; from then on its address
+/// answers every request with actix's `MailboxError`.
 ///
 /// ```no_run
 /// use actix_engineio::{Close, Send, Session};
@@ -122,6 +124,10 @@ enum Opened {
 
 impl Session {
     /// A builder for a session with the server at `url` (`http`, `https`, `ws` or `wss`).
+    ///
+    /// The scheme only says whether TLS is used (`ws` is `http`, `wss` is `https`); the
+    /// transports are chosen with [`SessionBuilder::transports`]. A path in the URL is
+    /// the engine.io path unless [`SessionBuilder::path`] sets one.
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), actix_engineio::ConnectError> {

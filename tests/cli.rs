@@ -574,51 +574,23 @@ fn default_transports_upgrade_given_time() {
 }
 
 #[test]
-fn transports_polling_never_upgrades() {
-    for kind in [PeerKind::Rust, PeerKind::Node] {
-        let peer = Peer::start(kind, PeerOptions::default());
-        let out = run(&[
-            "--json",
-            "--transports",
-            "polling",
-            "--send",
-            "x",
-            "--timeout",
-            "2",
-            &peer.url(),
-        ])
-        .context(kind);
-        out.assert_session("polling", &[text("x")], "client disconnect");
-        assert!(out.upgrades().is_empty(), "{kind}: {out}");
-        assert!(
-            websocket_requests(&peer).is_empty(),
-            "{kind}: websocket requests {:?}\n{out}",
-            websocket_requests(&peer)
-        );
-    }
-}
-
-#[test]
-fn no_upgrade_never_upgrades() {
-    for kind in [PeerKind::Rust, PeerKind::Node] {
-        let peer = Peer::start(kind, PeerOptions::default());
-        let out = run(&[
-            "--json",
-            "--no-upgrade",
-            "--send",
-            "x",
-            "--timeout",
-            "2",
-            &peer.url(),
-        ])
-        .context(kind);
-        out.assert_session("polling", &[text("x")], "client disconnect");
-        assert!(out.upgrades().is_empty(), "{kind}: {out}");
-        assert!(
-            websocket_requests(&peer).is_empty(),
-            "{kind}: websocket requests {:?}\n{out}",
-            websocket_requests(&peer)
-        );
+fn polling_only_or_no_upgrade_never_upgrades() {
+    for option in [&["--transports", "polling"][..], &["--no-upgrade"][..]] {
+        for kind in [PeerKind::Rust, PeerKind::Node] {
+            let peer = Peer::start(kind, PeerOptions::default());
+            let url = peer.url();
+            let mut args = vec!["--json", "--send", "x", "--timeout", "2"];
+            args.extend_from_slice(option);
+            args.push(&url);
+            let out = run(&args).context(kind);
+            out.assert_session("polling", &[text("x")], "client disconnect");
+            assert!(out.upgrades().is_empty(), "{kind} {option:?}: {out}");
+            assert!(
+                websocket_requests(&peer).is_empty(),
+                "{kind} {option:?}: websocket requests {:?}\n{out}",
+                websocket_requests(&peer)
+            );
+        }
     }
 }
 
@@ -681,10 +653,16 @@ fn timeout_ends_the_session() {
     }
 }
 
-/// `--send close-me` over websocket only: the close always reaches the client.
+/// `--send close-me` over websocket only, right after the handshake: the close reaches
+/// the client, for the servers that deliver it that early.
+///
+/// engineioxide is left out: a session it closes before its websocket writer task has
+/// started is dropped without the `1` packet or a close frame (engineioxide 0.17.9,
+/// `transport/ws.rs`, "session closed before starting the ws writer"), which the client
+/// rightly reports as a transport error. The next test covers it after an echo.
 #[test]
 fn close_me_over_websocket_ends_with_server_disconnect() {
-    for kind in ALL_PEERS {
+    for kind in [PeerKind::Node, PeerKind::Python] {
         let peer = Peer::start(kind, PeerOptions::default());
         let out = run(&[
             "--json",
@@ -699,13 +677,14 @@ fn close_me_over_websocket_ends_with_server_disconnect() {
     }
 }
 
-/// `close-me` typed on stdin once an earlier line came back, so a poll is waiting for the
-/// server's `1`: over polling only, and after the upgrade.
+/// `close-me` typed on stdin once an earlier line came back, so the server is ready to
+/// deliver its `1` (a poll is waiting, or its websocket writer runs): over polling only,
+/// after the upgrade, and over websocket only.
 #[test]
 fn close_me_from_stdin_ends_with_server_disconnect() {
     for kind in ALL_PEERS {
         let peer = Peer::start(kind, PeerOptions::default());
-        for transports in ["polling", "polling,websocket"] {
+        for transports in ["polling", "polling,websocket", "websocket"] {
             let mut eio =
                 Eio::spawn_piped(&["--json", "--stdin", "--transports", transports, &peer.url()]);
             let sid = eio.wait_json("connect line", |v| v["event"] == "connect")["sid"]
@@ -734,8 +713,17 @@ fn close_me_from_stdin_ends_with_server_disconnect() {
             }
             eio.write_stdin("close-me\n");
             let out = eio.finish().context(format!("{kind}, {transports}"));
-            out.assert_session("polling", &[text("before")], "server disconnect");
-            let upgrades = if transports == "polling" { 0 } else { 1 };
+            let opened_on = if transports == "websocket" {
+                "websocket"
+            } else {
+                "polling"
+            };
+            out.assert_session(opened_on, &[text("before")], "server disconnect");
+            let upgrades = if transports == "polling,websocket" {
+                1
+            } else {
+                0
+            };
             assert_eq!(out.upgrades().len(), upgrades, "{out}");
         }
     }

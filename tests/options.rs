@@ -12,39 +12,10 @@ use std::time::Duration;
 
 use actix_engineio::{Close, Session, SessionBuilder, TransportKind};
 
-use support::client::{wait_until, DEADLINE};
+use support::client::{wait_until, Mode, ALL_MODES, DEADLINE};
 use support::echo::{open_packet_with, session_requests, sleep, start_peers, texts, Client};
 use support::scripted::{Reply, Scripted, ScriptedRequest};
 use support::{Peer, PeerKind, PeerOptions, PeerRequest, ALL_PEERS};
-
-/// How a session reaches the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    WebSocket,
-    Polling,
-    Upgrade,
-}
-
-impl Mode {
-    fn builder(self, url: &str) -> SessionBuilder {
-        let builder = Session::builder(url);
-        match self {
-            Mode::WebSocket => builder.transports(["websocket"]),
-            Mode::Polling => builder.transports(["polling"]),
-            Mode::Upgrade => builder,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Mode::WebSocket => "websocket only",
-            Mode::Polling => "polling only",
-            Mode::Upgrade => "polling with upgrade",
-        }
-    }
-}
-
-const ALL_MODES: [Mode; 3] = [Mode::Polling, Mode::Upgrade, Mode::WebSocket];
 
 /// Runs a session in `mode` that exercises every kind of request the mode makes: the
 /// handshake, messages sent at once (POSTed during the probe in upgrade mode), echoes
@@ -160,7 +131,7 @@ async fn headers_and_query_on_every_request() {
     );
     for peer in &peers {
         for mode in ALL_MODES {
-            let label = format!("[{} peer, {}]", peer.kind(), mode.name());
+            let label = format!("[{} peer, {}]", peer.kind(), mode);
             let first = peer.requests().len();
             let builder = mode
                 .builder(&peer.url())
@@ -208,7 +179,7 @@ async fn custom_path() {
     for peer in &peers {
         for mode in ALL_MODES {
             for how in ["path(\"/custom/\")", "URL http://127.0.0.1:PORT/custom/"] {
-                let label = format!("[{} peer, {}, {how}]", peer.kind(), mode.name());
+                let label = format!("[{} peer, {}, {how}]", peer.kind(), mode);
                 let first = peer.requests().len();
                 let builder = if how.starts_with("path") {
                     mode.builder(&peer.url()).path("/custom/")
@@ -320,7 +291,7 @@ async fn handshake_cookie_comes_back_on_every_request() {
     );
     for peer in &peers {
         for mode in [Mode::Polling, Mode::Upgrade] {
-            let label = format!("[{} peer, {}]", peer.kind(), mode.name());
+            let label = format!("[{} peer, {}]", peer.kind(), mode);
             let client = exercise(&label, mode, mode.builder(&peer.url())).await;
             sleep(Duration::from_millis(300)).await;
             let requests = session_requests(peer, &client.sid);
@@ -479,7 +450,7 @@ async fn user_http_client_is_used() {
     let peers = start_peers(&ALL_PEERS, PeerOptions::default());
     for peer in &peers {
         for mode in ALL_MODES {
-            let label = format!("[{} peer, {}]", peer.kind(), mode.name());
+            let label = format!("[{} peer, {}]", peer.kind(), mode);
             let first = peer.requests().len();
             let http = awc::Client::builder()
                 .add_default_header(("x-from-client", "1"))

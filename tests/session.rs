@@ -23,54 +23,12 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use support::client::{peer_event, wait_until, Events, DEADLINE};
+use support::client::{peer_event, wait_until, Events, Mode, ALL_MODES, DEADLINE};
 use support::scripted::{open_packet, Reply, Scripted, ScriptedRequest};
 use support::{Peer, PeerEvent, PeerKind, PeerOptions, ALL_PEERS};
 
 // ---------------------------------------------------------------------------------------
 // modes, peers and clients
-
-/// How a session reaches the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// `.transports(["websocket"])`.
-    WebSocket,
-    /// `.transports(["polling"])`.
-    Polling,
-    /// The default transports: polling first, then the upgrade to websocket.
-    Upgrade,
-}
-
-const ALL_MODES: [Mode; 3] = [Mode::WebSocket, Mode::Polling, Mode::Upgrade];
-
-impl Mode {
-    fn builder(self, url: &str) -> SessionBuilder {
-        let builder = Session::builder(url);
-        match self {
-            Mode::WebSocket => builder.transports(["websocket"]),
-            Mode::Polling => builder.transports(["polling"]),
-            Mode::Upgrade => builder,
-        }
-    }
-
-    /// The transport the session opens on.
-    fn opens_on(self) -> TransportKind {
-        match self {
-            Mode::WebSocket => TransportKind::WebSocket,
-            Mode::Polling | Mode::Upgrade => TransportKind::Polling,
-        }
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Mode::WebSocket => "websocket only",
-            Mode::Polling => "polling only",
-            Mode::Upgrade => "polling with upgrade",
-        })
-    }
-}
 
 fn label(peer: &Peer, mode: Mode) -> String {
     format!("[{} peer, {mode}]", peer.kind())

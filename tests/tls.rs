@@ -219,9 +219,18 @@ async fn trusted_ca_polling_upgrades_to_websocket_and_echoes() {
     echo_both_ca_sources(Mode::Upgrade).await;
 }
 
-/// Why rustls refuses a certificate, as its error text says it.
-const UNKNOWN_ISSUER: &str = "unknownissuer";
-const WRONG_NAME: &str = "not valid for name";
+/// Why the TLS backend refuses a certificate, as its error text says it: rustls names
+/// the problem; OpenSSL (feature `openssl` without `rustls`) only says it failed.
+const UNKNOWN_ISSUER: &str = if cfg!(feature = "rustls") {
+    "unknownissuer"
+} else {
+    "certificate verify failed"
+};
+const WRONG_NAME: &str = if cfg!(feature = "rustls") {
+    "not valid for name"
+} else {
+    "certificate verify failed"
+};
 
 /// Asserts that `result` is a refused TLS connection whose cause names a certificate
 /// problem, and `problem` (lowercase) in particular.
@@ -641,4 +650,23 @@ async fn plain_http_client_to_tls_peer_fails_cleanly() {
         .await;
     assert!(result.is_err(), "plain http to a TLS server connected");
     assert!(started.elapsed() < DEADLINE, "took {:?}", started.elapsed());
+}
+
+/// TLS settings beside a custom `http_client` could not take effect: a configuration
+/// error, before any request.
+#[actix_rt::test]
+async fn tls_settings_with_a_custom_client_are_a_config_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let result = Session::builder(&url)
+        .http_client(awc::Client::default())
+        .ssl_verify(false)
+        .connect()
+        .await;
+    assert!(
+        matches!(result, Err(ConnectError::Config(ConfigError::Tls(_)))),
+        "{result:?}"
+    );
+    listener.set_nonblocking(true).unwrap();
+    assert!(listener.accept().is_err(), "a connection was made");
 }

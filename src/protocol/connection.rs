@@ -3,8 +3,9 @@
 //!
 //! The session actor feeds it inputs (`handle_*`, [`Connection::send`],
 //! [`Connection::close`]) and carries out the [`Output`]s it queues, in order.
-//! Everything about heartbeats, the upgrade (PROTOCOL.md sections 6 and 7) and close
-//! reasons is decided here, so it is tested without a network.
+//! Everything about heartbeats, the upgrade (the "Heartbeat" and "Upgrade" sections
+//! of the Engine.IO v4 protocol) and close reasons is decided here, so it is tested
+//! without a network.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -18,12 +19,52 @@ use super::{
 
 /// How long the probe may take before polling starts receiving anyway. Longer
 /// probes still complete, through the pause that waits for the poll to return.
+///
+/// Until then no poll is in flight, so a quick probe completes without waiting for a
+/// poll to return.
+///
+/// ```
+/// use actix_engineio::protocol::{Connection, Handshake, Output, Timer, TransportKind, PROBE_GRACE};
+///
+/// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+/// let mut conn = Connection::new(handshake, TransportKind::Polling, true);
+/// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
+/// assert!(outputs.contains(&Output::StartTimer(Timer::ProbeGrace, PROBE_GRACE)));
+/// assert!(!outputs.contains(&Output::ResumePolling)); // not yet
+/// ```
 pub const PROBE_GRACE: Duration = Duration::from_secs(1);
 
-/// How long the server may take to answer the probe: its own `upgradeTimeout`.
+/// How long the server may take to answer the probe (opening the websocket
+/// included): the default `upgradeTimeout` of Node's engine.io, after which the server
+/// gives up on the probe too.
+///
+/// ```
+/// use std::time::Duration;
+/// use actix_engineio::protocol::PROBE_TIMEOUT;
+///
+/// assert_eq!(PROBE_TIMEOUT, Duration::from_secs(10));
+/// ```
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Something the session must do or tell, in the order [`Connection::poll_output`] gives it.
+///
+/// An I/O layer carries out every output after each input it feeds the [`Connection`]:
+///
+/// ```
+/// use actix_engineio::protocol::{Connection, Handshake, Output, TransportKind};
+///
+/// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+/// let mut conn = Connection::new(handshake, TransportKind::Polling, false);
+/// while let Some(output) = conn.poll_output() {
+///     match output {
+///         Output::Event(event) => println!("tell subscribers: {event:?}"),
+///         Output::Transmit(transport, packet) => println!("send {packet} on {transport}"),
+///         Output::ArmHeartbeat(deadline) => println!("expect a ping within {deadline:?}"),
+///         Output::ResumePolling => println!("start polling"),
+///         other => println!("{other:?}"),
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
     /// Tell subscribers.
@@ -45,7 +86,25 @@ pub enum Output {
     CloseTransport(TransportKind),
 }
 
-/// What subscribers of a session learn.
+/// What subscribers of a session learn: the [`Output::Event`]s of a [`Connection`],
+/// which the session actor publishes as [`Connect`](crate::Connect),
+/// [`Message`](crate::Message), [`Upgrade`](crate::Upgrade) and
+/// [`Disconnect`](crate::Disconnect).
+///
+/// ```
+/// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Packet, TransportKind};
+/// use actix_engineio::DisconnectReason;
+///
+/// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+/// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
+/// while conn.poll_output().is_some() {}
+/// conn.handle_packet(TransportKind::WebSocket, Packet::text("bye"));
+/// conn.handle_packet(TransportKind::WebSocket, Packet::Close);
+/// let events: Vec<Event> = std::iter::from_fn(|| conn.poll_output())
+///     .filter_map(|output| match output { Output::Event(event) => Some(event), _ => None })
+///     .collect();
+/// assert_eq!(events, [Event::Message("bye".into()), Event::Disconnected(DisconnectReason::ServerDisconnect)]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// The session is open.
@@ -65,7 +124,21 @@ pub enum Event {
     Disconnected(DisconnectReason),
 }
 
-/// Timers the session runs for the state machine.
+/// Timers the session runs for the state machine: started by [`Output::StartTimer`],
+/// reported with [`Connection::handle_timer`].
+///
+/// ```
+/// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Timer, TransportKind};
+/// use actix_engineio::UpgradeError;
+///
+/// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+/// let mut conn = Connection::new(handshake, TransportKind::Polling, true);
+/// while conn.poll_output().is_some() {}
+/// conn.handle_timer(Timer::ProbeTimeout); // the server never answered `2probe`
+/// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
+/// assert!(outputs.contains(&Output::Event(Event::UpgradeFailed(UpgradeError::Timeout))));
+/// assert!(outputs.contains(&Output::ResumePolling));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Timer {
     /// [`PROBE_GRACE`] has passed since the probe started.
@@ -75,7 +148,23 @@ pub enum Timer {
 }
 
 /// Why a message was not accepted for sending. Nothing is dropped silently: each
-/// refusal is one of these.
+/// refusal is one of these, the answer to [`Send`](crate::Send).
+///
+/// ```
+/// use actix::{Addr, MailboxError};
+/// use actix_engineio::{Send, SendError, Session};
+///
+/// async fn send_report(session: &Addr<Session>, report: Vec<u8>) -> Result<(), MailboxError> {
+///     match session.send(Send::binary(report)).await? {
+///         Ok(()) => {}
+///         Err(SendError::TooLarge { size, max_payload }) => {
+///             eprintln!("{size} bytes is too much for the server ({max_payload}): split it");
+///         }
+///         Err(err) => eprintln!("not sent: {err}"),
+///     }
+///     Ok(())
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum SendError {
@@ -115,6 +204,14 @@ enum Upgrade {
 
 /// The state of one Engine.IO session, from handshake to disconnect.
 ///
+/// A sans-IO core: it takes inputs (a packet arrived, a transport ended, a timer
+/// fired, the application sends or closes) and queues [`Output`]s (send this packet
+/// on that transport, tell subscribers this, pause polling), which
+/// [`poll_output`](Connection::poll_output) hands to the I/O layer in order. It never
+/// blocks, reads a clock or panics on a server's input.
+///
+/// Answering the server's heartbeat:
+///
 /// ```
 /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Packet, TransportKind};
 ///
@@ -123,6 +220,50 @@ enum Upgrade {
 /// conn.handle_packet(TransportKind::WebSocket, Packet::Ping("".into()));
 /// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
 /// assert!(outputs.contains(&Output::Transmit(TransportKind::WebSocket, Packet::Pong("".into()))));
+/// ```
+///
+/// Upgrading a polling session to websocket, as an I/O layer drives it: after each
+/// input, it carries out the outputs queued so far.
+///
+/// ```
+/// use std::time::Duration;
+/// use actix_engineio::protocol::TransportKind::{Polling, WebSocket};
+/// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Packet, Timer};
+/// use actix_engineio::protocol::{PROBE_GRACE, PROBE_TIMEOUT};
+///
+/// fn outputs(conn: &mut Connection) -> Vec<Output> {
+///     std::iter::from_fn(|| conn.poll_output()).collect()
+/// }
+///
+/// let hs = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+/// let mut conn = Connection::new(hs, Polling, true);
+/// assert_eq!(outputs(&mut conn), [
+///     Output::Event(Event::Connected { sid: "s".into(), transport: Polling }),
+///     Output::ArmHeartbeat(Duration::from_secs(45)),
+///     Output::OpenProbe, // before any poll is in flight
+///     Output::StartTimer(Timer::ProbeGrace, PROBE_GRACE),
+///     Output::StartTimer(Timer::ProbeTimeout, PROBE_TIMEOUT),
+/// ]);
+///
+/// // The I/O layer opened a websocket for sid "s".
+/// conn.handle_probe_opened();
+/// assert_eq!(outputs(&mut conn), [Output::Transmit(WebSocket, Packet::probe())]); // 2probe
+///
+/// // The server answers 3probe: polling must stop before the switch.
+/// conn.handle_packet(WebSocket, Packet::Pong("probe".into()));
+/// assert_eq!(outputs(&mut conn), [Output::PausePolling]);
+/// conn.send("hello".into()).unwrap(); // held until the switch
+/// assert_eq!(outputs(&mut conn), []);
+///
+/// // No request is in flight any more, and polling had nothing left unsent.
+/// conn.handle_polling_paused(vec![]);
+/// assert_eq!(outputs(&mut conn), [
+///     Output::Transmit(WebSocket, Packet::Upgrade), // 5
+///     Output::Transmit(WebSocket, Packet::text("hello")),
+///     Output::CloseTransport(Polling),
+///     Output::Event(Event::Upgraded),
+/// ]);
+/// assert_eq!(conn.transport(), WebSocket);
 /// ```
 #[derive(Debug)]
 pub struct Connection {
@@ -164,6 +305,14 @@ impl Unwritten {
 }
 
 /// Size of `packet` as `transport` carries it: what the transport reports written.
+///
+/// ```
+/// use actix_engineio::protocol::{wire_len, Packet, TransportKind};
+///
+/// let packet = Packet::binary(vec![1, 2, 3]);
+/// assert_eq!(wire_len(TransportKind::WebSocket, &packet), 3); // as it is
+/// assert_eq!(wire_len(TransportKind::Polling, &packet), 5); // "bAQID"
+/// ```
 pub fn wire_len(transport: TransportKind, packet: &Packet) -> usize {
     match transport {
         TransportKind::Polling => polling::encoded_len(packet),
@@ -175,7 +324,21 @@ impl Connection {
     /// A session that has just received `handshake` over `transport`.
     ///
     /// With `upgrade`, a polling session whose server offers websocket starts
-    /// probing at once, before any poll is in flight.
+    /// probing at once, before any poll is in flight; otherwise it starts polling.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::Polling, false);
+    /// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
+    /// assert_eq!(outputs, [
+    ///     Output::Event(Event::Connected { sid: "s".into(), transport: TransportKind::Polling }),
+    ///     Output::ArmHeartbeat(Duration::from_secs(45)),
+    ///     Output::ResumePolling,
+    /// ]);
+    /// ```
     pub fn new(handshake: Handshake, transport: TransportKind, upgrade: bool) -> Self {
         let mut conn = Connection {
             active: transport,
@@ -207,16 +370,43 @@ impl Connection {
     }
 
     /// The handshake the session was opened with.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let conn = Connection::new(handshake, TransportKind::WebSocket, false);
+    /// assert_eq!(conn.handshake().sid, "s");
+    /// ```
     pub fn handshake(&self) -> &Handshake {
         &self.handshake
     }
 
-    /// The transport the session's packets go over now.
+    /// The transport the session's packets go over now: the one it opened on, until an
+    /// upgrade completes.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let conn = Connection::new(handshake, TransportKind::Polling, true);
+    /// assert_eq!(conn.transport(), TransportKind::Polling); // probing, not yet upgraded
+    /// ```
     pub fn transport(&self) -> TransportKind {
         self.active
     }
 
     /// Whether the session is over for its user: it publishes and accepts nothing more.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, SendError, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
+    /// conn.handle_ping_timeout();
+    /// assert!(conn.is_closed());
+    /// assert_eq!(conn.send("late".into()), Err(SendError::Closed));
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.closed
     }
@@ -224,33 +414,102 @@ impl Connection {
     /// Whether nothing is left to do: the session can stop once the outputs are
     /// carried out. Later than [`Connection::is_closed`] only when the application
     /// closed the session during the upgrade pause, whose end it waits for.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, Packet, TransportKind::*};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, Polling, true);
+    /// conn.handle_probe_opened();
+    /// conn.handle_packet(WebSocket, Packet::Pong("probe".into())); // polling is pausing
+    /// conn.close();
+    /// assert!(conn.is_closed() && !conn.is_finished());
+    /// conn.handle_polling_paused(vec![]); // now `1` can go out over polling, last
+    /// assert!(conn.is_finished());
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.finished
     }
 
     /// Bytes handed to transports and not yet written to the network: what a sender
-    /// waits on when it wants backpressure.
+    /// waits on when it wants backpressure. Counted as [`wire_len`] counts them, and
+    /// including messages held during the upgrade pause.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::Polling, false);
+    /// conn.send(vec![1, 2, 3].into()).unwrap();
+    /// assert_eq!(conn.unwritten(), 5); // "bAQID" over polling
+    /// ```
     pub fn unwritten(&self) -> usize {
         self.unwritten.polling + self.unwritten.websocket + self.held_bytes
     }
 
     /// `transport` wrote `bytes` (as [`wire_len`] counts them) to the network.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
+    /// conn.send("hello".into()).unwrap();
+    /// assert_eq!(conn.unwritten(), 6); // "4hello"
+    /// conn.handle_written(TransportKind::WebSocket, 6);
+    /// assert_eq!(conn.unwritten(), 0);
+    /// ```
     pub fn handle_written(&mut self, transport: TransportKind, bytes: usize) {
         let unwritten = self.unwritten.of(transport);
         *unwritten = unwritten.saturating_sub(bytes);
     }
 
-    /// Whether a probe websocket is wanted now: one that opens later is not used.
+    /// Whether a probe websocket is wanted now: one that opens later is not used
+    /// (the I/O layer drops it instead of calling [`Connection::handle_probe_opened`]).
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, Timer, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::Polling, true);
+    /// assert!(conn.is_probing());
+    /// conn.handle_timer(Timer::ProbeTimeout);
+    /// assert!(!conn.is_probing());
+    /// ```
     pub fn is_probing(&self) -> bool {
         !self.closed && self.upgrade == Upgrade::Probing
     }
 
-    /// The next thing to do, if any.
+    /// The next thing to do, if any. Outputs come in the order they must be carried
+    /// out; call it until `None` after every input.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
+    /// assert!(matches!(conn.poll_output(), Some(Output::Event(Event::Connected { .. }))));
+    /// assert!(matches!(conn.poll_output(), Some(Output::ArmHeartbeat(_))));
+    /// assert_eq!(conn.poll_output(), None);
+    /// ```
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
     }
 
-    /// A packet arrived on `from`.
+    /// A packet arrived on `from`. On the active transport it belongs to the session.
+    /// On the probe websocket it answers `2probe`: `3probe` starts the switch, a noop
+    /// is ignored, anything else fails the upgrade. Elsewhere (a late poll after the
+    /// upgrade) it is ignored.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Packet, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
+    /// while conn.poll_output().is_some() {}
+    /// conn.handle_packet(TransportKind::WebSocket, Packet::text("hi"));
+    /// assert_eq!(conn.poll_output(), Some(Output::Event(Event::Message("hi".into()))));
+    /// ```
     pub fn handle_packet(&mut self, from: TransportKind, packet: Packet) {
         if self.closed {
             return;
@@ -294,6 +553,16 @@ impl Connection {
     }
 
     /// The probe websocket is open: send `2probe` on it.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, Output, Packet, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::Polling, true);
+    /// while conn.poll_output().is_some() {}
+    /// conn.handle_probe_opened();
+    /// assert_eq!(conn.poll_output(), Some(Output::Transmit(TransportKind::WebSocket, Packet::probe())));
+    /// ```
     pub fn handle_probe_opened(&mut self) {
         if !self.closed && self.upgrade == Upgrade::Probing {
             self.transmit(TransportKind::WebSocket, Packet::probe());
@@ -301,7 +570,21 @@ impl Connection {
     }
 
     /// Polling has paused for the upgrade; `unsent` are the packets it had queued but
-    /// not sent, in order.
+    /// not sent, in order. They go out over websocket right after `5`, before anything
+    /// sent during the pause; if the websocket broke meanwhile, over polling again.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, Output, Packet, TransportKind::*};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, Polling, true);
+    /// conn.handle_probe_opened();
+    /// conn.handle_packet(WebSocket, Packet::Pong("probe".into()));
+    /// while conn.poll_output().is_some() {}
+    /// conn.handle_polling_paused(vec![Packet::text("unsent")]);
+    /// assert_eq!(conn.poll_output(), Some(Output::Transmit(WebSocket, Packet::Upgrade)));
+    /// assert_eq!(conn.poll_output(), Some(Output::Transmit(WebSocket, Packet::text("unsent"))));
+    /// ```
     pub fn handle_polling_paused(&mut self, unsent: Vec<Packet>) {
         if self.finished {
             return;
@@ -346,7 +629,22 @@ impl Connection {
         }
     }
 
-    /// A transport stopped.
+    /// A transport stopped. The active one ends the session; the probe websocket only
+    /// ends the upgrade, and the session goes on over polling.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportEnd, TransportKind};
+    /// use actix_engineio::{TransportError, UpgradeError};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::Polling, true);
+    /// while conn.poll_output().is_some() {}
+    /// let refused = TransportError::Connect("connection refused".into());
+    /// conn.handle_transport_end(TransportKind::WebSocket, TransportEnd::Error(refused.clone()));
+    /// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
+    /// assert!(outputs.contains(&Output::Event(Event::UpgradeFailed(UpgradeError::Transport(refused)))));
+    /// assert!(!conn.is_closed());
+    /// ```
     pub fn handle_transport_end(&mut self, which: TransportKind, end: TransportEnd) {
         *self.unwritten.of(which) = 0;
         if self.closed {
@@ -374,7 +672,20 @@ impl Connection {
         }
     }
 
-    /// A timer started by [`Output::StartTimer`] fired.
+    /// A timer started by [`Output::StartTimer`] fired. Timers that no longer matter
+    /// (the probe succeeded or failed, the session ended) are ignored, so they need not be
+    /// cancelled.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, Output, Timer, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::Polling, true);
+    /// while conn.poll_output().is_some() {}
+    /// conn.handle_timer(Timer::ProbeGrace); // the probe is slow: receive meanwhile
+    /// assert_eq!(conn.poll_output(), Some(Output::ResumePolling));
+    /// assert!(conn.is_probing());
+    /// ```
     pub fn handle_timer(&mut self, timer: Timer) {
         if self.closed || self.upgrade != Upgrade::Probing {
             return;
@@ -385,14 +696,41 @@ impl Connection {
         }
     }
 
-    /// No ping arrived in time: the session is dead.
+    /// No ping arrived in time (the deadline of the last [`Output::ArmHeartbeat`] passed):
+    /// the session is dead.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportKind};
+    /// use actix_engineio::DisconnectReason;
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
+    /// conn.handle_ping_timeout();
+    /// let last = std::iter::from_fn(|| conn.poll_output()).last();
+    /// assert_eq!(last, Some(Output::Event(Event::Disconnected(DisconnectReason::PingTimeout))));
+    /// ```
     pub fn handle_ping_timeout(&mut self) {
         if !self.closed {
             self.finish(DisconnectReason::PingTimeout);
         }
     }
 
-    /// Queues an application message.
+    /// Queues an application message on the active transport (or holds it during the
+    /// upgrade pause).
+    ///
+    /// Refused once the session is closed, when its encoding on the active transport is
+    /// larger than the server's `maxPayload`, and over polling when it is text holding
+    /// the record separator.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, SendError, TransportKind};
+    ///
+    /// let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000,"maxPayload":100}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::Polling, false);
+    /// assert_eq!(conn.send("hello".into()), Ok(()));
+    /// assert_eq!(conn.send(vec![0; 75].into()), Err(SendError::TooLarge { size: 101, max_payload: 100 }));
+    /// assert_eq!(conn.send("a\x1eb".into()), Err(SendError::RecordSeparator));
+    /// ```
     pub fn send(&mut self, payload: Payload) -> Result<(), SendError> {
         if self.closed {
             return Err(SendError::Closed);
@@ -413,7 +751,24 @@ impl Connection {
 
     /// The application closes the session: `1` on the active transport, then close.
     ///
-    /// Messages held during an upgrade go out first, over the active transport.
+    /// Messages held during an upgrade go out first, over the active transport, once
+    /// polling has handed back what it had not sent. Closing twice does nothing.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Packet, TransportKind::*};
+    /// use actix_engineio::DisconnectReason;
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, WebSocket, false);
+    /// while conn.poll_output().is_some() {}
+    /// conn.close();
+    /// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
+    /// assert_eq!(outputs, [
+    ///     Output::Transmit(WebSocket, Packet::Close),
+    ///     Output::CloseTransport(WebSocket),
+    ///     Output::Event(Event::Disconnected(DisconnectReason::ClientDisconnect)),
+    /// ]);
+    /// ```
     pub fn close(&mut self) {
         if self.closed {
             return;

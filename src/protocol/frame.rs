@@ -1,7 +1,8 @@
-//! Websocket frames: one packet per frame (PROTOCOL.md section 5).
+//! Websocket frames: one packet per frame (the "Packet encoding" section of the
+//! [Engine.IO v4 protocol](https://socket.io/docs/v4/engine-io-protocol/#packet-encoding)).
 //!
 //! A text frame is a text packet (`4hello`). A binary frame is a binary message as
-//! it is, with no type byte, and is never split on `\x1e`.
+//! it is, with no type byte, and is never split on `\x1e`. [`Frame`] shows a round trip.
 
 use bytes::Bytes;
 use bytestring::ByteString;
@@ -30,6 +31,12 @@ pub enum Frame {
 
 impl Frame {
     /// Size of the frame's data in bytes.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Frame;
+    ///
+    /// assert_eq!(Frame::Text("4€".into()).len(), 4);
+    /// ```
     pub fn len(&self) -> usize {
         match self {
             Frame::Text(text) => text.len(),
@@ -37,7 +44,14 @@ impl Frame {
         }
     }
 
-    /// Whether the frame carries no data.
+    /// Whether the frame carries no data: an empty binary message (an empty text
+    /// frame is no packet at all).
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Frame;
+    ///
+    /// assert!(Frame::Binary(Default::default()).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -46,6 +60,14 @@ impl Frame {
 /// Encodes a packet as the frame that carries it over websocket.
 ///
 /// Binary data is shared with the packet, not copied.
+///
+/// ```
+/// use actix_engineio::protocol::{frame, Frame, Packet};
+///
+/// assert_eq!(frame::encode(&Packet::Upgrade), Frame::Text("5".into()));
+/// // A binary message has no type byte over websocket.
+/// assert_eq!(frame::encode(&Packet::binary(vec![7])), Frame::Binary(vec![7].into()));
+/// ```
 pub fn encode(packet: &Packet) -> Frame {
     match packet {
         Packet::Message(Payload::Binary(data)) => Frame::Binary(data.clone()),
@@ -53,7 +75,15 @@ pub fn encode(packet: &Packet) -> Frame {
     }
 }
 
-/// Size in bytes of the frame [`encode`] would produce for `packet`.
+/// Size in bytes of the frame [`encode`] would produce for `packet`, without encoding
+/// it: what a websocket message of this packet counts against `maxPayload`.
+///
+/// ```
+/// use actix_engineio::protocol::{frame, Packet};
+///
+/// assert_eq!(frame::encoded_len(&Packet::text("hello")), 6); // "4hello"
+/// assert_eq!(frame::encoded_len(&Packet::binary(vec![0; 10])), 10);
+/// ```
 pub fn encoded_len(packet: &Packet) -> usize {
     match packet {
         Packet::Message(Payload::Binary(data)) => data.len(),
@@ -62,6 +92,17 @@ pub fn encoded_len(packet: &Packet) -> usize {
 }
 
 /// Decodes a frame into the packet it carries.
+///
+/// A text frame holds exactly one packet, record separators and all; a binary frame
+/// is always a binary message.
+///
+/// ```
+/// use actix_engineio::protocol::{frame, Frame, Packet};
+///
+/// assert_eq!(frame::decode(Frame::Text("3probe".into())), Ok(Packet::Pong("probe".into())));
+/// assert_eq!(frame::decode(Frame::Text("4a\x1e4b".into())), Ok(Packet::text("a\x1e4b")));
+/// assert!(frame::decode(Frame::Text("".into())).is_err());
+/// ```
 pub fn decode(frame: Frame) -> Result<Packet, ProtocolError> {
     match frame {
         Frame::Text(text) => Packet::decode_text(text),

@@ -7,6 +7,13 @@ use serde::{Deserialize, Serialize};
 use super::ProtocolError;
 
 /// The `maxPayload` assumed when a server does not announce one (the v4 default).
+///
+/// ```
+/// use actix_engineio::protocol::{Handshake, DEFAULT_MAX_PAYLOAD};
+///
+/// let hs = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+/// assert_eq!(hs.max_payload, DEFAULT_MAX_PAYLOAD);
+/// ```
 pub const DEFAULT_MAX_PAYLOAD: u64 = 1_000_000;
 
 /// The server's handshake, parsed from the open packet `0{…}`.
@@ -56,8 +63,18 @@ fn default_max_payload() -> u64 {
 impl Handshake {
     /// Parses the JSON of an open packet (without the leading `0`).
     ///
-    /// `sid`, `pingInterval` and `pingTimeout` are required; `upgrades` defaults
-    /// to none and `maxPayload` to [`DEFAULT_MAX_PAYLOAD`], as some servers omit them.
+    /// `sid`, `pingInterval` and `pingTimeout` are required (and must not be empty or
+    /// zero); `upgrades` defaults to none and `maxPayload` to [`DEFAULT_MAX_PAYLOAD`],
+    /// as some servers omit them.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Handshake, ProtocolError};
+    ///
+    /// let hs = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// assert!(hs.upgrades.is_empty());
+    /// let missing = Handshake::parse(r#"{"sid":"s","pingInterval":25000}"#);
+    /// assert!(matches!(missing, Err(ProtocolError::InvalidHandshake(_))));
+    /// ```
     pub fn parse(json: &str) -> Result<Self, ProtocolError> {
         let wire: Wire = serde_json::from_str(json)
             .map_err(|e| ProtocolError::InvalidHandshake(e.to_string()))?;
@@ -78,7 +95,24 @@ impl Handshake {
         })
     }
 
-    /// The JSON of this handshake, as a server would send it.
+    /// The JSON of this handshake, as a server would send it (every field, with
+    /// durations in milliseconds).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_engineio::protocol::Handshake;
+    ///
+    /// let hs = Handshake {
+    ///     sid: "s".into(),
+    ///     upgrades: vec!["websocket".into()],
+    ///     ping_interval: Duration::from_secs(25),
+    ///     ping_timeout: Duration::from_secs(20),
+    ///     max_payload: 1_000_000,
+    /// };
+    /// let json = hs.to_json();
+    /// assert_eq!(json, r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#);
+    /// assert_eq!(Handshake::parse(&json), Ok(hs));
+    /// ```
     pub fn to_json(&self) -> String {
         let wire = Wire {
             sid: self.sid.clone(),
@@ -91,18 +125,42 @@ impl Handshake {
         serde_json::to_string(&wire).unwrap_or_default()
     }
 
-    /// Whether the server offers the upgrade to websocket.
+    /// Whether the server offers the upgrade to websocket. A websocket session's
+    /// handshake offers none: it is on websocket already.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Handshake;
+    ///
+    /// let hs = Handshake::parse(r#"{"sid":"s","upgrades":[],"pingInterval":1,"pingTimeout":1}"#).unwrap();
+    /// assert!(!hs.allows_websocket_upgrade());
+    /// ```
     pub fn allows_websocket_upgrade(&self) -> bool {
         self.upgrades.iter().any(|t| t == "websocket")
     }
 
     /// How long a session may go without a ping before it is considered dead:
     /// `pingInterval + pingTimeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_engineio::protocol::Handshake;
+    ///
+    /// let hs = Handshake::parse(r#"{"sid":"s","pingInterval":300,"pingTimeout":200}"#).unwrap();
+    /// assert_eq!(hs.heartbeat_deadline(), Duration::from_millis(500));
+    /// ```
     pub fn heartbeat_deadline(&self) -> Duration {
         self.ping_interval.saturating_add(self.ping_timeout)
     }
 
-    /// `maxPayload` as a `usize`, saturating on small platforms.
+    /// `maxPayload` as a `usize`, saturating on small platforms: the unit sizes and
+    /// buffers are measured in.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Handshake;
+    ///
+    /// let hs = Handshake::parse(r#"{"sid":"s","pingInterval":1,"pingTimeout":1,"maxPayload":100000}"#).unwrap();
+    /// assert_eq!(hs.max_payload_bytes(), 100_000);
+    /// ```
     pub fn max_payload_bytes(&self) -> usize {
         usize::try_from(self.max_payload).unwrap_or(usize::MAX)
     }

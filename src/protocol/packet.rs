@@ -30,11 +30,25 @@ pub enum Payload {
 
 impl Payload {
     /// Encodes `value` as compact JSON text.
+    ///
+    /// ```
+    /// use actix_engineio::Payload;
+    ///
+    /// let payload = Payload::json(&("move", 3)).unwrap();
+    /// assert_eq!(payload, Payload::from(r#"["move",3]"#));
+    /// ```
     pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Self, serde_json::Error> {
         serde_json::to_string(value).map(Self::from)
     }
 
     /// The text, if this is a text message.
+    ///
+    /// ```
+    /// use actix_engineio::Payload;
+    ///
+    /// assert_eq!(Payload::from("hi").as_text(), Some("hi"));
+    /// assert_eq!(Payload::from(vec![104, 105]).as_text(), None);
+    /// ```
     pub fn as_text(&self) -> Option<&str> {
         match self {
             Payload::Text(text) => Some(text),
@@ -43,6 +57,14 @@ impl Payload {
     }
 
     /// The bytes, if this is a binary message.
+    ///
+    /// ```
+    /// use actix_engineio::Payload;
+    ///
+    /// let payload = Payload::from(vec![1, 2, 3]);
+    /// assert_eq!(payload.as_binary().map(|data| &data[..]), Some(&[1, 2, 3][..]));
+    /// assert_eq!(Payload::from("123").as_binary(), None);
+    /// ```
     pub fn as_binary(&self) -> Option<&Bytes> {
         match self {
             Payload::Text(_) => None,
@@ -50,13 +72,16 @@ impl Payload {
         }
     }
 
-    /// Parses a text message as JSON into `T`.
+    /// Parses the message as JSON into `T`: a text message, or a binary one holding
+    /// UTF-8 JSON.
     ///
     /// ```
     /// use actix_engineio::Payload;
     ///
     /// let n: Vec<u8> = Payload::from("[1,2]").parse_json().unwrap();
     /// assert_eq!(n, [1, 2]);
+    /// let n: Vec<u8> = Payload::from(b"[3]".to_vec()).parse_json().unwrap();
+    /// assert_eq!(n, [3]);
     /// ```
     pub fn parse_json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         match self {
@@ -66,6 +91,13 @@ impl Payload {
     }
 
     /// Length of the data in bytes (UTF-8 bytes for text).
+    ///
+    /// ```
+    /// use actix_engineio::Payload;
+    ///
+    /// assert_eq!(Payload::from("€").len(), 3);
+    /// assert_eq!(Payload::from(vec![0; 10]).len(), 10);
+    /// ```
     pub fn len(&self) -> usize {
         match self {
             Payload::Text(text) => text.len(),
@@ -74,6 +106,13 @@ impl Payload {
     }
 
     /// Whether the message carries no data at all (an empty text or binary message is valid).
+    ///
+    /// ```
+    /// use actix_engineio::Payload;
+    ///
+    /// assert!(Payload::from("").is_empty());
+    /// assert!(!Payload::from(vec![0]).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -116,6 +155,13 @@ impl From<Bytes> for Payload {
 }
 
 /// The kind of a packet, with its wire character (`0` to `6`).
+///
+/// ```
+/// use actix_engineio::protocol::{Packet, PacketType};
+///
+/// let packet = Packet::decode_text("2probe".into()).unwrap();
+/// assert_eq!(packet.packet_type(), PacketType::Ping);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PacketType {
     /// `0`: the server's handshake.
@@ -136,6 +182,12 @@ pub enum PacketType {
 
 impl PacketType {
     /// The character that starts a text packet of this type.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::PacketType;
+    ///
+    /// assert_eq!(PacketType::Message.as_char(), '4');
+    /// ```
     pub fn as_char(self) -> char {
         match self {
             PacketType::Open => '0',
@@ -149,6 +201,13 @@ impl PacketType {
     }
 
     /// The packet type a wire character stands for.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{PacketType, ProtocolError};
+    ///
+    /// assert_eq!(PacketType::from_char('6'), Ok(PacketType::Noop));
+    /// assert_eq!(PacketType::from_char('b'), Err(ProtocolError::UnknownPacketType('b')));
+    /// ```
     pub fn from_char(c: char) -> Result<Self, ProtocolError> {
         Ok(match c {
             '0' => PacketType::Open,
@@ -193,30 +252,70 @@ pub enum Packet {
 }
 
 /// The data of the client's upgrade probe (`2probe`) and of its answer (`3probe`).
+///
+/// ```
+/// use actix_engineio::protocol::{Packet, PROBE};
+///
+/// assert_eq!(Packet::probe(), Packet::Ping(PROBE.into()));
+/// assert!(Packet::Pong(PROBE.into()).is_probe_answer());
+/// ```
 pub const PROBE: &str = "probe";
 
 impl Packet {
     /// A text message packet.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Packet;
+    ///
+    /// assert_eq!(Packet::text("hi").encode_text().as_deref(), Some("4hi"));
+    /// ```
     pub fn text(text: impl Into<ByteString>) -> Self {
         Packet::Message(Payload::Text(text.into()))
     }
 
     /// A binary message packet.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Packet, PacketType};
+    ///
+    /// let packet = Packet::binary(vec![1, 2]);
+    /// assert_eq!(packet.packet_type(), PacketType::Message);
+    /// ```
     pub fn binary(data: impl Into<Bytes>) -> Self {
         Packet::Message(Payload::Binary(data.into()))
     }
 
     /// The client's upgrade probe, `2probe`.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Packet;
+    ///
+    /// assert_eq!(Packet::probe().encode_text().as_deref(), Some("2probe"));
+    /// ```
     pub fn probe() -> Self {
         Packet::Ping(ByteString::from_static(PROBE))
     }
 
     /// Whether this is the server's answer to the upgrade probe, `3probe`.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Packet;
+    ///
+    /// assert!(Packet::decode_text("3probe".into()).unwrap().is_probe_answer());
+    /// assert!(!Packet::Pong("".into()).is_probe_answer()); // a heartbeat answer
+    /// ```
     pub fn is_probe_answer(&self) -> bool {
         matches!(self, Packet::Pong(data) if data == PROBE)
     }
 
     /// The type of this packet.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Packet, PacketType};
+    ///
+    /// assert_eq!(Packet::Noop.packet_type(), PacketType::Noop);
+    /// assert_eq!(Packet::text("x").packet_type().as_char(), '4');
+    /// ```
     pub fn packet_type(&self) -> PacketType {
         match self {
             Packet::Open(_) => PacketType::Open,
@@ -231,7 +330,14 @@ impl Packet {
 
     /// Decodes a text packet: a type character followed by its data.
     ///
-    /// The data of a message or ping is a slice of `text`, not a copy.
+    /// The data of a message, ping or pong is a slice of `text`, not a copy.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Packet, ProtocolError};
+    ///
+    /// assert_eq!(Packet::decode_text("4".into()), Ok(Packet::text("")));
+    /// assert_eq!(Packet::decode_text("".into()), Err(ProtocolError::EmptyPacket));
+    /// ```
     pub fn decode_text(text: ByteString) -> Result<Self, ProtocolError> {
         let first = text.chars().next().ok_or(ProtocolError::EmptyPacket)?;
         let packet_type = PacketType::from_char(first)?;
@@ -251,6 +357,13 @@ impl Packet {
     /// Encodes this packet as text, or `None` for a binary message, which has no
     /// text form of its own (see [`crate::protocol::frame`] and
     /// [`crate::protocol::polling`] for how each transport carries it).
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Packet;
+    ///
+    /// assert_eq!(Packet::Close.encode_text().as_deref(), Some("1"));
+    /// assert_eq!(Packet::binary(vec![1]).encode_text(), None);
+    /// ```
     pub fn encode_text(&self) -> Option<String> {
         let mut out = String::with_capacity(self.text_len()?);
         self.write_text(&mut out)?;

@@ -1,7 +1,19 @@
-//! Long-polling payloads: packets joined by the record separator (PROTOCOL.md section 4).
+//! Long-polling payloads: packets joined by the record separator (the "Packet
+//! encoding" section of the
+//! [Engine.IO v4 protocol](https://socket.io/docs/v4/engine-io-protocol/#packet-encoding)).
 //!
 //! A text packet goes as it is (`4hello`); a binary message goes as `b` followed by
 //! its base64, with no type character (`bAQIDBA==`).
+//!
+//! ```
+//! use actix_engineio::protocol::{polling, Packet};
+//!
+//! // A handshake response that carries a first message along.
+//! let body = "0{\"sid\":\"s\",\"pingInterval\":25000,\"pingTimeout\":20000}\x1e4welcome";
+//! let packets = polling::decode(body.into()).unwrap();
+//! assert!(matches!(&packets[0], Packet::Open(handshake) if handshake.sid == "s"));
+//! assert_eq!(packets[1], Packet::text("welcome"));
+//! ```
 
 use std::collections::VecDeque;
 
@@ -13,10 +25,28 @@ use bytestring::ByteString;
 use super::{Packet, Payload, ProtocolError};
 
 /// The character between two packets of a payload.
+///
+/// ```
+/// use actix_engineio::protocol::polling::{self, RECORD_SEPARATOR};
+///
+/// let body = "4a\x1e4b\x1e2";
+/// assert_eq!(body.split(RECORD_SEPARATOR).count(), polling::decode(body.into()).unwrap().len());
+/// ```
 pub const RECORD_SEPARATOR: char = '\x1e';
 
 /// The most packets the client puts in one POST by default: python-engineio's server
 /// silently drops a POST holding more than 16 packets while answering 200.
+/// [`SessionBuilder::max_packets_per_post`](crate::SessionBuilder::max_packets_per_post)
+/// changes it for servers that accept more.
+///
+/// ```
+/// use std::collections::VecDeque;
+/// use actix_engineio::protocol::{polling, Packet};
+///
+/// let mut queue: VecDeque<_> = (0..20).map(|_| Packet::text("x")).collect();
+/// polling::take_batch(&mut queue, 1_000_000, polling::MAX_PACKETS_PER_PAYLOAD);
+/// assert_eq!(queue.len(), 4); // 16 went in the first POST
+/// ```
 pub const MAX_PACKETS_PER_PAYLOAD: usize = 16;
 
 /// Standard base64; padding is written, and accepted or not when read.
@@ -25,7 +55,15 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// Size in bytes of `packet` inside a payload, separators not counted.
+/// Size in bytes of `packet` inside a payload, separators not counted: what a POST
+/// of this packet alone counts against `maxPayload`.
+///
+/// ```
+/// use actix_engineio::protocol::{polling, Packet};
+///
+/// assert_eq!(polling::encoded_len(&Packet::text("hello")), 6); // "4hello"
+/// assert_eq!(polling::encoded_len(&Packet::binary(vec![1, 2, 3, 4])), 9); // "bAQIDBA=="
+/// ```
 pub fn encoded_len(packet: &Packet) -> usize {
     match packet {
         Packet::Message(Payload::Binary(data)) => 1 + data.len().div_ceil(3) * 4,
@@ -35,6 +73,14 @@ pub fn encoded_len(packet: &Packet) -> usize {
 
 /// Whether `packet` survives a trip through a payload: text or ping data containing
 /// the record separator would be cut in two, so it can only travel over websocket.
+///
+/// ```
+/// use actix_engineio::protocol::{polling, Packet};
+///
+/// assert!(polling::can_carry(&Packet::text("plain")));
+/// assert!(!polling::can_carry(&Packet::text("a\x1eb")));
+/// assert!(polling::can_carry(&Packet::binary(vec![0x1e]))); // base64 has no \x1e
+/// ```
 pub fn can_carry(packet: &Packet) -> bool {
     match packet {
         Packet::Message(Payload::Text(text)) | Packet::Ping(text) | Packet::Pong(text) => {

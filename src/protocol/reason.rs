@@ -1,4 +1,4 @@
-//! Why a session or an upgrade ended (PROTOCOL.md section 8), as plain data.
+//! Why a session or an upgrade ended, as plain data.
 
 use std::fmt;
 
@@ -7,6 +7,18 @@ use thiserror::Error;
 use super::ProtocolError;
 
 /// The two transports of Engine.IO.
+///
+/// Its [`Display`](fmt::Display) and [`FromStr`](std::str::FromStr) use the names on
+/// the wire, which is what [`SessionBuilder::transports`](crate::SessionBuilder::transports)
+/// accepts besides the kinds themselves.
+///
+/// ```
+/// use actix_engineio::TransportKind;
+///
+/// assert_eq!("websocket".parse(), Ok(TransportKind::WebSocket));
+/// assert_eq!(TransportKind::Polling.to_string(), "polling");
+/// assert!("flashsocket".parse::<TransportKind>().is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TransportKind {
     /// HTTP long-polling: GETs to receive, POSTs to send.
@@ -17,6 +29,12 @@ pub enum TransportKind {
 
 impl TransportKind {
     /// The transport's name on the wire: `polling` or `websocket`.
+    ///
+    /// ```
+    /// use actix_engineio::TransportKind;
+    ///
+    /// assert_eq!(TransportKind::WebSocket.as_str(), "websocket");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             TransportKind::Polling => "polling",
@@ -47,13 +65,31 @@ impl std::str::FromStr for TransportKind {
 
 /// What went wrong below the session: the cause carried by
 /// [`DisconnectReason::TransportError`] and by connect and upgrade errors.
+///
+/// ```
+/// use actix_engineio::{DisconnectReason, TransportError};
+///
+/// fn should_retry(reason: &DisconnectReason) -> bool {
+///     match reason {
+///         DisconnectReason::TransportError(TransportError::Http { status, .. }) => *status >= 500,
+///         DisconnectReason::TransportError(TransportError::Protocol(_)) => false,
+///         DisconnectReason::ClientDisconnect => false,
+///         _ => true,
+///     }
+/// }
+///
+/// let lost = TransportError::ConnectionLost("reset by peer".into());
+/// assert_eq!(lost.to_string(), "connection lost: reset by peer");
+/// assert!(should_retry(&DisconnectReason::TransportError(lost)));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum TransportError {
     /// No connection could be made (refused, unreachable, DNS, TLS).
     #[error("cannot connect: {0}")]
     Connect(String),
-    /// An open connection broke (reset, or closed without a close frame).
+    /// An open connection broke (reset, or closed without a close frame), or a
+    /// response could not be read (such as an unknown or corrupt `Content-Encoding`).
     #[error("connection lost: {0}")]
     ConnectionLost(String),
     /// A request got no complete answer within its timeout.
@@ -64,7 +100,8 @@ pub enum TransportError {
     Http {
         /// The status code.
         status: u16,
-        /// The response body, as text (lossy), possibly cut short.
+        /// The response body, as text (lossy), possibly cut short; empty when a
+        /// websocket handshake was refused.
         body: String,
     },
     /// The server sent something that is not Engine.IO.
@@ -121,6 +158,14 @@ pub enum DisconnectReason {
 
 impl DisconnectReason {
     /// The cause of a transport error, `None` for the other reasons.
+    ///
+    /// ```
+    /// use actix_engineio::{DisconnectReason, TransportError};
+    ///
+    /// let reason = DisconnectReason::TransportError(TransportError::FrameTooLarge { limit: 1024 });
+    /// assert_eq!(reason.detail().as_deref(), Some("frame larger than 1024 bytes"));
+    /// assert_eq!(DisconnectReason::PingTimeout.detail(), None);
+    /// ```
     pub fn detail(&self) -> Option<String> {
         match self {
             DisconnectReason::TransportError(cause) => Some(cause.to_string()),
@@ -141,6 +186,17 @@ impl fmt::Display for DisconnectReason {
 }
 
 /// Why the upgrade to websocket did not happen. The session goes on over polling.
+///
+/// Carried by [`Upgrade::Failed`](crate::Upgrade::Failed).
+///
+/// ```
+/// use actix_engineio::{Upgrade, UpgradeError};
+///
+/// let event = Upgrade::Failed(UpgradeError::UnexpectedAnswer("3nope".into()));
+/// if let Upgrade::Failed(error) = &event {
+///     assert_eq!(error.to_string(), "unexpected answer to the probe: 3nope");
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum UpgradeError {
@@ -155,7 +211,20 @@ pub enum UpgradeError {
     Timeout,
 }
 
-/// How a transport stopped, as its actor reports it.
+/// How a transport stopped, as its actor reports it: the input of
+/// [`Connection::handle_transport_end`](super::Connection::handle_transport_end).
+///
+/// ```
+/// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportEnd, TransportKind};
+/// use actix_engineio::{DisconnectReason, TransportError};
+///
+/// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+/// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
+/// conn.handle_transport_end(TransportKind::WebSocket, TransportEnd::Error(TransportError::Timeout));
+/// let last = std::iter::from_fn(|| conn.poll_output()).last();
+/// let reason = DisconnectReason::TransportError(TransportError::Timeout);
+/// assert_eq!(last, Some(Output::Event(Event::Disconnected(reason))));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportEnd {
     /// The server ended the session cleanly (a normal websocket close).

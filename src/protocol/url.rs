@@ -1,13 +1,29 @@
-//! Request URLs of a session (PROTOCOL.md section 1).
+//! Request URLs of a session: path and query parameters of the HTTP long-polling and
+//! websocket transports.
 
 use url::Url;
 
 use super::ProtocolError;
 
 /// The engine.io path used when neither the URL nor the configuration names one.
+///
+/// ```
+/// use actix_engineio::protocol::{Endpoint, DEFAULT_PATH};
+///
+/// let endpoint = Endpoint::new("http://127.0.0.1:3000", None, &[]).unwrap();
+/// assert_eq!(endpoint.path(), DEFAULT_PATH);
+/// assert_eq!(DEFAULT_PATH, "/engine.io/");
+/// ```
 pub const DEFAULT_PATH: &str = "/engine.io/";
 
 /// The protocol version this crate speaks, sent as `EIO=4`.
+///
+/// ```
+/// use actix_engineio::protocol::{Endpoint, PROTOCOL_VERSION};
+///
+/// let url = Endpoint::new("http://h", None, &[]).unwrap().polling_url(None, None);
+/// assert!(url.contains(&format!("EIO={PROTOCOL_VERSION}")));
+/// ```
 pub const PROTOCOL_VERSION: &str = "4";
 
 /// Where a session's requests go: scheme, host, engine.io path and the user's query.
@@ -38,7 +54,19 @@ impl Endpoint {
     ///
     /// The engine.io path is `path` when given, else the URL's own path when it is not
     /// `/`, else [`DEFAULT_PATH`]; it always starts and ends with `/`. The URL's query
-    /// parameters come first, then `query`, in order.
+    /// parameters come first, then `query`, in order. A fragment is dropped.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Endpoint, ProtocolError};
+    ///
+    /// let query = [("room".to_owned(), "lobby".to_owned())];
+    /// let endpoint = Endpoint::new("wss://example.com/socket.io?token=abc", None, &query).unwrap();
+    /// assert_eq!(endpoint.path(), "/socket.io/");
+    /// assert!(endpoint.polling_url(None, None).starts_with("https://example.com/socket.io/?token=abc&room=lobby&EIO=4"));
+    ///
+    /// let err = Endpoint::new("ftp://example.com", None, &[]).unwrap_err();
+    /// assert!(matches!(err, ProtocolError::InvalidUrl { .. }));
+    /// ```
     pub fn new(
         url: &str,
         path: Option<&str>,
@@ -73,11 +101,25 @@ impl Endpoint {
     }
 
     /// Whether requests go over TLS (`https`/`wss`).
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Endpoint;
+    ///
+    /// assert!(Endpoint::new("wss://example.com", None, &[]).unwrap().is_secure());
+    /// assert!(!Endpoint::new("http://127.0.0.1:3000", None, &[]).unwrap().is_secure());
+    /// ```
     pub fn is_secure(&self) -> bool {
         self.base.scheme() == "https"
     }
 
     /// The engine.io path, with its leading and trailing `/`.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Endpoint;
+    ///
+    /// let endpoint = Endpoint::new("http://h/ignored", Some("socket.io"), &[]).unwrap();
+    /// assert_eq!(endpoint.path(), "/socket.io/");
+    /// ```
     pub fn path(&self) -> &str {
         self.base.path()
     }
@@ -85,6 +127,17 @@ impl Endpoint {
     /// The URL of a polling request: the handshake when `sid` is `None`.
     /// `cache_buster` becomes the `t` parameter, the last one, so that a session can
     /// build its polls from one prefix (see [`Endpoint::cache_buster_param`]).
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Endpoint;
+    ///
+    /// let endpoint = Endpoint::new("http://127.0.0.1:3000", None, &[]).unwrap();
+    /// assert_eq!(
+    ///     endpoint.polling_url(None, None),
+    ///     "http://127.0.0.1:3000/engine.io/?EIO=4&transport=polling" // the handshake
+    /// );
+    /// assert!(endpoint.polling_url(Some("abc"), Some("x1")).ends_with("&sid=abc&t=x1"));
+    /// ```
     pub fn polling_url(&self, sid: Option<&str>, cache_buster: Option<&str>) -> String {
         let mut url = String::from(self.request_url("polling", sid));
         if let Some(t) = cache_buster {
@@ -94,6 +147,16 @@ impl Endpoint {
     }
 
     /// What `polling_url` appends for a cache-buster `t`: `&t=…`, encoded.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Endpoint;
+    ///
+    /// let endpoint = Endpoint::new("http://h", None, &[]).unwrap();
+    /// let prefix = endpoint.polling_url(Some("abc"), None); // built once per session
+    /// let poll = prefix + &Endpoint::cache_buster_param("a b");
+    /// assert_eq!(poll, endpoint.polling_url(Some("abc"), Some("a b")));
+    /// assert!(poll.ends_with("&t=a+b"));
+    /// ```
     pub fn cache_buster_param(t: &str) -> String {
         let encoded: String = url::form_urlencoded::byte_serialize(t.as_bytes()).collect();
         format!("&t={encoded}")
@@ -101,6 +164,16 @@ impl Endpoint {
 
     /// The URL that opens a websocket: a websocket-only session when `sid` is `None`,
     /// an upgrade of session `sid` otherwise.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Endpoint;
+    ///
+    /// let endpoint = Endpoint::new("http://127.0.0.1:3000", None, &[]).unwrap();
+    /// assert_eq!(
+    ///     endpoint.websocket_url(Some("abc")),
+    ///     "ws://127.0.0.1:3000/engine.io/?EIO=4&transport=websocket&sid=abc"
+    /// );
+    /// ```
     pub fn websocket_url(&self, sid: Option<&str>) -> String {
         let mut url = self.request_url("websocket", sid);
         let scheme = if self.is_secure() { "wss" } else { "ws" };

@@ -13,7 +13,7 @@ use futures::StreamExt;
 
 use super::cookies::CookieJar;
 use super::tls;
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, TlsOptions};
 use crate::error::ConfigError;
 use crate::protocol::{Endpoint, ProtocolError, TransportError};
 
@@ -56,10 +56,15 @@ impl Http {
         client: Option<awc::Client>,
     ) -> Result<Self, ConfigError> {
         let endpoint = Endpoint::new(url, config.path.as_deref(), &config.query)?;
-        let client = match client {
-            Some(client) => client,
-            None => tls::client(&config.tls, config.request_timeout)?,
-        };
+        let client =
+            match client {
+                Some(_) if config.tls != TlsOptions::default() => return Err(ConfigError::Tls(
+                    "TLS settings have no effect on a custom http_client: configure its connector"
+                        .into(),
+                )),
+                Some(client) => client,
+                None => tls::client(&config.tls, config.request_timeout)?,
+            };
         let (cookies, headers): (Vec<_>, Vec<_>) = config
             .headers
             .iter()

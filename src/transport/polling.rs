@@ -1,5 +1,5 @@
 //! The long-polling transport: a loop of GETs to receive, POSTs to send, at most one
-//! of each in flight (PROTOCOL.md section 4).
+//! of each in flight (the "HTTP long-polling" transport of the Engine.IO v4 protocol).
 
 use std::collections::VecDeque;
 use std::rc::Rc;

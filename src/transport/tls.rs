@@ -82,10 +82,10 @@ mod rustls_tls {
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| ConfigError::Tls(e.to_string()))?;
+        // Parsed even when unused, so that a bad CA is reported either way.
+        let roots = roots(&tls.ca_pem)?;
         let mut config = if tls.verify {
-            builder
-                .with_root_certificates(roots(&tls.ca_pem)?)
-                .with_no_client_auth()
+            builder.with_root_certificates(roots).with_no_client_auth()
         } else {
             builder
                 .dangerous()

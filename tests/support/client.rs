@@ -14,7 +14,9 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use actix_engineio::{Connect, Disconnect, DisconnectReason, Payload, SessionBuilder, Upgrade};
+use actix_engineio::{
+    Connect, Disconnect, DisconnectReason, Payload, Session, SessionBuilder, TransportKind, Upgrade,
+};
 
 use super::{Peer, PeerEvent};
 
@@ -23,6 +25,50 @@ pub const DEADLINE: Duration = Duration::from_secs(20);
 
 /// How often the waits below look again.
 const TICK: Duration = Duration::from_millis(5);
+
+/// How a session reaches the server: the three modes every behaviour is tested in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `.transports(["websocket"])`.
+    WebSocket,
+    /// `.transports(["polling"])`.
+    Polling,
+    /// The default transports: polling first, then the upgrade to websocket.
+    Upgrade,
+}
+
+/// Every mode.
+pub const ALL_MODES: [Mode; 3] = [Mode::WebSocket, Mode::Polling, Mode::Upgrade];
+
+impl Mode {
+    /// A builder for `url` in this mode.
+    pub fn builder(self, url: &str) -> SessionBuilder {
+        let builder = Session::builder(url);
+        match self {
+            Mode::WebSocket => builder.transports(["websocket"]),
+            Mode::Polling => builder.transports(["polling"]),
+            Mode::Upgrade => builder,
+        }
+    }
+
+    /// The transport the session opens on.
+    pub fn opens_on(self) -> TransportKind {
+        match self {
+            Mode::WebSocket => TransportKind::WebSocket,
+            Mode::Polling | Mode::Upgrade => TransportKind::Polling,
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mode::WebSocket => "websocket only",
+            Mode::Polling => "polling only",
+            Mode::Upgrade => "polling with upgrade",
+        })
+    }
+}
 
 /// One event, as a subscriber saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -504,6 +504,10 @@ impl Session {
     }
 
     fn release_waiting_up_to(&mut self, limit: usize) {
+        // Runs on every `drive`: nothing to compute when nobody waits.
+        if self.waiting.is_empty() {
+            return;
+        }
         let Some(open) = self.open.as_mut() else {
             return;
         };

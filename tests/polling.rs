@@ -189,15 +189,17 @@ async fn post_bodies_respect_max_payload_and_the_packet_cap() {
 /// take such POSTs.
 #[actix_rt::test]
 async fn a_raised_packet_cap_batches_more() {
+    /// A polling-only session to `url` with the packet cap raised to `cap`.
+    async fn capped(label: String, url: String, cap: usize) -> Client {
+        let builder = Session::builder(url)
+            .transports(["polling"])
+            .max_packets_per_post(cap);
+        Client::connect(label, builder).await
+    }
+
     let label = "[scripted, cap 100]";
     let (server, echo) = EchoServer::start(EchoConfig::default());
-    let client = Client::connect(
-        label,
-        Session::builder(server.url())
-            .transports(["polling"])
-            .max_packets_per_post(100),
-    )
-    .await;
+    let client = capped(label.into(), server.url(), 100).await;
     let messages = batching_messages(2_000);
     pipeline(&client, &messages).await;
     let counts: Vec<usize> = echo
@@ -211,13 +213,7 @@ async fn a_raised_packet_cap_batches_more() {
     let peers = start_peers(&[PeerKind::Node, PeerKind::Rust], PeerOptions::default());
     for peer in &peers {
         let label = format!("[{} peer, cap 256]", peer.kind());
-        let client = Client::connect(
-            label,
-            Session::builder(peer.url())
-                .transports(["polling"])
-                .max_packets_per_post(256),
-        )
-        .await;
+        let client = capped(label, peer.url(), 256).await;
         pipeline(&client, &batching_messages(10_000)).await;
     }
 }

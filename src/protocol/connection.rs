@@ -279,10 +279,9 @@ pub struct Connection {
     /// The session is over for its user: no more events, no more sends.
     closed: bool,
     /// The application closed the session while polling was pausing: the close packet
-    /// goes out after what polling hands back, once it does.
+    /// goes out after what polling hands back, once it does. The session is finished
+    /// when it is closed and this is no longer pending.
     close_after_pause: bool,
-    /// Nothing is left to do; the session can stop.
-    finished: bool,
     outputs: VecDeque<Output>,
     /// Bytes handed to each transport and not yet reported written, for backpressure.
     unwritten: Unwritten,
@@ -348,7 +347,6 @@ impl Connection {
             held_bytes: 0,
             closed: false,
             close_after_pause: false,
-            finished: false,
             outputs: VecDeque::new(),
             unwritten: Unwritten::default(),
             handshake,
@@ -428,7 +426,7 @@ impl Connection {
     /// assert!(conn.is_finished());
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.finished
+        self.closed && !self.close_after_pause
     }
 
     /// Bytes handed to transports and not yet written to the network: what a sender
@@ -586,7 +584,7 @@ impl Connection {
     /// assert_eq!(conn.poll_output(), Some(Output::Transmit(WebSocket, Packet::text("unsent"))));
     /// ```
     pub fn handle_polling_paused(&mut self, unsent: Vec<Packet>) {
-        if self.finished {
+        if self.is_finished() {
             return;
         }
         // What polling hands back was never written; it is counted again where it goes.
@@ -599,7 +597,7 @@ impl Connection {
             self.resend_over_polling(pending);
             self.outputs
                 .push_back(Output::CloseTransport(TransportKind::Polling));
-            self.finished = true;
+            self.close_after_pause = false;
             return;
         }
         match self.upgrade {
@@ -649,8 +647,8 @@ impl Connection {
         *self.unwritten.of(which) = 0;
         if self.closed {
             // Polling will not hand anything back anymore.
-            if which == TransportKind::Polling && self.close_after_pause {
-                self.finished = true;
+            if which == TransportKind::Polling {
+                self.close_after_pause = false;
             }
             return;
         }
@@ -843,7 +841,6 @@ impl Connection {
 
     fn finish(&mut self, reason: DisconnectReason) {
         self.closed = true;
-        self.finished = true;
         self.held.clear();
         self.held_bytes = 0;
         self.unwritten = Unwritten::default();

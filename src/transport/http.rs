@@ -12,7 +12,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 
 use super::cookies::CookieJar;
-use super::tls;
+use super::{tls, within};
 use crate::config::{ClientConfig, TlsOptions};
 use crate::error::ConfigError;
 use crate::protocol::{Endpoint, ProtocolError, TransportError};
@@ -126,9 +126,7 @@ impl Http {
     /// GETs `url` and returns its body, decompressed and bounded; all of it, body
     /// included, within `timeout` (awc's own timeout stops at the headers).
     pub async fn get(&self, url: &str, timeout: Duration) -> Result<Bytes, TransportError> {
-        actix_rt::time::timeout(timeout, self.get_body(url, timeout))
-            .await
-            .map_err(|_| TransportError::Timeout)?
+        within(timeout, self.get_body(url, timeout)).await
     }
 
     async fn get_body(&self, url: &str, timeout: Duration) -> Result<Bytes, TransportError> {
@@ -152,9 +150,7 @@ impl Http {
 
     /// POSTs a payload to `url`, answer included within the request timeout.
     pub async fn post(&self, url: awc::http::Uri, body: String) -> Result<(), TransportError> {
-        actix_rt::time::timeout(self.request_timeout, self.post_body(url, body))
-            .await
-            .map_err(|_| TransportError::Timeout)?
+        within(self.request_timeout, self.post_body(url, body)).await
     }
 
     async fn post_body(&self, url: awc::http::Uri, body: String) -> Result<(), TransportError> {

@@ -10,9 +10,23 @@ pub(crate) mod polling;
 pub(crate) mod tls;
 pub(crate) mod websocket;
 
+use std::future::Future;
+use std::time::Duration;
+
 use actix::Message;
 
-use crate::protocol::{Packet, TransportEnd, TransportKind};
+use crate::protocol::{Packet, TransportEnd, TransportError, TransportKind};
+
+/// Runs `request` to its end, or fails it with [`TransportError::Timeout`] after `limit`:
+/// the one deadline every handshake, poll, POST and websocket opening is under.
+pub(crate) async fn within<T>(
+    limit: Duration,
+    request: impl Future<Output = Result<T, TransportError>>,
+) -> Result<T, TransportError> {
+    actix_rt::time::timeout(limit, request)
+        .await
+        .map_err(|_| TransportError::Timeout)?
+}
 
 /// Counts the bytes a transport wrote to the network and says when the session must
 /// hear of them: once they reach half its send buffer. A session holds senders back

@@ -20,7 +20,7 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use super::http::{send_error, Http};
-use super::{CloseTransport, Transmit, TransportEvent, TransportEventKind, WrittenCounter};
+use super::{within, CloseTransport, Transmit, TransportEvent, TransportEventKind, WrittenCounter};
 use crate::protocol::{
     frame, Frame, Handshake, Packet, ProtocolError, TransportEnd, TransportError, TransportKind,
 };
@@ -36,10 +36,8 @@ pub(crate) async fn open(http: Rc<Http>, sid: Option<String>) -> Result<WsFramed
         .websocket(sid.as_deref())
         .max_frame_size(limit)
         .connect();
-    let (response, framed) = actix_rt::time::timeout(http.request_timeout, connect)
-        .await
-        .map_err(|_| TransportError::Timeout)?
-        .map_err(|e| client_error(e, limit))?;
+    let connect = async { connect.await.map_err(|e| client_error(e, limit)) };
+    let (response, framed) = within(http.request_timeout, connect).await?;
     http.store_cookies(response.headers());
     Ok(framed)
 }
@@ -47,12 +45,8 @@ pub(crate) async fn open(http: Rc<Http>, sid: Option<String>) -> Result<WsFramed
 /// Opens a websocket-only session and reads its handshake from the first frame.
 pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, WsFramed), TransportError> {
     let mut framed = open(http.clone(), None).await?;
-    let first = actix_rt::time::timeout(
-        http.request_timeout,
-        first_packet(&mut framed, http.max_frame_size),
-    )
-    .await
-    .map_err(|_| TransportError::Timeout)??;
+    let limit = http.max_frame_size;
+    let first = within(http.request_timeout, first_packet(&mut framed, limit)).await?;
     match first {
         Packet::Open(handshake) => Ok((*handshake, framed)),
         other => Err(ProtocolError::InvalidHandshake(format!(

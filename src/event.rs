@@ -1,6 +1,7 @@
-//! The events a session publishes to its subscribers, each an actix [`Message`](actix::Message).
+//! The events a session publishes, each an actix [`Message`](actix::Message), and
+//! the subscribers that hear them.
 
-use actix::Message as ActixMessage;
+use actix::{Message as ActixMessage, Recipient};
 
 use crate::protocol::{DisconnectReason, Payload, TransportKind, UpgradeError};
 
@@ -61,4 +62,26 @@ pub enum Upgrade {
     Completed(TransportKind),
     /// The upgrade failed; the session goes on over polling.
     Failed(UpgradeError),
+}
+
+/// The recipients of each event, in subscription order.
+#[derive(Clone, Default)]
+pub(crate) struct Subscribers {
+    pub connect: Vec<Recipient<Connect>>,
+    pub message: Vec<Recipient<Message>>,
+    pub disconnect: Vec<Recipient<Disconnect>>,
+    pub upgrade: Vec<Recipient<Upgrade>>,
+}
+
+/// Gives `event` to every recipient, in subscription order; the last gets the original.
+pub(crate) fn broadcast<M>(recipients: &[Recipient<M>], event: M)
+where
+    M: ActixMessage<Result = ()> + Clone + Send + 'static,
+{
+    if let Some((last, rest)) = recipients.split_last() {
+        for recipient in rest {
+            recipient.do_send(event.clone());
+        }
+        last.do_send(event);
+    }
 }

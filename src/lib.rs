@@ -47,6 +47,7 @@
 
 #![warn(missing_docs)]
 
+mod builder;
 mod config;
 mod error;
 mod event;
@@ -58,9 +59,10 @@ mod transport;
 
 pub use bytestring::ByteString;
 
+pub use crate::builder::SessionBuilder;
 pub use crate::config::{
-    ClientConfig, SessionBuilder, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_FRAME_SIZE,
-    DEFAULT_REQUEST_TIMEOUT, DEFAULT_SEND_BUFFER,
+    ClientConfig, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_FRAME_SIZE, DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_SEND_BUFFER,
 };
 pub use crate::error::{ConfigError, ConnectError};
 pub use crate::event::{Connect, Disconnect, Message, Upgrade};

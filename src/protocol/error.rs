@@ -1,4 +1,6 @@
-//! The one error type of the protocol core: what was wrong with the input.
+//! The errors of the protocol core: bad input ([`ProtocolError`]), a transport that
+//! failed ([`TransportError`]), an upgrade that did not happen ([`UpgradeError`]) and a
+//! message refused for sending ([`SendError`]).
 
 use thiserror::Error;
 
@@ -39,4 +41,139 @@ pub enum ProtocolError {
         /// Why it was refused.
         reason: String,
     },
+}
+
+/// What went wrong below the session: the cause carried by
+/// [`DisconnectReason::TransportError`](super::DisconnectReason::TransportError) and by connect and upgrade errors.
+///
+/// ```
+/// use actix_engineio::{DisconnectReason, TransportError};
+///
+/// fn should_retry(reason: &DisconnectReason) -> bool {
+///     match reason {
+///         DisconnectReason::TransportError(TransportError::Http { status, .. }) => *status >= 500,
+///         DisconnectReason::TransportError(TransportError::Protocol(_)) => false,
+///         DisconnectReason::ClientDisconnect => false,
+///         _ => true,
+///     }
+/// }
+///
+/// let lost = TransportError::ConnectionLost("reset by peer".into());
+/// assert_eq!(lost.to_string(), "connection lost: reset by peer");
+/// assert!(should_retry(&DisconnectReason::TransportError(lost)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// No connection could be made (refused, unreachable, DNS, TLS).
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    /// An open connection broke (reset, or closed without a close frame), or a
+    /// response could not be read (such as an unknown or corrupt `Content-Encoding`).
+    #[error("connection lost: {0}")]
+    ConnectionLost(String),
+    /// A request got no complete answer within its timeout.
+    #[error("request timed out")]
+    Timeout,
+    /// The server answered with a non-2xx status.
+    #[error("HTTP {status}: {body}")]
+    Http {
+        /// The status code.
+        status: u16,
+        /// The response body, as text (lossy), possibly cut short; empty when a
+        /// websocket handshake was refused.
+        body: String,
+    },
+    /// The server sent something that is not Engine.IO.
+    #[error("parse error: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// A websocket frame or message was larger than the configured limit.
+    #[error("frame larger than {limit} bytes")]
+    FrameTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// A polling response was larger than the configured limit (after decompression).
+    #[error("response body larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The server closed the websocket with an error code (such as 1009, message too big).
+    #[error("websocket closed with code {code}: {reason}")]
+    WebSocketClosed {
+        /// The close code.
+        code: u16,
+        /// The close reason, often empty.
+        reason: String,
+    },
+    /// The websocket broke its own protocol (bad frame, unexpected continuation).
+    #[error("websocket error: {0}")]
+    WebSocket(String),
+}
+
+/// Why the upgrade to websocket did not happen. The session goes on over polling.
+///
+/// Carried by [`Upgrade::Failed`](crate::Upgrade::Failed).
+///
+/// ```
+/// use actix_engineio::{Upgrade, UpgradeError};
+///
+/// let event = Upgrade::Failed(UpgradeError::UnexpectedAnswer("3nope".into()));
+/// if let Upgrade::Failed(error) = &event {
+///     assert_eq!(error.to_string(), "unexpected answer to the probe: 3nope");
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum UpgradeError {
+    /// The websocket could not be opened or broke during the probe.
+    #[error("probe transport failed: {0}")]
+    Transport(#[source] TransportError),
+    /// The server answered the probe with something other than `3probe`.
+    #[error("unexpected answer to the probe: {0}")]
+    UnexpectedAnswer(String),
+    /// The server did not answer the probe in time.
+    #[error("probe timed out")]
+    Timeout,
+}
+
+/// Why a message was not accepted for sending. Nothing is dropped silently: each
+/// refusal is one of these, the answer to [`Send`](crate::Send).
+///
+/// ```
+/// use actix::{Addr, MailboxError};
+/// use actix_engineio::{Send, SendError, Session};
+///
+/// async fn send_report(session: &Addr<Session>, report: Vec<u8>) -> Result<(), MailboxError> {
+///     match session.send(Send::binary(report)).await? {
+///         Ok(()) => {}
+///         Err(SendError::TooLarge { size, max_payload }) => {
+///             eprintln!("{size} bytes is too much for the server ({max_payload}): split it");
+///         }
+///         Err(err) => eprintln!("not sent: {err}"),
+///     }
+///     Ok(())
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The session is not connected yet.
+    #[error("session is not connected")]
+    NotConnected,
+    /// The session is over.
+    #[error("session is closed")]
+    Closed,
+    /// The encoded message is larger than the server's `maxPayload`.
+    #[error("message of {size} bytes exceeds the server's maxPayload of {max_payload}")]
+    TooLarge {
+        /// Encoded size on the current transport.
+        size: usize,
+        /// The server's limit.
+        max_payload: usize,
+    },
+    /// A text containing `\x1e` cannot travel in a polling payload.
+    #[error("text containing the record separator \\x1e cannot be sent over polling")]
+    RecordSeparator,
 }

@@ -21,24 +21,27 @@
 //! assert_eq!(outputs[2], Output::ResumePolling); // after Connected and ArmHeartbeat
 //! assert_eq!(outputs[3], Output::Event(Event::Message("hi".into())));
 //! ```
+//!
+//! The wire format, the heartbeat, the upgrade and the quirks of real servers that
+//! this core works around are described in the repository's `docs/protocol.md`.
 
 mod connection;
 mod error;
 pub mod frame;
 mod handshake;
 mod packet;
+mod payload;
 pub mod polling;
 mod reason;
+mod transport;
 mod url;
 
-pub use self::connection::{
-    wire_len, Connection, Event, Output, SendError, Timer, PROBE_GRACE, PROBE_TIMEOUT,
-};
-pub use self::error::ProtocolError;
+pub use self::connection::{Connection, Event, Output, Timer, PROBE_GRACE, PROBE_TIMEOUT};
+pub use self::error::{ProtocolError, SendError, TransportError, UpgradeError};
 pub use self::frame::Frame;
 pub use self::handshake::{Handshake, DEFAULT_MAX_PAYLOAD};
-pub use self::packet::{Packet, PacketType, Payload, PROBE};
-pub use self::reason::{
-    DisconnectReason, TransportEnd, TransportError, TransportKind, UpgradeError,
-};
+pub use self::packet::{Packet, PacketType, PROBE};
+pub use self::payload::Payload;
+pub use self::reason::{DisconnectReason, TransportEnd};
+pub use self::transport::{wire_len, TransportKind};
 pub use self::url::{Endpoint, DEFAULT_PATH, PROTOCOL_VERSION};

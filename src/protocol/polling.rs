@@ -121,6 +121,31 @@ fn write_packet(packet: &Packet, out: &mut String) {
     }
 }
 
+/// One POST's worth of packets, encoded: what [`take_batch`] gives. Derefs to the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// The payload to POST.
+    pub body: String,
+    /// The sum of the packets' [`encoded_len`]: what the batch counts as written once
+    /// the POST is answered (the body less its separators).
+    pub wire_len: usize,
+}
+
+/// The body, ready for an HTTP client.
+impl From<Batch> for Bytes {
+    fn from(batch: Batch) -> Bytes {
+        batch.body.into()
+    }
+}
+
+impl std::ops::Deref for Batch {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.body
+    }
+}
+
 /// Takes from the front of `queue` as many packets as fit in one POST and encodes them.
 ///
 /// A batch holds at most `max_packets` packets (at least one; usually
@@ -134,7 +159,8 @@ fn write_packet(packet: &Packet, out: &mut String) {
 ///
 /// let mut queue: VecDeque<_> = (0..3).map(|i| Packet::text(i.to_string())).collect();
 /// let max_packets = polling::MAX_PACKETS_PER_PAYLOAD;
-/// assert_eq!(polling::take_batch(&mut queue, 5, max_packets).as_deref(), Some("40\x1e41"));
+/// let first = polling::take_batch(&mut queue, 5, max_packets).unwrap();
+/// assert_eq!((&*first, first.wire_len), ("40\x1e41", 4));
 /// assert_eq!(polling::take_batch(&mut queue, 5, max_packets).as_deref(), Some("42"));
 /// assert_eq!(polling::take_batch(&mut queue, 5, max_packets), None);
 /// ```
@@ -142,7 +168,7 @@ pub fn take_batch(
     queue: &mut VecDeque<Packet>,
     max_payload: usize,
     max_packets: usize,
-) -> Option<String> {
+) -> Option<Batch> {
     let first = queue.front()?;
     let mut size = encoded_len(first);
     let mut count = 1;
@@ -154,14 +180,16 @@ pub fn take_batch(
         size = grown;
         count += 1;
     }
-    let mut out = String::with_capacity(size);
+    let mut body = String::with_capacity(size);
     for (i, packet) in queue.drain(..count).enumerate() {
         if i > 0 {
-            out.push(RECORD_SEPARATOR);
+            body.push(RECORD_SEPARATOR);
         }
-        write_packet(&packet, &mut out);
+        write_packet(&packet, &mut body);
     }
-    Some(out)
+    // Every separator is one byte that no packet owns.
+    let wire_len = size - (count - 1);
+    Some(Batch { body, wire_len })
 }
 
 /// Decodes a response body into its packets, in order.

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use awc::error::{PayloadError, SendRequestError};
@@ -38,21 +39,13 @@ pub(crate) struct Http {
     /// The user's own `Cookie` header, sent with the jar's cookies in one header.
     user_cookie: Option<String>,
     cookies: RefCell<CookieJar>,
-    pub request_timeout: Duration,
-    pub max_body_size: usize,
-    pub max_frame_size: usize,
-    /// The session's send buffer, to pace `Written` reports.
-    pub send_buffer: usize,
-    /// The most packets in one POST.
-    pub max_packets_per_post: usize,
-    timestamp_requests: bool,
-    pub logging: bool,
+    config: Arc<ClientConfig>,
 }
 
 impl Http {
     pub fn new(
         url: &str,
-        config: &ClientConfig,
+        config: Arc<ClientConfig>,
         client: Option<awc::Client>,
     ) -> Result<Self, ConfigError> {
         let endpoint = Endpoint::new(url, config.path.as_deref(), &config.query)?;
@@ -85,19 +78,18 @@ impl Http {
             headers,
             user_cookie: (!user_cookies.is_empty()).then(|| user_cookies.join("; ")),
             cookies: RefCell::default(),
-            request_timeout: config.request_timeout,
-            max_body_size: config.max_body_size,
-            max_frame_size: config.max_frame_size,
-            send_buffer: config.send_buffer,
-            max_packets_per_post: config.max_packets_per_post,
-            timestamp_requests: config.timestamp_requests,
-            logging: config.logging,
+            config,
         })
+    }
+
+    /// The session's settings.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
     }
 
     /// The URL of the handshake GET.
     pub fn handshake_url(&self) -> String {
-        let t = self.timestamp_requests.then(cache_buster);
+        let t = self.config.timestamp_requests.then(cache_buster);
         self.endpoint.polling_url(None, t.as_deref())
     }
 
@@ -105,7 +97,7 @@ impl Http {
     pub fn polling_urls(&self, sid: &str) -> PollingUrls {
         let post = self.endpoint.polling_url(Some(sid), None);
         PollingUrls {
-            timestamp: self.timestamp_requests,
+            timestamp: self.config.timestamp_requests,
             poll: post.clone(),
             post: awc::http::Uri::try_from(post).ok(),
         }
@@ -135,7 +127,7 @@ impl Http {
             .insert_header((header::ACCEPT_ENCODING, ACCEPT_ENCODING));
         let mut response = request.send().await.map_err(send_error)?;
         self.check(&mut response).await?;
-        let limit = self.max_body_size;
+        let limit = self.config.max_body_size;
         let raw = response
             .body()
             .limit(limit)
@@ -150,12 +142,12 @@ impl Http {
 
     /// POSTs a payload to `url`, answer included within the request timeout.
     pub async fn post(&self, url: awc::http::Uri, body: String) -> Result<(), TransportError> {
-        within(self.request_timeout, self.post_body(url, body)).await
+        within(self.config.request_timeout, self.post_body(url, body)).await
     }
 
     async fn post_body(&self, url: awc::http::Uri, body: String) -> Result<(), TransportError> {
         let request = self
-            .request(awc::http::Method::POST, url, self.request_timeout)
+            .request(awc::http::Method::POST, url, self.config.request_timeout)
             .insert_header((header::CONTENT_TYPE, TEXT_PLAIN));
         let mut response = request.send_body(body).await.map_err(send_error)?;
         self.check(&mut response).await?;

@@ -93,7 +93,7 @@ pub(crate) enum TransportEventKind {
     Packets(Vec<Packet>),
     /// Polling paused; these packets were queued and not sent, in order.
     Paused(Vec<Packet>),
-    /// This many bytes of packets (as `protocol::wire_len` counts them) reached the
+    /// This many bytes of packets (as [`wire_len`](crate::protocol::wire_len) counts them) reached the
     /// network, reported in amounts that matter (see [`WrittenCounter`]).
     Written(usize),
     /// The transport stopped.

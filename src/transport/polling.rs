@@ -26,7 +26,7 @@ const POLL_TIMEOUT_MARGIN: Duration = Duration::from_secs(5);
 /// Opens a polling session: the handshake GET, and any packets that came with it.
 pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, Vec<Packet>), TransportError> {
     let body = http
-        .get(&http.handshake_url(), http.request_timeout)
+        .get(&http.handshake_url(), http.config().request_timeout)
         .await?;
     let mut packets = polling::decode(body)?.into_iter();
     match packets.next() {
@@ -74,7 +74,7 @@ impl PollingTransport {
     pub fn new(http: Rc<Http>, handshake: &Handshake, session: Recipient<TransportEvent>) -> Self {
         PollingTransport {
             urls: Rc::new(http.polling_urls(&handshake.sid)),
-            written: WrittenCounter::new(http.send_buffer),
+            written: WrittenCounter::new(http.config().send_buffer),
             http,
             session,
             max_payload: handshake.max_payload_bytes(),
@@ -143,13 +143,12 @@ impl PollingTransport {
         if self.posting || (self.pause != Pause::Off && !self.closing) {
             return;
         }
-        let queued = self.queue.len();
-        let max_packets = self.http.max_packets_per_post;
-        let Some(body) = polling::take_batch(&mut self.queue, self.max_payload, max_packets) else {
+        let max_packets = self.http.config().max_packets_per_post;
+        let Some(batch) = polling::take_batch(&mut self.queue, self.max_payload, max_packets)
+        else {
             return self.stop_when_idle(ctx);
         };
-        // The packets' own sizes: the body less the separators between them.
-        let written = body.len() - (queued - self.queue.len() - 1);
+        let (body, written) = (batch.body, batch.wire_len);
         self.posting = true;
         let http = self.http.clone();
         let url = self.urls.post();
@@ -180,7 +179,7 @@ impl PollingTransport {
         if self.poll.is_none() {
             ctx.stop();
         } else {
-            ctx.run_later(self.http.request_timeout, |_, ctx| ctx.stop());
+            ctx.run_later(self.http.config().request_timeout, |_, ctx| ctx.stop());
         }
     }
 

@@ -22,7 +22,8 @@ use std::task::{Context as TaskContext, Poll};
 use super::http::{send_error, Http};
 use super::{within, CloseTransport, Transmit, TransportEvent, TransportEventKind, WrittenCounter};
 use crate::protocol::{
-    frame, Frame, Handshake, Packet, ProtocolError, TransportEnd, TransportError, TransportKind,
+    frame, wire_len, Frame, Handshake, Packet, ProtocolError, TransportEnd, TransportError,
+    TransportKind,
 };
 
 /// A websocket as awc opens it.
@@ -31,13 +32,13 @@ pub(crate) type WsFramed = Framed<BoxedSocket, Codec>;
 /// Opens a websocket: a websocket-only session when `sid` is `None`, else the
 /// upgrade socket of session `sid`.
 pub(crate) async fn open(http: Rc<Http>, sid: Option<String>) -> Result<WsFramed, TransportError> {
-    let limit = http.max_frame_size;
+    let limit = http.config().max_frame_size;
     let connect = http
         .websocket(sid.as_deref())
         .max_frame_size(limit)
         .connect();
     let connect = async { connect.await.map_err(|e| client_error(e, limit)) };
-    let (response, framed) = within(http.request_timeout, connect).await?;
+    let (response, framed) = within(http.config().request_timeout, connect).await?;
     http.store_cookies(response.headers());
     Ok(framed)
 }
@@ -45,8 +46,12 @@ pub(crate) async fn open(http: Rc<Http>, sid: Option<String>) -> Result<WsFramed
 /// Opens a websocket-only session and reads its handshake from the first frame.
 pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, WsFramed), TransportError> {
     let mut framed = open(http.clone(), None).await?;
-    let limit = http.max_frame_size;
-    let first = within(http.request_timeout, first_packet(&mut framed, limit)).await?;
+    let config = http.config();
+    let first = within(
+        config.request_timeout,
+        first_packet(&mut framed, config.max_frame_size),
+    )
+    .await?;
     match first {
         Packet::Open(handshake) => Ok((*handshake, framed)),
         other => Err(ProtocolError::InvalidHandshake(format!(
@@ -76,7 +81,7 @@ async fn first_packet(framed: &mut WsFramed, limit: usize) -> Result<Packet, Tra
 
 /// The transport actor of one websocket.
 pub(crate) struct WebSocketTransport {
-    sink: SinkWrite<WsMessage, CountingSink>,
+    sink: SinkWrite<Outgoing, CountingSink>,
     session: Recipient<TransportEvent>,
     /// The largest message accepted, fragments included.
     limit: usize,
@@ -107,13 +112,14 @@ impl WebSocketTransport {
         http: &Http,
         session: Recipient<TransportEvent>,
     ) -> actix::Addr<Self> {
-        let (limit, close_timeout) = (http.max_frame_size, http.request_timeout);
+        let config = http.config();
+        let (limit, close_timeout) = (config.max_frame_size, config.request_timeout);
         let framed = framed.into_map_codec(|_| Codec::new().max_size(limit).client_mode());
         let (sink, stream) = framed.split();
         let sink = CountingSink {
             inner: sink,
             unflushed: 0,
-            written: WrittenCounter::new(http.send_buffer),
+            written: WrittenCounter::new(config.send_buffer),
             session: session.clone(),
         };
         WebSocketTransport::create(move |ctx| {
@@ -161,7 +167,7 @@ impl WebSocketTransport {
             return;
         }
         self.closing = true;
-        let _ = self.sink.write(WsMessage::Close(reason));
+        let _ = self.sink.write(Outgoing::control(WsMessage::Close(reason)));
         ctx.run_later(self.close_timeout, |_, ctx| ctx.stop());
     }
 
@@ -252,7 +258,7 @@ impl StreamHandler<Result<WsFrame, WsProtocolError>> for WebSocketTransport {
                 }
             }
             WsFrame::Ping(data) => {
-                let _ = self.sink.write(WsMessage::Pong(data));
+                let _ = self.sink.write(Outgoing::control(WsMessage::Pong(data)));
             }
             WsFrame::Pong(_) => {}
             // The answer to our own close: the closing handshake is complete.
@@ -293,12 +299,13 @@ impl Handler<Transmit> for WebSocketTransport {
 
     fn handle(&mut self, Transmit(packets): Transmit, _: &mut Context<Self>) {
         for packet in packets {
+            let cost = wire_len(TransportKind::WebSocket, &packet);
             let message = match frame::encode(&packet) {
                 Frame::Text(text) => WsMessage::Text(text),
                 Frame::Binary(data) => WsMessage::Binary(data),
             };
             // A closed sink means the end was already reported to the session.
-            let _ = self.sink.write(message);
+            let _ = self.sink.write(Outgoing { message, cost });
         }
     }
 }
@@ -313,17 +320,30 @@ impl Handler<CloseTransport> for WebSocketTransport {
     }
 }
 
-/// The socket's sink, telling the session how many message bytes each flush wrote,
+/// A message for the socket, with what it counts against the send buffer.
+pub(crate) struct Outgoing {
+    message: WsMessage,
+    /// The packet's [`wire_len`]; control frames are not counted.
+    cost: usize,
+}
+
+impl Outgoing {
+    fn control(message: WsMessage) -> Self {
+        Outgoing { message, cost: 0 }
+    }
+}
+
+/// The socket's sink, telling the session how many bytes of packets each flush wrote,
 /// so that senders wait while too much is queued (backpressure).
 pub(crate) struct CountingSink {
     inner: SplitSink<WsFramed, WsMessage>,
-    /// Message bytes handed to the codec since the last flush.
+    /// Bytes of packets handed to the codec since the last flush.
     unflushed: usize,
     written: WrittenCounter,
     session: Recipient<TransportEvent>,
 }
 
-impl Sink<WsMessage> for CountingSink {
+impl Sink<Outgoing> for CountingSink {
     type Error = WsProtocolError;
 
     fn poll_ready(
@@ -333,13 +353,9 @@ impl Sink<WsMessage> for CountingSink {
         Pin::new(&mut self.inner).poll_ready(cx)
     }
 
-    fn start_send(mut self: Pin<&mut Self>, message: WsMessage) -> Result<(), Self::Error> {
-        self.unflushed += match &message {
-            WsMessage::Text(text) => text.len(),
-            WsMessage::Binary(data) => data.len(),
-            _ => 0,
-        };
-        Pin::new(&mut self.inner).start_send(message)
+    fn start_send(mut self: Pin<&mut Self>, outgoing: Outgoing) -> Result<(), Self::Error> {
+        self.unflushed += outgoing.cost;
+        Pin::new(&mut self.inner).start_send(outgoing.message)
     }
 
     fn poll_flush(

@@ -3,35 +3,36 @@
 //! It owns the session's [`Connection`] state machine, its transports and heartbeat,
 //! and its subscribers, and carries out what the state machine decides.
 
-use std::collections::VecDeque;
-use std::rc::Rc;
+mod open;
+mod trace;
+mod waiting;
 
-use actix::{
-    Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler, Recipient,
-    WrapFuture,
-};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, WrapFuture};
 use futures::channel::oneshot;
 
-use crate::config::{ClientConfig, SessionBuilder};
+use self::open::Open;
+use self::waiting::{has_room, Waiting};
+use crate::config::ClientConfig;
 use crate::error::ConnectError;
-use crate::event::{Connect, Disconnect, Message, Upgrade};
+use crate::event::{broadcast, Connect, Disconnect, Message, Subscribers, Upgrade};
 use crate::heartbeat::{Arm, Disarm, Heartbeat, PingTimeout};
 use crate::protocol::{
-    Connection, Event, Handshake, Output, Packet, Payload, SendError, Timer, TransportEnd,
-    TransportError, TransportKind,
+    Connection, Event, Handshake, Output, Packet, SendError, Timer, TransportEnd, TransportError,
+    TransportKind,
 };
 use crate::request::{Close, Send, Subscribe};
 use crate::transport::http::Http;
 use crate::transport::polling::{self, PollingTransport};
 use crate::transport::websocket::{self, WebSocketTransport, WsFramed};
-use crate::transport::{
-    CloseTransport, PausePolling, ResumePolling, Transmit, TransportEvent, TransportEventKind,
-};
+use crate::transport::{TransportEvent, TransportEventKind};
 
 /// Logs through the `log` crate unless the session was built with `logging(false)`.
 macro_rules! session_log {
     ($session:expr, $level:ident, $($arg:tt)+) => {
-        if $session.http.logging {
+        if $session.config.logging {
             log::$level!($($arg)+)
         }
     };
@@ -58,62 +59,13 @@ macro_rules! session_log {
 /// ```
 pub struct Session {
     http: Rc<Http>,
-    config: ClientConfig,
+    config: Arc<ClientConfig>,
     subscribers: Subscribers,
     /// Who waits for the handshake, until it is done.
     connecting: Option<oneshot::Sender<Result<(), ConnectError>>>,
     open: Option<Open>,
-    /// Messages waiting for the transports to write what they have (backpressure),
-    /// with whoever waits for each answer. Dropped senders answer `Closed`.
-    waiting: VecDeque<(Payload, oneshot::Sender<Result<(), SendError>>)>,
-}
-
-/// The parts of a session that exist once it is open.
-struct Open {
-    conn: Connection,
-    heartbeat: Addr<Heartbeat>,
-    polling: Option<Addr<PollingTransport>>,
-    websocket: Option<Addr<WebSocketTransport>>,
-    outbox: Outbox,
-}
-
-/// Packets on their way to a transport, gathered until the mailbox is drained.
-#[derive(Default)]
-struct Outbox {
-    polling: Vec<Packet>,
-    websocket: Vec<Packet>,
-    /// Whether a flush is scheduled.
-    scheduled: bool,
-}
-
-impl Open {
-    /// Hands the gathered packets to their transports, in order. Called before any
-    /// other command to a transport, so commands never overtake packets.
-    fn flush_outbox(&mut self) {
-        let outbox = &mut self.outbox;
-        outbox.scheduled = false;
-        if !outbox.polling.is_empty() {
-            let packets = std::mem::take(&mut outbox.polling);
-            if let Some(polling) = &self.polling {
-                polling.do_send(Transmit(packets));
-            }
-        }
-        if !outbox.websocket.is_empty() {
-            let packets = std::mem::take(&mut outbox.websocket);
-            if let Some(websocket) = &self.websocket {
-                websocket.do_send(Transmit(packets));
-            }
-        }
-    }
-}
-
-/// The recipients of each event.
-#[derive(Clone, Default)]
-pub(crate) struct Subscribers {
-    pub connect: Vec<Recipient<Connect>>,
-    pub message: Vec<Recipient<Message>>,
-    pub disconnect: Vec<Recipient<Disconnect>>,
-    pub upgrade: Vec<Recipient<Upgrade>>,
+    /// Messages waiting for the transports to write what they have (backpressure).
+    waiting: Waiting,
 }
 
 /// How the handshake went: the transport it came over, ready to be started.
@@ -123,24 +75,9 @@ enum Opened {
 }
 
 impl Session {
-    /// A builder for a session with the server at `url` (`http`, `https`, `ws` or `wss`).
-    ///
-    /// The scheme only says whether TLS is used (`ws` is `http`, `wss` is `https`); the
-    /// transports are chosen with [`SessionBuilder::transports`]. A path in the URL is
-    /// the engine.io path unless [`SessionBuilder::path`] sets one.
-    ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), actix_engineio::ConnectError> {
-    /// let session = actix_engineio::Session::builder("ws://127.0.0.1:3000").connect().await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn builder(url: impl Into<String>) -> SessionBuilder {
-        SessionBuilder::new(url)
-    }
-
     pub(crate) fn new(
         http: Http,
-        config: ClientConfig,
+        config: Arc<ClientConfig>,
         subscribers: Subscribers,
         connecting: oneshot::Sender<Result<(), ConnectError>>,
     ) -> Self {
@@ -150,7 +87,7 @@ impl Session {
             subscribers,
             connecting: Some(connecting),
             open: None,
-            waiting: VecDeque::new(),
+            waiting: Waiting::default(),
         }
     }
 
@@ -166,33 +103,29 @@ impl Session {
         };
         let me = ctx.address().recipient();
         let heartbeat = Heartbeat::new(ctx.address().recipient()).start();
-        let (conn, polling, websocket, trailing) = match opened {
+        let (mut open, trailing) = match opened {
             Opened::Polling(handshake, trailing) => {
                 let transport = PollingTransport::new(self.http.clone(), &handshake, me).start();
-                let conn =
-                    Connection::new(handshake, TransportKind::Polling, self.upgrade_wanted());
-                (conn, Some(transport), None, trailing)
+                let upgrade = self.config.upgrade_wanted();
+                let conn = Connection::new(handshake, TransportKind::Polling, upgrade);
+                (Open::new(conn, heartbeat, Some(transport), None), trailing)
             }
             Opened::WebSocket(handshake, framed) => {
                 let transport = WebSocketTransport::start(framed, &self.http, me);
                 let conn = Connection::new(handshake, TransportKind::WebSocket, false);
-                (conn, None, Some(transport), Vec::new())
+                (
+                    Open::new(conn, heartbeat, None, Some(transport)),
+                    Vec::new(),
+                )
             }
         };
         session_log!(
             self,
             info,
             "engine.io session {} open over {}",
-            conn.handshake().sid,
-            conn.transport()
+            open.conn.handshake().sid,
+            open.conn.transport()
         );
-        let mut open = Open {
-            conn,
-            heartbeat,
-            polling,
-            websocket,
-            outbox: Outbox::default(),
-        };
         for packet in trailing {
             open.conn.handle_packet(TransportKind::Polling, packet);
         }
@@ -215,18 +148,11 @@ impl Session {
         }
     }
 
-    fn upgrade_wanted(&self) -> bool {
-        self.config.upgrade && self.config.transports.contains(&TransportKind::WebSocket)
-    }
-
     /// Carries out everything the state machine has queued, in order, after
     /// sending what waited for room if there is room now.
     fn drive(&mut self, ctx: &mut Context<Self>) {
-        self.release_waiting();
-        loop {
-            let Some(output) = self.open.as_mut().and_then(|open| open.conn.poll_output()) else {
-                break;
-            };
+        self.release_waiting(self.config.send_buffer);
+        while let Some(output) = self.open.as_mut().and_then(|open| open.conn.poll_output()) {
             self.carry_out(output, ctx);
         }
         if let Some(open) = self.open.as_mut().filter(|open| open.conn.is_finished()) {
@@ -236,23 +162,32 @@ impl Session {
         }
     }
 
+    /// Sends waiting messages, in order, while fewer than `limit` bytes are unwritten.
+    fn release_waiting(&mut self, limit: usize) {
+        // Runs on every `drive`: nothing to compute when nobody waits.
+        if self.waiting.is_empty() {
+            return;
+        }
+        if let Some(open) = self.open.as_mut() {
+            self.waiting.release(&mut open.conn, limit);
+        }
+    }
+
     fn carry_out(&mut self, output: Output, ctx: &mut Context<Self>) {
         let Some(open) = self.open.as_mut() else {
             return;
         };
-        if self.http.logging && log::log_enabled!(log::Level::Trace) {
-            log::trace!("{}: {}", open.conn.handshake().sid, describe(&output));
+        if self.config.logging && log::log_enabled!(log::Level::Trace) {
+            log::trace!(
+                "{}: {}",
+                open.conn.handshake().sid,
+                trace::describe(&output)
+            );
         }
         match output {
             Output::Event(event) => self.publish(event),
             Output::Transmit(transport, packet) => {
-                let outbox = &mut open.outbox;
-                match transport {
-                    TransportKind::Polling => outbox.polling.push(packet),
-                    TransportKind::WebSocket => outbox.websocket.push(packet),
-                }
-                if !outbox.scheduled {
-                    outbox.scheduled = true;
+                if open.gather(transport, packet) {
                     // Runs once the mailbox is drained: one Transmit for the whole burst.
                     ctx.spawn(actix::fut::ready(()).map(|(), act: &mut Self, _| {
                         if let Some(open) = act.open.as_mut() {
@@ -266,30 +201,9 @@ impl Session {
             Output::StartTimer(timer, after) => {
                 ctx.run_later(after, move |act, ctx| act.timer_fired(timer, ctx));
             }
-            Output::ResumePolling => {
-                open.flush_outbox();
-                if let Some(polling) = &open.polling {
-                    polling.do_send(ResumePolling);
-                }
-            }
-            Output::PausePolling => {
-                open.flush_outbox();
-                if let Some(polling) = &open.polling {
-                    polling.do_send(PausePolling);
-                }
-            }
-            Output::CloseTransport(TransportKind::Polling) => {
-                open.flush_outbox();
-                if let Some(polling) = open.polling.take() {
-                    polling.do_send(CloseTransport);
-                }
-            }
-            Output::CloseTransport(TransportKind::WebSocket) => {
-                open.flush_outbox();
-                if let Some(websocket) = open.websocket.take() {
-                    websocket.do_send(CloseTransport);
-                }
-            }
+            Output::ResumePolling => open.resume_polling(),
+            Output::PausePolling => open.pause_polling(),
+            Output::CloseTransport(transport) => open.close_transport(transport),
         }
     }
 
@@ -362,48 +276,6 @@ impl Session {
     }
 }
 
-/// Whether a message may go out now: below the send buffer, or nothing unwritten at
-/// all (so that a message larger than the buffer, or a zero buffer, still moves).
-fn has_room(conn: &Connection, send_buffer: usize) -> bool {
-    let unwritten = conn.unwritten();
-    unwritten == 0 || unwritten < send_buffer
-}
-
-/// What an output does, for the trace log.
-fn describe(output: &Output) -> String {
-    match output {
-        Output::Transmit(transport, packet) => format!("send {packet} on {transport}"),
-        Output::Event(Event::Message(payload)) => format!("deliver message ({} B)", payload.len()),
-        other => format!("{other:?}"),
-    }
-}
-
-/// What a transport reported, for the trace log.
-fn describe_event(kind: &TransportEventKind) -> String {
-    match kind {
-        TransportEventKind::Packets(packets) => {
-            let list: Vec<String> = packets.iter().map(ToString::to_string).collect();
-            format!("received {}", list.join(", "))
-        }
-        TransportEventKind::Paused(unsent) => format!("paused, {} packets unsent", unsent.len()),
-        TransportEventKind::Written(bytes) => format!("wrote {bytes} B"),
-        TransportEventKind::Ended(end) => format!("ended: {end:?}"),
-    }
-}
-
-/// Gives `event` to every recipient, in subscription order; the last gets the original.
-fn broadcast<M>(recipients: &[Recipient<M>], event: M)
-where
-    M: actix::Message<Result = ()> + Clone + std::marker::Send + 'static,
-{
-    if let Some((last, rest)) = recipients.split_last() {
-        for recipient in rest {
-            recipient.do_send(event.clone());
-        }
-        last.do_send(event);
-    }
-}
-
 impl Actor for Session {
     type Context = Context<Self>;
 
@@ -440,11 +312,11 @@ impl Handler<TransportEvent> for Session {
             return;
         };
         let from = event.transport;
-        if self.http.logging && log::log_enabled!(log::Level::Trace) {
+        if self.config.logging && log::log_enabled!(log::Level::Trace) {
             log::trace!(
                 "{}: from {from}: {}",
                 open.conn.handshake().sid,
-                describe_event(&event.kind)
+                trace::describe_event(&event.kind)
             );
         }
         match event.kind {
@@ -456,10 +328,7 @@ impl Handler<TransportEvent> for Session {
             TransportEventKind::Paused(unsent) => open.conn.handle_polling_paused(unsent),
             TransportEventKind::Written(bytes) => open.conn.handle_written(from, bytes),
             TransportEventKind::Ended(end) => {
-                match from {
-                    TransportKind::Polling => open.polling = None,
-                    TransportKind::WebSocket => open.websocket = None,
-                }
+                open.forget_transport(from);
                 open.conn.handle_transport_end(from, end);
             }
         }
@@ -492,31 +361,8 @@ impl Handler<Send> for Session {
         }
         // Too much is on its way already: answer once the transports caught up.
         let (answer, answered) = oneshot::channel();
-        self.waiting.push_back((payload, answer));
+        self.waiting.push(payload, answer);
         actix::Response::fut(async move { answered.await.unwrap_or(Err(SendError::Closed)) })
-    }
-}
-
-impl Session {
-    /// Sends waiting messages, in order, while the transports have room.
-    fn release_waiting(&mut self) {
-        self.release_waiting_up_to(self.config.send_buffer);
-    }
-
-    fn release_waiting_up_to(&mut self, limit: usize) {
-        // Runs on every `drive`: nothing to compute when nobody waits.
-        if self.waiting.is_empty() {
-            return;
-        }
-        let Some(open) = self.open.as_mut() else {
-            return;
-        };
-        while has_room(&open.conn, limit) {
-            let Some((payload, answer)) = self.waiting.pop_front() else {
-                break;
-            };
-            let _ = answer.send(open.conn.send(payload));
-        }
     }
 }
 
@@ -525,7 +371,7 @@ impl Handler<Close> for Session {
 
     fn handle(&mut self, _: Close, ctx: &mut Context<Self>) {
         // What was sent before `Close` goes out before the close packet.
-        self.release_waiting_up_to(usize::MAX);
+        self.release_waiting(usize::MAX);
         if let Some(open) = self.open.as_mut() {
             open.conn.close();
             self.drive(ctx);

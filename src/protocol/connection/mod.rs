@@ -1,0 +1,489 @@
+//! The session state machine: what to send, deliver and start for each thing that
+//! happens to a session, with no I/O and no clock.
+//!
+//! The session actor feeds it inputs (`handle_*`, [`Connection::send`],
+//! [`Connection::close`]) and carries out the [`Output`]s it queues, in order.
+//! Everything about heartbeats, the upgrade (the "Heartbeat" and "Upgrade" sections
+//! of the Engine.IO v4 protocol) and close reasons is decided here, so it is tested
+//! without a network.
+
+mod output;
+#[cfg(test)]
+mod tests;
+mod upgrade;
+
+use std::collections::VecDeque;
+
+pub use self::output::{Event, Output, Timer};
+use self::upgrade::Upgrade;
+pub use self::upgrade::{PROBE_GRACE, PROBE_TIMEOUT};
+use super::{
+    polling, wire_len, DisconnectReason, Handshake, Packet, Payload, SendError, TransportEnd,
+    TransportKind,
+};
+
+/// The state of one Engine.IO session, from handshake to disconnect.
+///
+/// A sans-IO core: it takes inputs (a packet arrived, a transport ended, a timer
+/// fired, the application sends or closes) and queues [`Output`]s (send this packet
+/// on that transport, tell subscribers this, pause polling), which
+/// [`poll_output`](Connection::poll_output) hands to the I/O layer in order. It never
+/// blocks, reads a clock or panics on a server's input.
+///
+/// Answering the server's heartbeat:
+///
+/// ```
+/// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Packet, TransportKind};
+///
+/// let hs = Handshake::parse(r#"{"sid":"s","upgrades":[],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+/// let mut conn = Connection::new(hs, TransportKind::WebSocket, false);
+/// conn.handle_packet(TransportKind::WebSocket, Packet::Ping("".into()));
+/// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
+/// assert!(outputs.contains(&Output::Transmit(TransportKind::WebSocket, Packet::Pong("".into()))));
+/// ```
+///
+/// Upgrading a polling session to websocket, as an I/O layer drives it: after each
+/// input, it carries out the outputs queued so far.
+///
+/// ```
+/// use std::time::Duration;
+/// use actix_engineio::protocol::TransportKind::{Polling, WebSocket};
+/// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Packet, Timer};
+/// use actix_engineio::protocol::{PROBE_GRACE, PROBE_TIMEOUT};
+///
+/// fn outputs(conn: &mut Connection) -> Vec<Output> {
+///     std::iter::from_fn(|| conn.poll_output()).collect()
+/// }
+///
+/// let hs = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+/// let mut conn = Connection::new(hs, Polling, true);
+/// assert_eq!(outputs(&mut conn), [
+///     Output::Event(Event::Connected { sid: "s".into(), transport: Polling }),
+///     Output::ArmHeartbeat(Duration::from_secs(45)),
+///     Output::OpenProbe, // before any poll is in flight
+///     Output::StartTimer(Timer::ProbeGrace, PROBE_GRACE),
+///     Output::StartTimer(Timer::ProbeTimeout, PROBE_TIMEOUT),
+/// ]);
+///
+/// // The I/O layer opened a websocket for sid "s".
+/// conn.handle_probe_opened();
+/// assert_eq!(outputs(&mut conn), [Output::Transmit(WebSocket, Packet::probe())]); // 2probe
+///
+/// // The server answers 3probe: polling must stop before the switch.
+/// conn.handle_packet(WebSocket, Packet::Pong("probe".into()));
+/// assert_eq!(outputs(&mut conn), [Output::PausePolling]);
+/// conn.send("hello".into()).unwrap(); // held until the switch
+/// assert_eq!(outputs(&mut conn), []);
+///
+/// // No request is in flight any more, and polling had nothing left unsent.
+/// conn.handle_polling_paused(vec![]);
+/// assert_eq!(outputs(&mut conn), [
+///     Output::Transmit(WebSocket, Packet::Upgrade), // 5
+///     Output::Transmit(WebSocket, Packet::text("hello")),
+///     Output::CloseTransport(Polling),
+///     Output::Event(Event::Upgraded),
+/// ]);
+/// assert_eq!(conn.transport(), WebSocket);
+/// ```
+#[derive(Debug)]
+pub struct Connection {
+    handshake: Handshake,
+    active: TransportKind,
+    upgrade: Upgrade,
+    /// Whether the polling receive loop has been started.
+    polling_started: bool,
+    /// Packets held while polling pauses; they go out after `5`, or over polling again.
+    held: Vec<Packet>,
+    /// Bytes of `held`, counted as unwritten so senders wait during a long pause too.
+    held_bytes: usize,
+    /// The session is over for its user: no more events, no more sends.
+    closed: bool,
+    /// The application closed the session while polling was pausing: the close packet
+    /// goes out after what polling hands back, once it does. The session is finished
+    /// when it is closed and this is no longer pending.
+    close_after_pause: bool,
+    outputs: VecDeque<Output>,
+    /// Bytes handed to each transport and not yet reported written, for backpressure.
+    unwritten: Unwritten,
+}
+
+/// Bytes handed to a transport and not yet written, per transport.
+#[derive(Debug, Default, Clone, Copy)]
+struct Unwritten {
+    polling: usize,
+    websocket: usize,
+}
+
+impl Unwritten {
+    fn of(&mut self, transport: TransportKind) -> &mut usize {
+        match transport {
+            TransportKind::Polling => &mut self.polling,
+            TransportKind::WebSocket => &mut self.websocket,
+        }
+    }
+}
+
+impl Connection {
+    /// A session that has just received `handshake` over `transport`.
+    ///
+    /// With `upgrade`, a polling session whose server offers websocket starts
+    /// probing at once, before any poll is in flight; otherwise it starts polling.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::Polling, false);
+    /// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
+    /// assert_eq!(outputs, [
+    ///     Output::Event(Event::Connected { sid: "s".into(), transport: TransportKind::Polling }),
+    ///     Output::ArmHeartbeat(Duration::from_secs(45)),
+    ///     Output::ResumePolling,
+    /// ]);
+    /// ```
+    pub fn new(handshake: Handshake, transport: TransportKind, upgrade: bool) -> Self {
+        let mut conn = Connection {
+            active: transport,
+            upgrade: Upgrade::Off,
+            polling_started: false,
+            held: Vec::new(),
+            held_bytes: 0,
+            closed: false,
+            close_after_pause: false,
+            outputs: VecDeque::new(),
+            unwritten: Unwritten::default(),
+            handshake,
+        };
+        conn.emit(Event::Connected {
+            sid: conn.handshake.sid.clone(),
+            transport,
+        });
+        conn.outputs
+            .push_back(Output::ArmHeartbeat(conn.handshake.heartbeat_deadline()));
+        if transport == TransportKind::Polling {
+            if upgrade && conn.handshake.allows_websocket_upgrade() {
+                conn.start_probe();
+            } else {
+                conn.start_polling();
+            }
+        }
+        conn
+    }
+
+    /// The handshake the session was opened with.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let conn = Connection::new(handshake, TransportKind::WebSocket, false);
+    /// assert_eq!(conn.handshake().sid, "s");
+    /// ```
+    pub fn handshake(&self) -> &Handshake {
+        &self.handshake
+    }
+
+    /// The transport the session's packets go over now: the one it opened on, until an
+    /// upgrade completes.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let conn = Connection::new(handshake, TransportKind::Polling, true);
+    /// assert_eq!(conn.transport(), TransportKind::Polling); // probing, not yet upgraded
+    /// ```
+    pub fn transport(&self) -> TransportKind {
+        self.active
+    }
+
+    /// Whether the session is over for its user: it publishes and accepts nothing more.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, SendError, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
+    /// conn.handle_ping_timeout();
+    /// assert!(conn.is_closed());
+    /// assert_eq!(conn.send("late".into()), Err(SendError::Closed));
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Whether nothing is left to do: the session can stop once the outputs are
+    /// carried out. Later than [`Connection::is_closed`] only when the application
+    /// closed the session during the upgrade pause, whose end it waits for.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, Packet, TransportKind::*};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, Polling, true);
+    /// conn.handle_probe_opened();
+    /// conn.handle_packet(WebSocket, Packet::Pong("probe".into())); // polling is pausing
+    /// conn.close();
+    /// assert!(conn.is_closed() && !conn.is_finished());
+    /// conn.handle_polling_paused(vec![]); // now `1` can go out over polling, last
+    /// assert!(conn.is_finished());
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.closed && !self.close_after_pause
+    }
+
+    /// Bytes handed to transports and not yet written to the network: what a sender
+    /// waits on when it wants backpressure. Counted as [`wire_len`] counts them, and
+    /// including messages held during the upgrade pause.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::Polling, false);
+    /// conn.send(vec![1, 2, 3].into()).unwrap();
+    /// assert_eq!(conn.unwritten(), 5); // "bAQID" over polling
+    /// ```
+    pub fn unwritten(&self) -> usize {
+        self.unwritten.polling + self.unwritten.websocket + self.held_bytes
+    }
+
+    /// `transport` wrote `bytes` (as [`wire_len`] counts them) to the network.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
+    /// conn.send("hello".into()).unwrap();
+    /// assert_eq!(conn.unwritten(), 6); // "4hello"
+    /// conn.handle_written(TransportKind::WebSocket, 6);
+    /// assert_eq!(conn.unwritten(), 0);
+    /// ```
+    pub fn handle_written(&mut self, transport: TransportKind, bytes: usize) {
+        let unwritten = self.unwritten.of(transport);
+        *unwritten = unwritten.saturating_sub(bytes);
+    }
+
+    /// The next thing to do, if any. Outputs come in the order they must be carried
+    /// out; call it until `None` after every input.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
+    /// assert!(matches!(conn.poll_output(), Some(Output::Event(Event::Connected { .. }))));
+    /// assert!(matches!(conn.poll_output(), Some(Output::ArmHeartbeat(_))));
+    /// assert_eq!(conn.poll_output(), None);
+    /// ```
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// A packet arrived on `from`. On the active transport it belongs to the session.
+    /// On the probe websocket it answers `2probe`: `3probe` starts the switch, a noop
+    /// is ignored, anything else fails the upgrade. Elsewhere (a late poll after the
+    /// upgrade) it is ignored.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Packet, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
+    /// while conn.poll_output().is_some() {}
+    /// conn.handle_packet(TransportKind::WebSocket, Packet::text("hi"));
+    /// assert_eq!(conn.poll_output(), Some(Output::Event(Event::Message("hi".into()))));
+    /// ```
+    pub fn handle_packet(&mut self, from: TransportKind, packet: Packet) {
+        if self.closed {
+            return;
+        }
+        if from != self.active {
+            self.handle_probe_packet(from, packet);
+            return;
+        }
+        match packet {
+            Packet::Message(payload) => self.emit(Event::Message(payload)),
+            Packet::Ping(data) => {
+                self.queue(Packet::Pong(data));
+                let deadline = self.handshake.heartbeat_deadline();
+                self.outputs.push_back(Output::ArmHeartbeat(deadline));
+            }
+            Packet::Close => self.finish(DisconnectReason::ServerDisconnect),
+            // Nothing to do for a noop; open, pong and upgrade never come from a v4
+            // server after the handshake, and ignoring them is harmless.
+            Packet::Noop | Packet::Open(_) | Packet::Pong(_) | Packet::Upgrade => {}
+        }
+    }
+
+    /// A transport stopped. The active one ends the session; the probe websocket only
+    /// ends the upgrade, and the session goes on over polling.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportEnd, TransportKind};
+    /// use actix_engineio::{TransportError, UpgradeError};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::Polling, true);
+    /// while conn.poll_output().is_some() {}
+    /// let refused = TransportError::Connect("connection refused".into());
+    /// conn.handle_transport_end(TransportKind::WebSocket, TransportEnd::Error(refused.clone()));
+    /// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
+    /// assert!(outputs.contains(&Output::Event(Event::UpgradeFailed(UpgradeError::Transport(refused)))));
+    /// assert!(!conn.is_closed());
+    /// ```
+    pub fn handle_transport_end(&mut self, which: TransportKind, end: TransportEnd) {
+        *self.unwritten.of(which) = 0;
+        if self.closed {
+            // Polling will not hand anything back anymore.
+            if which == TransportKind::Polling {
+                self.close_after_pause = false;
+            }
+            return;
+        }
+        if which == self.active {
+            self.finish(match end {
+                TransportEnd::ServerClosed => DisconnectReason::ServerDisconnect,
+                TransportEnd::Error(cause) => DisconnectReason::TransportError(cause),
+            });
+            return;
+        }
+        if which == TransportKind::WebSocket {
+            self.handle_probe_end(end);
+        }
+    }
+
+    /// No ping arrived in time (the deadline of the last [`Output::ArmHeartbeat`] passed):
+    /// the session is dead.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportKind};
+    /// use actix_engineio::DisconnectReason;
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
+    /// conn.handle_ping_timeout();
+    /// let last = std::iter::from_fn(|| conn.poll_output()).last();
+    /// assert_eq!(last, Some(Output::Event(Event::Disconnected(DisconnectReason::PingTimeout))));
+    /// ```
+    pub fn handle_ping_timeout(&mut self) {
+        if !self.closed {
+            self.finish(DisconnectReason::PingTimeout);
+        }
+    }
+
+    /// Queues an application message on the active transport (or holds it during the
+    /// upgrade pause).
+    ///
+    /// Refused once the session is closed, when its encoding on the active transport is
+    /// larger than the server's `maxPayload`, and over polling when it is text holding
+    /// the record separator.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, SendError, TransportKind};
+    ///
+    /// let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000,"maxPayload":100}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::Polling, false);
+    /// assert_eq!(conn.send("hello".into()), Ok(()));
+    /// assert_eq!(conn.send(vec![0; 75].into()), Err(SendError::TooLarge { size: 101, max_payload: 100 }));
+    /// assert_eq!(conn.send("a\x1eb".into()), Err(SendError::RecordSeparator));
+    /// ```
+    pub fn send(&mut self, payload: Payload) -> Result<(), SendError> {
+        if self.closed {
+            return Err(SendError::Closed);
+        }
+        let packet = Packet::Message(payload);
+        let over_polling = self.active == TransportKind::Polling;
+        let size = wire_len(self.active, &packet);
+        let max_payload = self.handshake.max_payload_bytes();
+        if size > max_payload {
+            return Err(SendError::TooLarge { size, max_payload });
+        }
+        if over_polling && !polling::can_carry(&packet) {
+            return Err(SendError::RecordSeparator);
+        }
+        self.queue(packet);
+        Ok(())
+    }
+
+    /// The application closes the session: `1` on the active transport, then close.
+    ///
+    /// Messages held during an upgrade go out first, over the active transport, once
+    /// polling has handed back what it had not sent. Closing twice does nothing.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Packet, TransportKind::*};
+    /// use actix_engineio::DisconnectReason;
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, WebSocket, false);
+    /// while conn.poll_output().is_some() {}
+    /// conn.close();
+    /// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
+    /// assert_eq!(outputs, [
+    ///     Output::Transmit(WebSocket, Packet::Close),
+    ///     Output::CloseTransport(WebSocket),
+    ///     Output::Event(Event::Disconnected(DisconnectReason::ClientDisconnect)),
+    /// ]);
+    /// ```
+    pub fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        if matches!(self.upgrade, Upgrade::Pausing { .. }) {
+            // Polling may be handing back packets older than the held ones: wait for
+            // them, then send everything and the close over polling, in order.
+            self.closed = true;
+            self.close_after_pause = true;
+            self.outputs
+                .push_back(Output::CloseTransport(TransportKind::WebSocket));
+            self.emit(Event::Disconnected(DisconnectReason::ClientDisconnect));
+            return;
+        }
+        self.transmit(self.active, Packet::Close);
+        self.finish(DisconnectReason::ClientDisconnect);
+    }
+
+    /// Starts the polling receive loop unless it runs already.
+    fn start_polling(&mut self) {
+        if !self.polling_started {
+            self.polling_started = true;
+            self.outputs.push_back(Output::ResumePolling);
+        }
+    }
+
+    /// Sends on the active transport, or holds the packet while polling pauses.
+    fn queue(&mut self, packet: Packet) {
+        if matches!(self.upgrade, Upgrade::Pausing { .. }) {
+            // Counted as websocket-sized: that is where held packets normally go.
+            self.held_bytes += wire_len(TransportKind::WebSocket, &packet);
+            self.held.push(packet);
+        } else {
+            self.transmit(self.active, packet);
+        }
+    }
+
+    fn transmit(&mut self, transport: TransportKind, packet: Packet) {
+        *self.unwritten.of(transport) += wire_len(transport, &packet);
+        self.outputs.push_back(Output::Transmit(transport, packet));
+    }
+
+    fn emit(&mut self, event: Event) {
+        self.outputs.push_back(Output::Event(event));
+    }
+
+    fn finish(&mut self, reason: DisconnectReason) {
+        self.closed = true;
+        self.held.clear();
+        self.held_bytes = 0;
+        self.unwritten = Unwritten::default();
+        self.outputs.push_back(Output::CloseTransport(self.active));
+        if self.upgrade_transport_open() {
+            self.outputs
+                .push_back(Output::CloseTransport(TransportKind::WebSocket));
+        }
+        self.emit(Event::Disconnected(reason));
+    }
+}

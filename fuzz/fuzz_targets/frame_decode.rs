@@ -1,4 +1,4 @@
-//! Websocket frames (PROTOCOL.md section 5): arbitrary bytes as a binary frame, and
+//! Websocket frames (docs/protocol.md section 5): arbitrary bytes as a binary frame, and
 //! as a text frame when they are UTF-8. Decoding must not panic; a decoded packet
 //! encodes to a frame that decodes to the same packet.
 

@@ -1,4 +1,4 @@
-//! Polling payloads (PROTOCOL.md section 4): arbitrary bytes as a response body.
+//! Polling payloads (docs/protocol.md section 4): arbitrary bytes as a response body.
 //! Decoding must not panic; decoded packets encode to a payload that decodes to the
 //! same packets.
 

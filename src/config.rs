@@ -41,6 +41,15 @@ pub const DEFAULT_MAX_BODY_SIZE: usize = 64 * 1024 * 1024;
 /// ```
 pub const DEFAULT_SEND_BUFFER: usize = 1024 * 1024;
 
+/// Default number of events a client keeps for its handlers or its event stream
+/// before its session stops reading from the server; see
+/// [`AsyncClientBuilder::event_buffer`](crate::AsyncClientBuilder::event_buffer).
+///
+/// ```
+/// assert_eq!(actix_engineio::DEFAULT_EVENT_BUFFER, 1024);
+/// ```
+pub const DEFAULT_EVENT_BUFFER: usize = 1024;
+
 /// The settings of a session, without its subscribers and without a custom
 /// [`http_client`](crate::SessionBuilder::http_client).
 ///
@@ -69,6 +78,9 @@ pub const DEFAULT_SEND_BUFFER: usize = 1024 * 1024;
 pub struct ClientConfig {
     pub(crate) path: Option<String>,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    /// Headers of the websocket handshake only.
+    pub(crate) websocket_headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) websocket_protocols: Vec<String>,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) request_timeout: Duration,
     pub(crate) max_frame_size: usize,
@@ -80,6 +92,8 @@ pub struct ClientConfig {
     pub(crate) timestamp_requests: bool,
     pub(crate) tls: TlsOptions,
     pub(crate) logging: bool,
+    /// How many events a client's channel holds before its session stops reading.
+    pub(crate) event_buffer: usize,
     /// The first invalid setting, reported when the session starts.
     pub(crate) error: Option<ConfigError>,
 }
@@ -106,6 +120,8 @@ impl Default for ClientConfig {
         ClientConfig {
             path: None,
             headers: Vec::new(),
+            websocket_headers: Vec::new(),
+            websocket_protocols: Vec::new(),
             query: Vec::new(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
@@ -117,6 +133,7 @@ impl Default for ClientConfig {
             timestamp_requests: true,
             tls: TlsOptions::default(),
             logging: true,
+            event_buffer: DEFAULT_EVENT_BUFFER,
             error: None,
         }
     }

@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::protocol::{ProtocolError, TransportError};
+use crate::protocol::{Payload, ProtocolError, SendError, TransportError};
 
 /// A configuration the builder cannot use; found before any I/O.
 ///
@@ -71,6 +71,17 @@ pub enum ConnectError {
     /// The session actor stopped before the handshake completed.
     #[error("the session stopped before it connected")]
     Aborted,
+    /// The actor API was used outside an actix `System`: no arbiter to run the
+    /// session on. Start one (`#[actix_rt::main]`) or use
+    /// [`AsyncClient`](crate::AsyncClient), which runs anywhere.
+    #[error("no actix System is running on this thread (use #[actix_rt::main], or AsyncClient)")]
+    NoActixSystem,
+    /// The client is connected already; disconnect first.
+    #[error("the client is already connected")]
+    AlreadyConnected,
+    /// The connect handler refused the session, which was then closed.
+    #[error("the connect handler refused the connection: {0}")]
+    Refused(String),
 }
 
 impl ConnectError {
@@ -89,5 +100,38 @@ impl ConnectError {
             ConnectError::Transport(TransportError::Http { status, .. }) => Some(*status),
             _ => None,
         }
+    }
+}
+
+/// A message that was not taken for sending, given back with the reason: the answer of
+/// [`TrySend`](crate::TrySend) and of the clients' `try_send`.
+///
+/// ```
+/// use actix_engineio::{Payload, SendError, TrySendError};
+///
+/// let refused = TrySendError { error: SendError::Full, payload: Payload::from("hi") };
+/// assert_eq!(refused.to_string(), "send buffer is full");
+/// let payload = refused.into_payload(); // to send later, or elsewhere
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{error}")]
+pub struct TrySendError {
+    /// Why it was not taken.
+    pub error: SendError,
+    /// The message, untouched.
+    pub payload: Payload,
+}
+
+impl TrySendError {
+    /// The message that was not sent.
+    ///
+    /// ```
+    /// use actix_engineio::{Payload, SendError, TrySendError};
+    ///
+    /// let refused = TrySendError { error: SendError::NotConnected, payload: "x".into() };
+    /// assert_eq!(refused.into_payload(), Payload::from("x"));
+    /// ```
+    pub fn into_payload(self) -> Payload {
+        self.payload
     }
 }

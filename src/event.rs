@@ -2,6 +2,8 @@
 //! the subscribers that hear them.
 
 use actix::{Message as ActixMessage, Recipient};
+use futures::channel::mpsc;
+use tokio::sync::watch;
 
 use crate::protocol::{DisconnectReason, Payload, TransportKind, UpgradeError};
 
@@ -62,6 +64,50 @@ pub enum Upgrade {
     Completed(TransportKind),
     /// The upgrade failed; the session goes on over polling.
     Failed(UpgradeError),
+}
+
+/// One event of a session, as the clients' event streams give them, in order.
+///
+/// ```
+/// use actix_engineio::{Event, Payload};
+///
+/// fn describe(event: &Event) -> String {
+///     match event {
+///         Event::Connect(connect) => format!("connected as {}", connect.sid),
+///         Event::Message(Payload::Text(text)) => format!("text: {text}"),
+///         Event::Message(Payload::Binary(data)) => format!("{} bytes", data.len()),
+///         Event::Upgrade(upgrade) => format!("upgrade: {upgrade:?}"),
+///         Event::Disconnect(reason) => format!("disconnected: {reason}"),
+///     }
+/// }
+/// assert_eq!(describe(&Event::Message("hi".into())), "text: hi");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The session is open.
+    Connect(Connect),
+    /// A message from the server.
+    Message(Payload),
+    /// The upgrade to websocket completed or failed.
+    Upgrade(Upgrade),
+    /// The session is over; its last event.
+    Disconnect(DisconnectReason),
+}
+
+/// What a session is, at any moment, for whoever holds the other end: kept up to
+/// date by the session itself as events happen, before they are delivered.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SessionStatus {
+    pub sid: Option<String>,
+    pub transport: Option<TransportKind>,
+    pub ended: Option<DisconnectReason>,
+}
+
+/// A bounded channel of a session's events, with the session's status beside it:
+/// how the clients hear from their session.
+pub(crate) struct EventSender {
+    pub events: mpsc::Sender<Event>,
+    pub status: watch::Sender<SessionStatus>,
 }
 
 /// The recipients of each event, in subscription order.

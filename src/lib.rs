@@ -47,7 +47,8 @@
 
 #![warn(missing_docs)]
 
-mod builder;
+pub mod builder;
+mod client;
 mod config;
 mod error;
 mod event;
@@ -59,17 +60,19 @@ mod transport;
 
 pub use bytestring::ByteString;
 
-pub use crate::builder::SessionBuilder;
+pub use crate::builder::{AsyncClientBuilder, ClientBuilder, SessionBuilder};
+pub use crate::client::handler;
+pub use crate::client::{AsyncClient, BackgroundTask, Client, ConnectOptions, EventStream};
 pub use crate::config::{
-    ClientConfig, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_FRAME_SIZE, DEFAULT_REQUEST_TIMEOUT,
-    DEFAULT_SEND_BUFFER,
+    ClientConfig, DEFAULT_EVENT_BUFFER, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_FRAME_SIZE,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_SEND_BUFFER,
 };
-pub use crate::error::{ConfigError, ConnectError};
-pub use crate::event::{Connect, Disconnect, Message, Upgrade};
+pub use crate::error::{ConfigError, ConnectError, TrySendError};
+pub use crate::event::{Connect, Disconnect, Event, Message, Upgrade};
 pub use crate::protocol::{
     DisconnectReason, Payload, SendError, TransportError, TransportKind, UpgradeError,
 };
-pub use crate::request::{Close, Send, Subscribe};
+pub use crate::request::{Abort, Close, Send, Subscribe, TrySend};
 pub use crate::session::Session;
 
 /// The README's examples, compiled as doctests.

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use serde::Serialize;
 
+use crate::error::TrySendError;
 use crate::event::{Connect, Disconnect, Message, Upgrade};
 use crate::protocol::{Payload, SendError};
 
@@ -99,9 +100,11 @@ impl<T: Into<Payload>> From<T> for Send {
 }
 
 /// Closes the session: what was sent before goes out first (messages still waiting
-/// for room in the send buffer included), then the server is told, subscribers get
-/// [`Disconnect`] with [`DisconnectReason::ClientDisconnect`](crate::DisconnectReason::ClientDisconnect),
-/// and the session stops. Answers at once; it does not wait for the server.
+/// for room in the send buffer included), then the server is told, and once it has
+/// the close (over polling, the POST carrying it answered; over websocket, the close
+/// handshake done; either within the request timeout), subscribers get [`Disconnect`]
+/// with [`DisconnectReason::ClientDisconnect`](crate::DisconnectReason::ClientDisconnect)
+/// and the session stops. The answer comes then, so a program may exit right after it.
 ///
 /// A session that has already ended is gone: `send(Close)` then fails with actix's
 /// `MailboxError`, and `do_send(Close)` does nothing.
@@ -111,14 +114,56 @@ impl<T: Into<Payload>> From<T> for Send {
 /// use actix_engineio::{Close, Send, Session};
 ///
 /// async fn say_goodbye(session: Addr<Session>) {
-///     // "bye" goes out before the close packet, even without awaiting the answer.
+///     // "bye" goes out before the close packet, even without awaiting its answer.
 ///     session.do_send(Send::text("bye"));
-///     session.do_send(Close);
+///     // Returns once the server has the close.
+///     let _ = session.send(Close).await;
 /// }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, actix::Message)]
 #[rtype(result = "()")]
 pub struct Close;
+
+/// Sends a message if the send buffer has room now, and answers at once either way:
+/// the form of [`Send`] that never waits. A message it cannot take comes back in the
+/// [`TrySendError`], with [`SendError::Full`] when the buffer is full.
+///
+/// ```
+/// use actix::Addr;
+/// use actix_engineio::{Payload, SendError, Session, TrySend};
+///
+/// async fn send_or_drop(session: &Addr<Session>, reading: String) {
+///     match session.send(TrySend(Payload::from(reading))).await {
+///         Ok(Ok(())) => {}
+///         Ok(Err(refused)) if refused.error == SendError::Full => {
+///             // The network is behind: this reading is stale by the next one anyway.
+///         }
+///         Ok(Err(refused)) => eprintln!("not sent: {refused}"),
+///         Err(_) => eprintln!("the session has ended"),
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, actix::Message)]
+#[rtype(result = "Result<(), TrySendError>")]
+pub struct TrySend(pub Payload);
+
+/// Drops the session without telling the server (python-engineio's
+/// `disconnect(abort=True)`): the transports stop at once, whatever they hold, and
+/// subscribers get [`Disconnect`] with
+/// [`DisconnectReason::ClientDisconnect`](crate::DisconnectReason::ClientDisconnect).
+/// The server sees the connection break. Answers once the session has stopped.
+///
+/// ```
+/// use actix::Addr;
+/// use actix_engineio::{Abort, Session};
+///
+/// async fn pull_the_plug(session: Addr<Session>) {
+///     let _ = session.send(Abort).await;
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, actix::Message)]
+#[rtype(result = "()")]
+pub struct Abort;
 
 /// Adds a subscriber to a running session. It hears events from then on.
 ///

@@ -176,4 +176,10 @@ pub enum SendError {
     /// A text containing `\x1e` cannot travel in a polling payload.
     #[error("text containing the record separator \\x1e cannot be sent over polling")]
     RecordSeparator,
+    /// The send buffer is full: the answer of a send that would not wait.
+    #[error("send buffer is full")]
+    Full,
+    /// The value given to a client's `send_json` could not be encoded as JSON.
+    #[error("cannot encode the message as JSON: {0}")]
+    InvalidJson(String),
 }

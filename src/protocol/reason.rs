@@ -75,6 +75,9 @@ impl fmt::Display for DisconnectReason {
 pub enum TransportEnd {
     /// The server ended the session cleanly (a normal websocket close).
     ServerClosed,
+    /// The transport did what [`Output::CloseTransport`](super::Output::CloseTransport)
+    /// asked: it wrote what it held (or failed to, within its timeout) and stopped.
+    Closed,
     /// The transport failed.
     Error(TransportError),
 }

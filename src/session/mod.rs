@@ -4,6 +4,7 @@
 //! and its subscribers, and carries out what the state machine decides.
 
 mod open;
+mod stream;
 mod trace;
 mod waiting;
 
@@ -14,16 +15,20 @@ use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler,
 use futures::channel::oneshot;
 
 use self::open::Open;
+use self::stream::{Delivered, Drained, Stream};
 use self::waiting::{has_room, Waiting};
 use crate::config::ClientConfig;
-use crate::error::ConnectError;
-use crate::event::{broadcast, Connect, Disconnect, Message, Subscribers, Upgrade};
+use crate::error::{ConnectError, TrySendError};
+use crate::event::{
+    broadcast, Connect, Disconnect, Event as ClientEvent, EventSender, Message, Subscribers,
+    Upgrade,
+};
 use crate::heartbeat::{Arm, Disarm, Heartbeat, PingTimeout};
 use crate::protocol::{
     Connection, Event, Handshake, Output, Packet, SendError, Timer, TransportEnd, TransportError,
     TransportKind,
 };
-use crate::request::{Close, Send, Subscribe};
+use crate::request::{Abort, Close, Send, Subscribe, TrySend};
 use crate::transport::http::Http;
 use crate::transport::polling::{self, PollingTransport};
 use crate::transport::websocket::{self, WebSocketTransport, WsFramed};
@@ -66,6 +71,11 @@ pub struct Session {
     open: Option<Open>,
     /// Messages waiting for the transports to write what they have (backpressure).
     waiting: Waiting,
+    /// The client this session belongs to, if any.
+    stream: Option<Stream>,
+    /// Whoever waits for the session to end ([`Close`], [`Abort`]): told by being
+    /// dropped when the actor stops.
+    closers: Vec<oneshot::Sender<()>>,
 }
 
 /// How the handshake went: the transport it came over, ready to be started.
@@ -79,6 +89,7 @@ impl Session {
         http: Http,
         config: Arc<ClientConfig>,
         subscribers: Subscribers,
+        stream: Option<EventSender>,
         connecting: oneshot::Sender<Result<(), ConnectError>>,
     ) -> Self {
         Session {
@@ -88,6 +99,8 @@ impl Session {
             connecting: Some(connecting),
             open: None,
             waiting: Waiting::default(),
+            stream: stream.map(Stream::new),
+            closers: Vec::new(),
         }
     }
 
@@ -155,6 +168,14 @@ impl Session {
         while let Some(output) = self.open.as_mut().and_then(|open| open.conn.poll_output()) {
             self.carry_out(output, ctx);
         }
+        self.stop_when_finished(ctx);
+    }
+
+    /// Stops once the state machine is done and the client has every event.
+    fn stop_when_finished(&mut self, ctx: &mut Context<Self>) {
+        if self.stream.as_ref().is_some_and(Stream::is_backed_up) {
+            return;
+        }
         if let Some(open) = self.open.as_mut().filter(|open| open.conn.is_finished()) {
             open.flush_outbox();
             open.heartbeat.do_send(Disarm);
@@ -185,7 +206,7 @@ impl Session {
             );
         }
         match output {
-            Output::Event(event) => self.publish(event),
+            Output::Event(event) => self.publish(event, ctx),
             Output::Transmit(transport, packet) => {
                 if open.gather(transport, packet) {
                     // Runs once the mailbox is drained: one Transmit for the whole burst.
@@ -204,6 +225,7 @@ impl Session {
             Output::ResumePolling => open.resume_polling(),
             Output::PausePolling => open.pause_polling(),
             Output::CloseTransport(transport) => open.close_transport(transport),
+            Output::AbortTransport(transport) => open.abort_transport(transport),
         }
     }
 
@@ -244,16 +266,13 @@ impl Session {
         }
     }
 
-    fn publish(&mut self, event: Event) {
-        let subs = &self.subscribers;
-        match event {
-            Event::Connected { sid, transport } => {
-                broadcast(&subs.connect, Connect { sid, transport });
-            }
-            Event::Message(payload) => broadcast(&subs.message, Message(payload)),
+    fn publish(&mut self, event: Event, ctx: &mut Context<Self>) {
+        let event = match event {
+            Event::Connected { sid, transport } => ClientEvent::Connect(Connect { sid, transport }),
+            Event::Message(payload) => ClientEvent::Message(payload),
             Event::Upgraded => {
                 session_log!(self, info, "engine.io session upgraded to websocket");
-                broadcast(&subs.upgrade, Upgrade::Completed(TransportKind::WebSocket));
+                ClientEvent::Upgrade(Upgrade::Completed(TransportKind::WebSocket))
             }
             Event::UpgradeFailed(error) => {
                 session_log!(
@@ -261,7 +280,7 @@ impl Session {
                     warn,
                     "engine.io upgrade failed, staying on polling: {error}"
                 );
-                broadcast(&subs.upgrade, Upgrade::Failed(error));
+                ClientEvent::Upgrade(Upgrade::Failed(error))
             }
             Event::Disconnected(reason) => {
                 match reason.detail() {
@@ -270,9 +289,42 @@ impl Session {
                     }
                     None => session_log!(self, info, "engine.io session ended: {reason}"),
                 }
-                broadcast(&subs.disconnect, Disconnect(reason));
+                ClientEvent::Disconnect(reason)
+            }
+        };
+        self.broadcast(&event);
+        let Some(stream) = self.stream.as_mut() else {
+            return;
+        };
+        if stream.deliver(event) == Delivered::Full {
+            self.pause_reading(ctx);
+        }
+    }
+
+    /// Gives the event to the actor subscribers.
+    fn broadcast(&self, event: &ClientEvent) {
+        let subs = &self.subscribers;
+        match event {
+            ClientEvent::Connect(connect) => broadcast(&subs.connect, connect.clone()),
+            ClientEvent::Message(payload) => broadcast(&subs.message, Message(payload.clone())),
+            ClientEvent::Upgrade(upgrade) => broadcast(&subs.upgrade, upgrade.clone()),
+            ClientEvent::Disconnect(reason) => {
+                broadcast(&subs.disconnect, Disconnect(reason.clone()))
             }
         }
+    }
+
+    /// The client's channel is full: the transports stop reading until it has room.
+    fn pause_reading(&mut self, ctx: &mut Context<Self>) {
+        if let Some(open) = self.open.as_mut() {
+            open.pause_reading();
+        }
+        ctx.spawn(Drained.map(|(), act: &mut Self, ctx| {
+            if let Some(open) = act.open.as_mut() {
+                open.resume_reading();
+            }
+            act.stop_when_finished(ctx);
+        }));
     }
 }
 
@@ -366,16 +418,58 @@ impl Handler<Send> for Session {
     }
 }
 
-impl Handler<Close> for Session {
-    type Result = ();
+impl Handler<TrySend> for Session {
+    type Result = Result<(), TrySendError>;
 
-    fn handle(&mut self, _: Close, ctx: &mut Context<Self>) {
+    fn handle(&mut self, TrySend(payload): TrySend, ctx: &mut Context<Self>) -> Self::Result {
+        let refuse = |error, payload| Err(TrySendError { error, payload });
+        let Some(open) = self.open.as_mut() else {
+            return refuse(SendError::NotConnected, payload);
+        };
+        if !self.waiting.is_empty() || !has_room(&open.conn, self.config.send_buffer) {
+            return refuse(SendError::Full, payload);
+        }
+        // A payload clone shares its buffer: kept only to give it back on a refusal.
+        let result = open.conn.send(payload.clone());
+        self.drive(ctx);
+        result.or_else(|error| refuse(error, payload))
+    }
+}
+
+impl Session {
+    /// An answer that comes when the session has stopped.
+    fn when_stopped(&mut self) -> actix::Response<()> {
+        let (closer, stopped) = oneshot::channel();
+        self.closers.push(closer);
+        actix::Response::fut(async move {
+            let _ = stopped.await;
+        })
+    }
+}
+
+impl Handler<Close> for Session {
+    type Result = actix::Response<()>;
+
+    fn handle(&mut self, _: Close, ctx: &mut Context<Self>) -> Self::Result {
         // What was sent before `Close` goes out before the close packet.
         self.release_waiting(usize::MAX);
         if let Some(open) = self.open.as_mut() {
             open.conn.close();
             self.drive(ctx);
         }
+        self.when_stopped()
+    }
+}
+
+impl Handler<Abort> for Session {
+    type Result = actix::Response<()>;
+
+    fn handle(&mut self, _: Abort, ctx: &mut Context<Self>) -> Self::Result {
+        if let Some(open) = self.open.as_mut() {
+            open.conn.abort();
+            self.drive(ctx);
+        }
+        self.when_stopped()
     }
 }
 

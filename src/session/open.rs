@@ -7,7 +7,10 @@ use crate::heartbeat::Heartbeat;
 use crate::protocol::{Connection, Packet, TransportKind};
 use crate::transport::polling::PollingTransport;
 use crate::transport::websocket::WebSocketTransport;
-use crate::transport::{CloseTransport, PausePolling, ResumePolling, Transmit};
+use crate::transport::{
+    AbortTransport, CloseTransport, PausePolling, PauseReading, ResumePolling, ResumeReading,
+    Transmit,
+};
 
 pub(super) struct Open {
     pub conn: Connection,
@@ -100,6 +103,42 @@ impl Open {
                     websocket.do_send(CloseTransport);
                 }
             }
+        }
+    }
+
+    /// Stops the transport at once; what was gathered for it is dropped.
+    pub fn abort_transport(&mut self, transport: TransportKind) {
+        match transport {
+            TransportKind::Polling => {
+                self.outbox.polling.clear();
+                if let Some(polling) = self.polling.take() {
+                    polling.do_send(AbortTransport);
+                }
+            }
+            TransportKind::WebSocket => {
+                self.outbox.websocket.clear();
+                if let Some(websocket) = self.websocket.take() {
+                    websocket.do_send(AbortTransport);
+                }
+            }
+        }
+    }
+
+    pub fn pause_reading(&self) {
+        if let Some(polling) = &self.polling {
+            polling.do_send(PauseReading);
+        }
+        if let Some(websocket) = &self.websocket {
+            websocket.do_send(PauseReading);
+        }
+    }
+
+    pub fn resume_reading(&self) {
+        if let Some(polling) = &self.polling {
+            polling.do_send(ResumeReading);
+        }
+        if let Some(websocket) = &self.websocket {
+            websocket.do_send(ResumeReading);
         }
     }
 

@@ -5,6 +5,7 @@
 //! about the session; the [`Connection`](crate::protocol::Connection) does.
 
 pub(crate) mod cookies;
+mod gate;
 pub(crate) mod http;
 pub(crate) mod polling;
 pub(crate) mod tls;
@@ -62,10 +63,27 @@ impl WrittenCounter {
 #[rtype(result = "()")]
 pub(crate) struct Transmit(pub Vec<Packet>);
 
-/// Session → transport: send what is queued, then stop for good.
+/// Session → transport: send what is queued, report [`TransportEnd::Closed`] once it
+/// is written (or could not be), and stop.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub(crate) struct CloseTransport;
+
+/// Session → transport: stop at once, dropping whatever is queued or in flight.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct AbortTransport;
+
+/// Session → transport: read nothing more from the server until [`ResumeReading`]
+/// (its events have nowhere to go: backpressure reaches the socket).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct PauseReading;
+
+/// Session → transport: read again after [`PauseReading`].
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct ResumeReading;
 
 /// Session → polling: start receiving, or resume after a pause.
 #[derive(Debug, Message)]

@@ -12,8 +12,8 @@ use actix::{
 
 use super::http::{Http, PollingUrls};
 use super::{
-    CloseTransport, PausePolling, ResumePolling, Transmit, TransportEvent, TransportEventKind,
-    WrittenCounter,
+    AbortTransport, CloseTransport, PausePolling, PauseReading, ResumePolling, ResumeReading,
+    Transmit, TransportEvent, TransportEventKind, WrittenCounter,
 };
 use crate::protocol::{
     polling, Handshake, Packet, ProtocolError, TransportEnd, TransportError, TransportKind,
@@ -55,8 +55,11 @@ pub(crate) struct PollingTransport {
     /// Whether the receive loop runs.
     receiving: bool,
     pause: Pause,
-    /// Closing: flush the queue, then stop; nothing more is reported.
+    /// Closing: flush the queue, report [`TransportEnd::Closed`], then stop; nothing
+    /// else is reported.
     closing: bool,
+    /// The session asked to stop reading: no new poll until it asks again.
+    reading_held: bool,
     written: WrittenCounter,
 }
 
@@ -85,6 +88,7 @@ impl PollingTransport {
             receiving: false,
             pause: Pause::Off,
             closing: false,
+            reading_held: false,
         }
     }
 
@@ -105,7 +109,8 @@ impl PollingTransport {
 
     /// Starts the next GET when the loop runs and none is in flight.
     fn poll_next(&mut self, ctx: &mut Context<Self>) {
-        if !self.receiving || self.pause != Pause::Off || self.closing || self.poll.is_some() {
+        let idle = self.receiving && self.pause == Pause::Off && !self.reading_held;
+        if !idle || self.closing || self.poll.is_some() {
             return;
         }
         let http = self.http.clone();
@@ -163,19 +168,30 @@ impl PollingTransport {
                     act.check_paused();
                     act.post_next(ctx);
                 }
-                Err(_) if act.closing => ctx.stop(),
+                Err(_) if act.closing => act.closed(ctx),
                 Err(error) => act.fail(error, ctx),
             }
         }));
     }
 
-    /// Once closing, stops when nothing is left to send. A poll in flight is left to
-    /// finish: dropping it would make the server see a broken request instead of the
-    /// close packet; the server answers it once it has the close, or within the timeout.
+    /// Once closing, reports the close done when nothing is left to send: the server
+    /// has the close packet. A poll in flight is left to finish, so that the server
+    /// does not see a broken request; the server answers it once it has the close, or
+    /// within the timeout.
     fn stop_when_idle(&mut self, ctx: &mut Context<Self>) {
         if !self.closing || self.posting || !self.queue.is_empty() {
             return;
         }
+        self.closed(ctx);
+    }
+
+    /// The close is done (or failed): tells the session, then stops once no poll is
+    /// in flight.
+    fn closed(&mut self, ctx: &mut Context<Self>) {
+        self.session.do_send(TransportEvent {
+            transport: TransportKind::Polling,
+            kind: TransportEventKind::Ended(TransportEnd::Closed),
+        });
         if self.poll.is_none() {
             ctx.stop();
         } else {
@@ -234,5 +250,32 @@ impl Handler<CloseTransport> for PollingTransport {
         self.closing = true;
         self.pause = Pause::Off;
         self.post_next(ctx);
+    }
+}
+
+impl Handler<AbortTransport> for PollingTransport {
+    type Result = ();
+
+    fn handle(&mut self, _: AbortTransport, ctx: &mut Context<Self>) {
+        // Stopping drops the requests in flight, and with them their connections.
+        self.closing = true;
+        ctx.stop();
+    }
+}
+
+impl Handler<PauseReading> for PollingTransport {
+    type Result = ();
+
+    fn handle(&mut self, _: PauseReading, _: &mut Context<Self>) {
+        self.reading_held = true;
+    }
+}
+
+impl Handler<ResumeReading> for PollingTransport {
+    type Result = ();
+
+    fn handle(&mut self, _: ResumeReading, ctx: &mut Context<Self>) {
+        self.reading_held = false;
+        self.poll_next(ctx);
     }
 }

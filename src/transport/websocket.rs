@@ -19,8 +19,12 @@ use futures::{ready, Sink};
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
+use super::gate::Gate;
 use super::http::{send_error, Http};
-use super::{within, CloseTransport, Transmit, TransportEvent, TransportEventKind, WrittenCounter};
+use super::{
+    within, AbortTransport, CloseTransport, PauseReading, ResumeReading, Transmit, TransportEvent,
+    TransportEventKind, WrittenCounter,
+};
 use crate::protocol::{
     frame, wire_len, Frame, Handshake, Packet, ProtocolError, TransportEnd, TransportError,
     TransportKind,
@@ -87,8 +91,13 @@ pub(crate) struct WebSocketTransport {
     limit: usize,
     /// A fragmented message being put together.
     fragments: Option<Fragments>,
-    /// Whether the end was reported to the session (it is reported once).
+    /// Whether the end was reported to the session (it is reported once), or the
+    /// session no longer listens.
     ended: bool,
+    /// The session asked to close: it hears [`TransportEnd::Closed`] once the socket is.
+    close_requested: bool,
+    /// Stops reading the socket while the session has no room for what it reads.
+    gate: Gate,
     /// Whether a close frame was sent; the socket ends when the server answers it.
     closing: bool,
     /// How long the server may take to answer the close frame.
@@ -122,9 +131,12 @@ impl WebSocketTransport {
             written: WrittenCounter::new(config.send_buffer),
             session: session.clone(),
         };
+        let gate = Gate::default();
         WebSocketTransport::create(move |ctx| {
-            ctx.add_stream(stream);
+            ctx.add_stream(gate.wrap(stream));
             WebSocketTransport {
+                gate,
+                close_requested: false,
                 sink: SinkWrite::new(sink, ctx),
                 session,
                 limit,
@@ -238,6 +250,14 @@ impl WebSocketTransport {
 
 impl Actor for WebSocketTransport {
     type Context = Context<Self>;
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        // The close handshake is done, the socket broke, or the close timed out: in
+        // each case the session's close is as done as it will be.
+        if self.close_requested {
+            self.report(TransportEventKind::Ended(TransportEnd::Closed));
+        }
+    }
 }
 
 impl StreamHandler<Result<WsFrame, WsProtocolError>> for WebSocketTransport {
@@ -314,9 +334,40 @@ impl Handler<CloseTransport> for WebSocketTransport {
     type Result = ();
 
     fn handle(&mut self, _: CloseTransport, ctx: &mut Context<Self>) {
-        // The session no longer listens: nothing more is reported.
+        // The session no longer listens to what arrives, only for the end.
         self.ended = true;
+        self.close_requested = true;
+        // The server's answer to the close frame must be read.
+        self.gate.open();
         self.close(Some(CloseReason::from(CloseCode::Normal)), ctx);
+    }
+}
+
+impl Handler<AbortTransport> for WebSocketTransport {
+    type Result = ();
+
+    fn handle(&mut self, _: AbortTransport, ctx: &mut Context<Self>) {
+        // Stopping drops the socket without a close frame.
+        self.ended = true;
+        ctx.stop();
+    }
+}
+
+impl Handler<PauseReading> for WebSocketTransport {
+    type Result = ();
+
+    fn handle(&mut self, _: PauseReading, _: &mut Context<Self>) {
+        if !self.closing {
+            self.gate.close();
+        }
+    }
+}
+
+impl Handler<ResumeReading> for WebSocketTransport {
+    type Result = ();
+
+    fn handle(&mut self, _: ResumeReading, _: &mut Context<Self>) {
+        self.gate.open();
     }
 }
 

@@ -19,7 +19,7 @@ use self::upgrade::Upgrade;
 pub use self::upgrade::{PROBE_GRACE, PROBE_TIMEOUT};
 use super::{
     polling, wire_len, DisconnectReason, Handshake, Packet, Payload, SendError, TransportEnd,
-    TransportKind,
+    TransportError, TransportKind,
 };
 
 /// The state of one Engine.IO session, from handshake to disconnect.
@@ -96,15 +96,26 @@ pub struct Connection {
     held: Vec<Packet>,
     /// Bytes of `held`, counted as unwritten so senders wait during a long pause too.
     held_bytes: usize,
-    /// The session is over for its user: no more events, no more sends.
-    closed: bool,
-    /// The application closed the session while polling was pausing: the close packet
-    /// goes out after what polling hands back, once it does. The session is finished
-    /// when it is closed and this is no longer pending.
-    close_after_pause: bool,
+    ending: Ending,
     outputs: VecDeque<Output>,
     /// Bytes handed to each transport and not yet reported written, for backpressure.
     unwritten: Unwritten,
+}
+
+/// How far the end of the session has come. Once it is not `Open`, the session is
+/// over for its user: no more events but the last, no more sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Open,
+    /// The application closed the session during the upgrade pause: once polling
+    /// hands back what it had not sent, that, the held packets and `1` go out over
+    /// polling, in order.
+    AfterPause,
+    /// The application closed the session: `1` is on its way, and the session ends
+    /// when the active transport has written it (or failed to).
+    Closing,
+    /// The last event was given.
+    Done,
 }
 
 /// Bytes handed to a transport and not yet written, per transport.
@@ -149,8 +160,7 @@ impl Connection {
             polling_started: false,
             held: Vec::new(),
             held_bytes: 0,
-            closed: false,
-            close_after_pause: false,
+            ending: Ending::Open,
             outputs: VecDeque::new(),
             unwritten: Unwritten::default(),
             handshake,
@@ -210,15 +220,17 @@ impl Connection {
     /// assert_eq!(conn.send("late".into()), Err(SendError::Closed));
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.closed
+        self.ending != Ending::Open
     }
 
     /// Whether nothing is left to do: the session can stop once the outputs are
-    /// carried out. Later than [`Connection::is_closed`] only when the application
-    /// closed the session during the upgrade pause, whose end it waits for.
+    /// carried out. Later than [`Connection::is_closed`] when the application closed
+    /// the session: it ends once the server has the close (the active transport
+    /// reports its end after writing `1`), or, during the upgrade pause, once polling
+    /// has handed back what it had not sent and written that and `1`.
     ///
     /// ```
-    /// use actix_engineio::protocol::{Connection, Handshake, Packet, TransportKind::*};
+    /// use actix_engineio::protocol::{Connection, Handshake, Packet, TransportEnd, TransportKind::*};
     ///
     /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
     /// let mut conn = Connection::new(handshake, Polling, true);
@@ -227,10 +239,12 @@ impl Connection {
     /// conn.close();
     /// assert!(conn.is_closed() && !conn.is_finished());
     /// conn.handle_polling_paused(vec![]); // now `1` can go out over polling, last
+    /// assert!(!conn.is_finished());
+    /// conn.handle_transport_end(Polling, TransportEnd::Closed); // and it was written
     /// assert!(conn.is_finished());
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.closed && !self.close_after_pause
+        self.ending == Ending::Done
     }
 
     /// Bytes handed to transports and not yet written to the network: what a sender
@@ -297,7 +311,7 @@ impl Connection {
     /// assert_eq!(conn.poll_output(), Some(Output::Event(Event::Message("hi".into()))));
     /// ```
     pub fn handle_packet(&mut self, from: TransportKind, packet: Packet) {
-        if self.closed {
+        if self.is_closed() {
             return;
         }
         if from != self.active {
@@ -336,16 +350,22 @@ impl Connection {
     /// ```
     pub fn handle_transport_end(&mut self, which: TransportKind, end: TransportEnd) {
         *self.unwritten.of(which) = 0;
-        if self.closed {
+        match self.ending {
+            Ending::Done => return,
+            // The close went out (or could not): whichever, the application closed it.
+            Ending::Closing if which == self.active => return self.complete_close(),
             // Polling will not hand anything back anymore.
-            if which == TransportKind::Polling {
-                self.close_after_pause = false;
-            }
-            return;
+            Ending::AfterPause if which == TransportKind::Polling => return self.complete_close(),
+            Ending::Closing | Ending::AfterPause => return,
+            Ending::Open => {}
         }
         if which == self.active {
             self.finish(match end {
                 TransportEnd::ServerClosed => DisconnectReason::ServerDisconnect,
+                // Only the session closes a transport, and it is then no longer open.
+                TransportEnd::Closed => DisconnectReason::TransportError(
+                    TransportError::ConnectionLost("the transport stopped".into()),
+                ),
                 TransportEnd::Error(cause) => DisconnectReason::TransportError(cause),
             });
             return;
@@ -369,8 +389,11 @@ impl Connection {
     /// assert_eq!(last, Some(Output::Event(Event::Disconnected(DisconnectReason::PingTimeout))));
     /// ```
     pub fn handle_ping_timeout(&mut self) {
-        if !self.closed {
-            self.finish(DisconnectReason::PingTimeout);
+        match self.ending {
+            Ending::Open => self.finish(DisconnectReason::PingTimeout),
+            // The server went silent while the close was on its way: stop waiting.
+            Ending::Closing | Ending::AfterPause => self.abort(),
+            Ending::Done => {}
         }
     }
 
@@ -391,7 +414,7 @@ impl Connection {
     /// assert_eq!(conn.send("a\x1eb".into()), Err(SendError::RecordSeparator));
     /// ```
     pub fn send(&mut self, payload: Payload) -> Result<(), SendError> {
-        if self.closed {
+        if self.is_closed() {
             return Err(SendError::Closed);
         }
         let packet = Packet::Message(payload);
@@ -408,13 +431,15 @@ impl Connection {
         Ok(())
     }
 
-    /// The application closes the session: `1` on the active transport, then close.
+    /// The application closes the session: `1` on the active transport, then the
+    /// transport closes once it has written it. The session ends (and gives its last
+    /// event) when the transport reports that end, so that the server has the close.
     ///
     /// Messages held during an upgrade go out first, over the active transport, once
     /// polling has handed back what it had not sent. Closing twice does nothing.
     ///
     /// ```
-    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Packet, TransportKind::*};
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Packet, TransportEnd, TransportKind::*};
     /// use actix_engineio::DisconnectReason;
     ///
     /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
@@ -422,28 +447,65 @@ impl Connection {
     /// while conn.poll_output().is_some() {}
     /// conn.close();
     /// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
-    /// assert_eq!(outputs, [
-    ///     Output::Transmit(WebSocket, Packet::Close),
-    ///     Output::CloseTransport(WebSocket),
-    ///     Output::Event(Event::Disconnected(DisconnectReason::ClientDisconnect)),
-    /// ]);
+    /// assert_eq!(outputs, [Output::Transmit(WebSocket, Packet::Close), Output::CloseTransport(WebSocket)]);
+    /// conn.handle_transport_end(WebSocket, TransportEnd::Closed);
+    /// let last = conn.poll_output();
+    /// assert_eq!(last, Some(Output::Event(Event::Disconnected(DisconnectReason::ClientDisconnect))));
     /// ```
     pub fn close(&mut self) {
-        if self.closed {
+        if self.is_closed() {
             return;
         }
         if matches!(self.upgrade, Upgrade::Pausing { .. }) {
             // Polling may be handing back packets older than the held ones: wait for
             // them, then send everything and the close over polling, in order.
-            self.closed = true;
-            self.close_after_pause = true;
+            self.ending = Ending::AfterPause;
             self.outputs
                 .push_back(Output::CloseTransport(TransportKind::WebSocket));
-            self.emit(Event::Disconnected(DisconnectReason::ClientDisconnect));
             return;
         }
         self.transmit(self.active, Packet::Close);
-        self.finish(DisconnectReason::ClientDisconnect);
+        self.ending = Ending::Closing;
+        self.close_transports(Output::CloseTransport);
+    }
+
+    /// The application drops the session without telling the server: the transports
+    /// stop at once, whatever they hold, and the session ends as a client disconnect.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportKind::*};
+    /// use actix_engineio::DisconnectReason;
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, WebSocket, false);
+    /// while conn.poll_output().is_some() {}
+    /// conn.abort();
+    /// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
+    /// assert_eq!(outputs, [
+    ///     Output::AbortTransport(WebSocket),
+    ///     Output::Event(Event::Disconnected(DisconnectReason::ClientDisconnect)),
+    /// ]);
+    /// assert!(conn.is_finished());
+    /// ```
+    pub fn abort(&mut self) {
+        if self.is_finished() {
+            return;
+        }
+        self.clear();
+        self.close_transports(Output::AbortTransport);
+        if self.ending == Ending::AfterPause {
+            self.outputs
+                .push_back(Output::AbortTransport(TransportKind::Polling));
+        }
+        self.ending = Ending::Done;
+        self.emit(Event::Disconnected(DisconnectReason::ClientDisconnect));
+    }
+
+    /// The close the application asked for has reached the server (or could not).
+    fn complete_close(&mut self) {
+        self.clear();
+        self.ending = Ending::Done;
+        self.emit(Event::Disconnected(DisconnectReason::ClientDisconnect));
     }
 
     /// Starts the polling receive loop unless it runs already.
@@ -474,16 +536,26 @@ impl Connection {
         self.outputs.push_back(Output::Event(event));
     }
 
+    /// The session ended for `reason`: its transports close and the last event goes out.
     fn finish(&mut self, reason: DisconnectReason) {
-        self.closed = true;
+        self.clear();
+        self.ending = Ending::Done;
+        self.close_transports(Output::CloseTransport);
+        self.emit(Event::Disconnected(reason));
+    }
+
+    /// Tells the active transport, and the probe websocket beside it, to stop.
+    fn close_transports(&mut self, how: fn(TransportKind) -> Output) {
+        self.outputs.push_back(how(self.active));
+        if self.upgrade_transport_open() {
+            self.outputs.push_back(how(TransportKind::WebSocket));
+        }
+    }
+
+    /// Forgets what would have been sent: the session is over.
+    fn clear(&mut self) {
         self.held.clear();
         self.held_bytes = 0;
         self.unwritten = Unwritten::default();
-        self.outputs.push_back(Output::CloseTransport(self.active));
-        if self.upgrade_transport_open() {
-            self.outputs
-                .push_back(Output::CloseTransport(TransportKind::WebSocket));
-        }
-        self.emit(Event::Disconnected(reason));
     }
 }

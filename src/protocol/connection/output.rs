@@ -41,8 +41,11 @@ pub enum Output {
     /// Stop issuing polling requests; once none is in flight, report
     /// [`Connection::handle_polling_paused`](super::Connection::handle_polling_paused) with the packets not yet sent.
     PausePolling,
-    /// Send what the transport has queued, then stop it for good.
+    /// Send what the transport has queued, then stop it for good; it reports
+    /// [`TransportEnd::Closed`](super::super::TransportEnd::Closed) once it has.
     CloseTransport(TransportKind),
+    /// Stop the transport at once, dropping whatever it holds (its connections too).
+    AbortTransport(TransportKind),
 }
 
 /// What subscribers of a session learn: the [`Output::Event`]s of a [`Connection`](super::Connection),

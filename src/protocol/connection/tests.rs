@@ -140,7 +140,7 @@ fn close_reasons() {
 }
 
 #[test]
-fn client_close_sends_close_then_stops() {
+fn client_close_ends_once_the_transport_has_written_it() {
     let mut conn = websocket_session();
     conn.close();
     assert_eq!(
@@ -148,9 +148,59 @@ fn client_close_sends_close_then_stops() {
         [
             Output::Transmit(WebSocket, Packet::Close),
             Output::CloseTransport(WebSocket),
-            Output::Event(Event::Disconnected(DisconnectReason::ClientDisconnect)),
         ]
     );
+    assert!(conn.is_closed() && !conn.is_finished());
+    conn.close();
+    conn.handle_packet(WebSocket, Packet::text("late"));
+    assert_eq!(drain(&mut conn), []);
+    conn.handle_transport_end(WebSocket, TransportEnd::Closed);
+    assert_eq!(
+        drain(&mut conn),
+        [Output::Event(Event::Disconnected(
+            DisconnectReason::ClientDisconnect
+        ))]
+    );
+    assert!(conn.is_finished());
+}
+
+#[test]
+fn client_close_ends_even_if_the_transport_fails_or_the_server_goes_silent() {
+    let mut conn = websocket_session();
+    conn.close();
+    drain(&mut conn);
+    conn.handle_transport_end(WebSocket, TransportEnd::Error(TransportError::Timeout));
+    assert_eq!(
+        events(&drain(&mut conn)),
+        [Event::Disconnected(DisconnectReason::ClientDisconnect)]
+    );
+
+    let mut conn = websocket_session();
+    conn.close();
+    drain(&mut conn);
+    conn.handle_ping_timeout();
+    let out = drain(&mut conn);
+    assert!(out.contains(&Output::AbortTransport(WebSocket)));
+    assert_eq!(
+        events(&out),
+        [Event::Disconnected(DisconnectReason::ClientDisconnect)]
+    );
+    assert!(conn.is_finished());
+}
+
+#[test]
+fn abort_stops_the_transports_without_a_close_packet() {
+    let mut conn = probing_session();
+    conn.abort();
+    let out = drain(&mut conn);
+    assert_eq!(sent(&out), []);
+    assert!(out.contains(&Output::AbortTransport(Polling)));
+    assert!(out.contains(&Output::AbortTransport(WebSocket)));
+    assert_eq!(
+        events(&out),
+        [Event::Disconnected(DisconnectReason::ClientDisconnect)]
+    );
+    conn.abort();
     conn.close();
     assert_eq!(drain(&mut conn), []);
 }
@@ -338,10 +388,7 @@ fn client_close_while_pausing_waits_for_polling_then_sends_in_order() {
     drain(&mut conn);
     conn.close();
     let out = drain(&mut conn);
-    assert_eq!(
-        events(&out),
-        [Event::Disconnected(DisconnectReason::ClientDisconnect)]
-    );
+    assert_eq!(events(&out), [], "the close has not reached the server yet");
     assert_eq!(
         sent(&out),
         [],
@@ -363,6 +410,18 @@ fn client_close_while_pausing_waits_for_polling_then_sends_in_order() {
     );
     assert_eq!(out.last(), Some(&Output::CloseTransport(Polling)));
     assert_eq!(events(&out), []);
+    assert!(!conn.is_finished());
+    conn.handle_transport_end(WebSocket, TransportEnd::Closed);
+    assert_eq!(
+        drain(&mut conn),
+        [],
+        "the probe socket's end does not matter"
+    );
+    conn.handle_transport_end(Polling, TransportEnd::Closed);
+    assert_eq!(
+        events(&drain(&mut conn)),
+        [Event::Disconnected(DisconnectReason::ClientDisconnect)]
+    );
     assert!(conn.is_finished());
 }
 
@@ -374,7 +433,10 @@ fn client_close_while_pausing_finishes_if_polling_dies() {
     drain(&mut conn);
     conn.handle_transport_end(Polling, TransportEnd::Error(TransportError::Timeout));
     assert!(conn.is_finished());
-    assert_eq!(drain(&mut conn), []);
+    assert_eq!(
+        events(&drain(&mut conn)),
+        [Event::Disconnected(DisconnectReason::ClientDisconnect)]
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{Connection, Event, Output, Timer};
+use super::{Connection, Ending, Event, Output, Timer};
 use crate::protocol::{Packet, TransportEnd, TransportError, TransportKind, UpgradeError};
 
 /// How long the probe may take before polling starts receiving anyway. Longer
@@ -65,7 +65,7 @@ impl Connection {
     /// assert!(!conn.is_probing());
     /// ```
     pub fn is_probing(&self) -> bool {
-        !self.closed && self.upgrade == Upgrade::Probing
+        !self.is_closed() && self.upgrade == Upgrade::Probing
     }
 
     /// A packet arrived on the probe websocket, which is not yet the active transport.
@@ -100,7 +100,7 @@ impl Connection {
     /// assert_eq!(conn.poll_output(), Some(Output::Transmit(TransportKind::WebSocket, Packet::probe())));
     /// ```
     pub fn handle_probe_opened(&mut self) {
-        if !self.closed && self.upgrade == Upgrade::Probing {
+        if !self.is_closed() && self.upgrade == Upgrade::Probing {
             self.transmit(TransportKind::WebSocket, Packet::probe());
         }
     }
@@ -130,12 +130,12 @@ impl Connection {
         self.held_bytes = 0;
         let mut pending = unsent;
         pending.append(&mut self.held);
-        if self.close_after_pause {
+        if self.ending == Ending::AfterPause {
             pending.push(Packet::Close);
             self.resend_over_polling(pending);
             self.outputs
                 .push_back(Output::CloseTransport(TransportKind::Polling));
-            self.close_after_pause = false;
+            self.ending = Ending::Closing;
             return;
         }
         match self.upgrade {
@@ -180,7 +180,7 @@ impl Connection {
     /// assert!(conn.is_probing());
     /// ```
     pub fn handle_timer(&mut self, timer: Timer) {
-        if self.closed || self.upgrade != Upgrade::Probing {
+        if self.is_closed() || self.upgrade != Upgrade::Probing {
             return;
         }
         match timer {
@@ -224,7 +224,7 @@ impl Connection {
     /// The probe websocket stopped before the switch: the upgrade failed.
     pub(super) fn handle_probe_end(&mut self, end: TransportEnd) {
         let cause = match end {
-            TransportEnd::ServerClosed => {
+            TransportEnd::ServerClosed | TransportEnd::Closed => {
                 TransportError::ConnectionLost("closed during the probe".into())
             }
             TransportEnd::Error(cause) => cause,

@@ -1,77 +1,67 @@
-//! The builder that configures and starts a [`Session`]: the top of the crate, above
-//! the session actor it starts.
+//! The builders of the crate: one [`Builder`] type whose settings are the same for
+//! every API (the actor [`Session`](crate::Session), [`AsyncClient`](crate::AsyncClient),
+//! the blocking [`Client`](crate::Client)), and whose last step depends on the API.
+//!
+//! [`SessionBuilder`], [`AsyncClientBuilder`] and [`ClientBuilder`] are its three
+//! forms; the settings themselves are kept in a [`ClientConfig`].
 
-use std::sync::Arc;
+mod client;
+mod session;
+
 use std::time::Duration;
 
-use actix::{Actor, Addr, Recipient};
-use futures::channel::oneshot;
-
+pub(crate) use self::client::HttpFactory;
+pub use self::client::{AsyncApi, AsyncClientBuilder, BlockingApi, ClientApi, ClientBuilder};
+pub(crate) use self::session::start_session;
+pub use self::session::{ActorApi, SessionBuilder};
 use crate::config::{parse_header, parse_transports, ClientConfig};
-use crate::error::{ConfigError, ConnectError};
-use crate::event::{Connect, Disconnect, Message, Subscribers, Upgrade};
-use crate::session::Session;
-use crate::transport::http::Http;
+use crate::error::ConfigError;
 
-impl Session {
-    /// A builder for a session with the server at `url` (`http`, `https`, `ws` or `wss`).
-    ///
-    /// The scheme only says whether TLS is used (`ws` is `http`, `wss` is `https`); the
-    /// transports are chosen with [`SessionBuilder::transports`]. A path in the URL is
-    /// the engine.io path unless [`SessionBuilder::path`] sets one.
-    ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), actix_engineio::ConnectError> {
-    /// let session = actix_engineio::Session::builder("ws://127.0.0.1:3000").connect().await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn builder(url: impl Into<String>) -> SessionBuilder {
-        SessionBuilder::new(url)
-    }
-}
-
-/// Builds and starts a [`Session`].
-///
-/// Settings that cannot be used (a bad header, an unknown transport) are reported by
-/// [`SessionBuilder::connect`] as [`ConnectError::Config`] before anything is sent.
+/// Settings of a session, then what the API needs: `A` is [`ActorApi`],
+/// [`AsyncApi`] or [`BlockingApi`]. Every setting method is available on each; a
+/// setting that cannot be used (a bad header, an unknown transport) is reported by
+/// `connect` as [`ConnectError::Config`](crate::ConnectError::Config) before anything
+/// is sent.
 ///
 /// ```no_run
-/// use actix_engineio::{Session, TransportKind};
 /// use std::time::Duration;
+/// use actix_engineio::{AsyncClient, Session, TransportKind};
 ///
 /// # async fn run() -> Result<(), actix_engineio::ConnectError> {
+/// // The actor API: settings, subscribers, then `connect`.
 /// let session = Session::builder("http://127.0.0.1:3000")
 ///     .path("/socket.io/")
 ///     .header("Authorization", "Bearer secret")
-///     .query("room", "lobby")
 ///     .transports([TransportKind::WebSocket])
 ///     .request_timeout(Duration::from_secs(5))
 ///     .connect()
 ///     .await?;
-/// # let _ = session; Ok(()) }
+/// // The same settings for a client, then `build`.
+/// let client = AsyncClient::builder()
+///     .path("/socket.io/")
+///     .request_timeout(Duration::from_secs(5))
+///     .build();
+/// # let _ = (session, client); Ok(()) }
 /// ```
 #[derive(Clone)]
-#[must_use = "a builder does nothing until `connect` is called"]
-pub struct SessionBuilder {
-    url: String,
+#[must_use = "a builder does nothing until it connects or builds"]
+pub struct Builder<A> {
     config: ClientConfig,
-    subscribers: Subscribers,
-    http_client: Option<awc::Client>,
+    api: A,
 }
 
-impl SessionBuilder {
-    pub(crate) fn new(url: impl Into<String>) -> Self {
-        SessionBuilder {
-            url: url.into(),
-            config: ClientConfig::default(),
-            subscribers: Subscribers::default(),
-            http_client: None,
-        }
+impl<A> Builder<A> {
+    pub(crate) fn with(config: ClientConfig, api: A) -> Self {
+        Builder { config, api }
+    }
+
+    pub(crate) fn into_parts(self) -> (ClientConfig, A) {
+        (self.config, self.api)
     }
 
     /// Starts from an existing configuration instead of the defaults. It replaces
-    /// every setting made on this builder so far, so call it first (subscribers and an
-    /// [`http_client`](Self::http_client) are not settings: they stay).
+    /// every setting made on this builder so far, so call it first (subscribers,
+    /// handlers and a custom HTTP client are not settings: they stay).
     ///
     /// ```
     /// use actix_engineio::Session;
@@ -118,7 +108,8 @@ impl SessionBuilder {
         self
     }
 
-    /// Adds a header to every HTTP request and to the websocket handshake.
+    /// Adds a header to every HTTP request and to the websocket handshake (see
+    /// [`websocket_header`](Self::websocket_header) for the websocket alone).
     ///
     /// Adding a name twice sends it twice. A `Cookie` header is sent together with the
     /// cookies the server sets. A name or value that is not valid HTTP is reported by
@@ -296,9 +287,10 @@ impl SessionBuilder {
         self
     }
 
-    /// Whether polling GETs, the handshake included, carry the `t` cache-buster
-    /// (default `true`), a value unique to each request so that no cache between
-    /// client and server answers a poll with an old response. POSTs never carry it.
+    /// Whether polling GETs, the handshake included, and the websocket handshake carry
+    /// the `t` cache-buster (default `true`, as python-engineio does), a value unique
+    /// to each request so that no cache between client and server answers with an old
+    /// response. POSTs never carry it.
     ///
     /// ```
     /// use actix_engineio::Session;
@@ -364,7 +356,7 @@ impl SessionBuilder {
 
     /// Whether to verify the server's TLS certificate (default `true`). Turning it off
     /// accepts any certificate, so anyone on the path can read the session; a warning
-    /// is logged for every session that does (unless [`logging`](Self::logging) is off).
+    /// is logged for every session that does (unless logging is off).
     ///
     /// ```
     /// use actix_engineio::Session;
@@ -377,213 +369,41 @@ impl SessionBuilder {
         self
     }
 
-    /// Uses this `awc::Client` for every request instead of building one. TLS is then
-    /// the client's own: setting `ca_certificate_pem`, `ca_file` or `ssl_verify(false)`
-    /// as well is a configuration error, as they could not take effect.
-    ///
-    /// It must not negotiate HTTP/2 for websockets: build its connector with
-    /// `max_http_version(Version::HTTP_11)`. Its own timeout (5 s unless changed) also
-    /// bounds opening a websocket, so disable it: the session times every request
-    /// itself, with [`request_timeout`](Self::request_timeout).
-    ///
-    /// ```
-    /// use actix_engineio::Session;
-    /// use awc::http::Version;
-    ///
-    /// # #[actix_rt::main] async fn main() {
-    /// let connector = awc::Connector::new().max_http_version(Version::HTTP_11);
-    /// let client = awc::Client::builder().connector(connector).disable_timeout().finish();
-    /// let builder = Session::builder("http://127.0.0.1:3000").http_client(client);
-    /// # }
-    /// ```
-    pub fn http_client(mut self, client: awc::Client) -> Self {
-        self.http_client = Some(client);
-        self
-    }
-
-    /// Whether this session logs through the `log` crate (default `true`): the session
-    /// opening and ending and the upgrade at `info`, failures at `warn`, every packet at
-    /// `trace`. Errors still reach the application through events and results.
+    /// Adds a header to the websocket handshake only (the websocket-only session's and
+    /// the upgrade's), not to polling requests: Node's `transportOptions.websocket.extraHeaders`.
     ///
     /// ```
     /// use actix_engineio::Session;
     ///
-    /// let builder = Session::builder("http://127.0.0.1:3000").logging(false);
+    /// let builder = Session::builder("http://127.0.0.1:3000").websocket_header("X-Shard", "7");
     /// ```
-    pub fn logging(mut self, on: bool) -> Self {
-        self.config.logging = on;
-        self
-    }
-
-    /// Subscribes to [`Connect`]. Every subscriber of an event gets it; call again to
-    /// add more.
-    ///
-    /// ```
-    /// use actix::prelude::*;
-    /// use actix_engineio::{Connect, Session};
-    ///
-    /// struct Status;
-    /// # impl Actor for Status { type Context = Context<Self>; }
-    /// impl Handler<Connect> for Status {
-    ///     type Result = ();
-    ///     fn handle(&mut self, event: Connect, _: &mut Context<Self>) {
-    ///         println!("session {} open over {}", event.sid, event.transport);
-    ///     }
-    /// }
-    ///
-    /// # #[actix_rt::main] async fn main() {
-    /// let builder = Session::builder("http://127.0.0.1:3000").on_connect(Status.start().recipient());
-    /// # }
-    /// ```
-    pub fn on_connect(mut self, recipient: Recipient<Connect>) -> Self {
-        self.subscribers.connect.push(recipient);
-        self
-    }
-
-    /// Subscribes to [`Message`]: every message from the server, in order.
-    ///
-    /// ```
-    /// use actix::prelude::*;
-    /// use actix_engineio::{Message, Payload, Session};
-    ///
-    /// struct Chat;
-    /// # impl Actor for Chat { type Context = Context<Self>; }
-    /// impl Handler<Message> for Chat {
-    ///     type Result = ();
-    ///     fn handle(&mut self, Message(payload): Message, _: &mut Context<Self>) {
-    ///         match payload {
-    ///             Payload::Text(text) => println!("text: {text}"),
-    ///             Payload::Binary(data) => println!("{} bytes", data.len()),
-    ///         }
-    ///     }
-    /// }
-    ///
-    /// # #[actix_rt::main] async fn main() {
-    /// let builder = Session::builder("http://127.0.0.1:3000").on_message(Chat.start().recipient());
-    /// # }
-    /// ```
-    pub fn on_message(mut self, recipient: Recipient<Message>) -> Self {
-        self.subscribers.message.push(recipient);
-        self
-    }
-
-    /// Subscribes to [`Disconnect`], the last event of a session: the place to
-    /// reconnect, or to stop.
-    ///
-    /// ```
-    /// use actix::prelude::*;
-    /// use actix_engineio::{Disconnect, DisconnectReason, Session};
-    ///
-    /// struct Supervisor;
-    /// # impl Actor for Supervisor { type Context = Context<Self>; }
-    /// impl Handler<Disconnect> for Supervisor {
-    ///     type Result = ();
-    ///     fn handle(&mut self, Disconnect(reason): Disconnect, _: &mut Context<Self>) {
-    ///         if reason != DisconnectReason::ClientDisconnect {
-    ///             eprintln!("session lost: {reason} {}", reason.detail().unwrap_or_default());
-    ///         }
-    ///     }
-    /// }
-    ///
-    /// # #[actix_rt::main] async fn main() {
-    /// let builder = Session::builder("http://127.0.0.1:3000").on_disconnect(Supervisor.start().recipient());
-    /// # }
-    /// ```
-    pub fn on_disconnect(mut self, recipient: Recipient<Disconnect>) -> Self {
-        self.subscribers.disconnect.push(recipient);
-        self
-    }
-
-    /// Subscribes to [`Upgrade`]: whether a polling session moved to websocket.
-    ///
-    /// ```
-    /// use actix::prelude::*;
-    /// use actix_engineio::{Session, Upgrade};
-    ///
-    /// struct Status;
-    /// # impl Actor for Status { type Context = Context<Self>; }
-    /// impl Handler<Upgrade> for Status {
-    ///     type Result = ();
-    ///     fn handle(&mut self, event: Upgrade, _: &mut Context<Self>) {
-    ///         match event {
-    ///             Upgrade::Completed(transport) => println!("now on {transport}"),
-    ///             Upgrade::Failed(error) => println!("staying on polling: {error}"),
-    ///         }
-    ///     }
-    /// }
-    ///
-    /// # #[actix_rt::main] async fn main() {
-    /// let builder = Session::builder("http://127.0.0.1:3000").on_upgrade(Status.start().recipient());
-    /// # }
-    /// ```
-    pub fn on_upgrade(mut self, recipient: Recipient<Upgrade>) -> Self {
-        self.subscribers.upgrade.push(recipient);
-        self
-    }
-
-    /// Starts the session on the current arbiter and waits for the handshake.
-    ///
-    /// By the time this returns, [`Connect`] has been sent to every subscriber (their
-    /// handlers may run later). A configuration error, a refused connection, a
-    /// timeout, a non-2xx answer or a malformed open packet is returned as an error,
-    /// and the session actor stops.
-    ///
-    /// The session lives until it ends (closed by [`Close`](crate::Close), by the
-    /// server, or by a failure); dropping the returned address does not end it.
-    /// Dropping this future before it resolves does: the session closes as soon as it
-    /// is open.
-    ///
-    /// # Panics
-    ///
-    /// Outside an actix `System` (the actor needs an arbiter to run on).
-    ///
-    /// ```no_run
-    /// use actix_engineio::Session;
-    ///
-    /// #[actix_rt::main]
-    /// async fn main() {
-    ///     match Session::builder("http://127.0.0.1:3000").connect().await {
-    ///         Ok(session) => { /* send, subscribe, close */ }
-    ///         Err(err) if err.status() == Some(403) => eprintln!("not allowed: {err}"),
-    ///         Err(err) => eprintln!("cannot connect: {err}"),
-    ///     }
-    /// }
-    /// ```
-    pub async fn connect(self) -> Result<Addr<Session>, ConnectError> {
-        if let Some(error) = self.config.error {
-            return Err(error.into());
+    pub fn websocket_header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        let name = name.as_ref();
+        match parse_header(name, value.as_ref()) {
+            Ok(pair) => self.config.websocket_headers.push(pair),
+            Err(reason) => self.config.fail(ConfigError::Header {
+                name: name.to_owned(),
+                reason,
+            }),
         }
-        let config = Arc::new(self.config);
-        let http = Http::new(&self.url, config.clone(), self.http_client)?;
-        let (reply, connected) = oneshot::channel();
-        let addr = Session::new(http, config, self.subscribers, reply).start();
-        match connected.await {
-            Ok(Ok(())) => Ok(addr),
-            Ok(Err(error)) => Err(error),
-            Err(oneshot::Canceled) => Err(ConnectError::Aborted),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credentials_are_hidden_from_debug() {
-        let builder = SessionBuilder::new("http://h").header("Authorization", "Bearer secret");
-        let shown = format!("{:?}", builder.client_config());
-        assert!(!shown.contains("secret"), "{shown}");
+        self
     }
 
-    #[test]
-    fn first_bad_setting_is_kept() {
-        let builder = SessionBuilder::new("http://h")
-            .header("bad header", "v")
-            .transports(["nope"]);
-        assert!(matches!(
-            builder.config.error,
-            Some(ConfigError::Header { .. })
-        ));
+    /// The websocket subprotocols to offer in the handshake (`Sec-WebSocket-Protocol`),
+    /// in order of preference; none by default. A server that picks none of them
+    /// still gets the session.
+    ///
+    /// ```
+    /// use actix_engineio::Session;
+    ///
+    /// let builder = Session::builder("http://127.0.0.1:3000").websocket_protocols(["v2.chat", "chat"]);
+    /// ```
+    pub fn websocket_protocols<I>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.config.websocket_protocols = protocols.into_iter().map(Into::into).collect();
+        self
     }
 }

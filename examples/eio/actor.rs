@@ -1,0 +1,137 @@
+//! `--api actor`: a `Session` actor under an actix `System`, heard by a printer actor.
+
+use std::time::Duration;
+
+use actix::prelude::*;
+use actix_engineio::{
+    Close, Connect, Disconnect, Event, Message as EioMessage, Send as SendMessage, Session, Upgrade,
+};
+use futures::StreamExt;
+
+use crate::args::Args;
+use crate::output::{print, stdin_lines, Countdown};
+use crate::Failure;
+
+/// Runs the session to its end.
+pub fn run(args: Args) -> Result<(), Failure> {
+    let system = System::new();
+    system.block_on(start(args))?;
+    // The printer stops the system once the session has ended.
+    system.run().map_err(|e| Failure::Arguments(e.to_string()))
+}
+
+/// Prints events and closes the session after `--count` messages.
+struct Printer {
+    json: bool,
+    countdown: Countdown,
+    session: Option<Addr<Session>>,
+}
+
+impl Actor for Printer {
+    type Context = Context<Self>;
+}
+
+/// Hands the session to the printer once connected.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Attach(Addr<Session>);
+
+impl Handler<Attach> for Printer {
+    type Result = ();
+
+    fn handle(&mut self, Attach(session): Attach, _: &mut Context<Self>) {
+        if self.countdown.done() {
+            session.do_send(Close);
+        }
+        self.session = Some(session);
+    }
+}
+
+impl Handler<Connect> for Printer {
+    type Result = ();
+
+    fn handle(&mut self, event: Connect, _: &mut Context<Self>) {
+        print(&Event::Connect(event), self.json);
+    }
+}
+
+impl Handler<EioMessage> for Printer {
+    type Result = ();
+
+    fn handle(&mut self, EioMessage(payload): EioMessage, _: &mut Context<Self>) {
+        print(&Event::Message(payload), self.json);
+        if self.countdown.received() {
+            if let Some(session) = &self.session {
+                session.do_send(Close);
+            }
+        }
+    }
+}
+
+impl Handler<Upgrade> for Printer {
+    type Result = ();
+
+    fn handle(&mut self, event: Upgrade, _: &mut Context<Self>) {
+        print(&Event::Upgrade(event), self.json);
+    }
+}
+
+impl Handler<Disconnect> for Printer {
+    type Result = ();
+
+    fn handle(&mut self, Disconnect(reason): Disconnect, _: &mut Context<Self>) {
+        print(&Event::Disconnect(reason), self.json);
+        System::current().stop();
+    }
+}
+
+/// Connects, sends the queued messages and arranges how the session ends.
+async fn start(args: Args) -> Result<(), Failure> {
+    let printer = Printer {
+        json: args.json,
+        countdown: Countdown::new(args.count),
+        session: None,
+    }
+    .start();
+    let builder = args
+        .configure(Session::builder(&args.url))
+        .map_err(Failure::Arguments)?
+        .on_connect(printer.clone().recipient())
+        .on_message(printer.clone().recipient())
+        .on_upgrade(printer.clone().recipient())
+        .on_disconnect(printer.clone().recipient());
+    let session = builder.connect().await?;
+    printer.do_send(Attach(session.clone()));
+    for payload in args.outgoing.clone() {
+        if let Ok(Err(error)) = session.send(SendMessage(payload)).await {
+            eprintln!("eio: not sent: {error}");
+        }
+    }
+    if let Some(timeout) = args.timeout() {
+        close_after(session.clone(), timeout);
+    }
+    if args.stdin {
+        actix_rt::spawn(forward_stdin(session));
+    }
+    Ok(())
+}
+
+fn close_after(session: Addr<Session>, timeout: Duration) {
+    actix_rt::spawn(async move {
+        actix_rt::time::sleep(timeout).await;
+        session.do_send(Close);
+    });
+}
+
+/// Sends each line of standard input as a text message, then closes the session.
+async fn forward_stdin(session: Addr<Session>) {
+    let mut lines = stdin_lines();
+    while let Some(line) = lines.next().await {
+        match session.send(SendMessage::text(line)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => eprintln!("eio: not sent: {error}"),
+            Err(_) => return,
+        }
+    }
+    session.do_send(Close);
+}

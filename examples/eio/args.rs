@@ -1,0 +1,147 @@
+//! The command line, and the settings it makes on any of the crate's builders.
+
+use std::time::Duration;
+
+use actix_engineio::builder::Builder;
+use actix_engineio::Payload;
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, ValueEnum};
+
+/// Which of the crate's APIs drives the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Api {
+    /// The `Session` actor, under an actix `System`.
+    Actor,
+    /// `AsyncClient`, under a Tokio runtime.
+    Async,
+    /// The blocking `Client`, from plain threads.
+    Blocking,
+}
+
+/// A command-line Engine.IO v4 client.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "eio")]
+pub struct Args {
+    /// Server URL (http, https, ws or wss).
+    pub url: String,
+    /// The API that drives the session.
+    #[arg(long, value_enum, default_value = "actor")]
+    pub api: Api,
+    /// Transports in order, comma-separated: polling, websocket, or polling,websocket.
+    #[arg(long, default_value = "polling,websocket")]
+    transports: String,
+    /// Do not upgrade a polling session to websocket.
+    #[arg(long)]
+    no_upgrade: bool,
+    /// Engine.IO path (default /engine.io/).
+    #[arg(long)]
+    path: Option<String>,
+    /// Extra header, 'Name: value' (repeatable).
+    #[arg(short = 'H', long = "header", action = ArgAction::Append)]
+    headers: Vec<String>,
+    /// Extra query parameter, key=value (repeatable).
+    #[arg(short = 'q', long = "query", action = ArgAction::Append)]
+    query: Vec<String>,
+    /// Text message to send once connected (repeatable, sent in order).
+    #[arg(long = "send", action = ArgAction::Append)]
+    send: Vec<String>,
+    /// Binary message to send once connected, as hex (repeatable, sent in order).
+    #[arg(long = "send-binary", action = ArgAction::Append)]
+    send_binary: Vec<String>,
+    /// Send each line of standard input as a text message; end of input closes.
+    #[arg(long)]
+    pub stdin: bool,
+    /// Close after this many messages were received.
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Close after this many seconds.
+    #[arg(long)]
+    timeout: Option<f64>,
+    /// Print one JSON object per event.
+    #[arg(long)]
+    pub json: bool,
+    /// Accept any TLS certificate (insecure).
+    #[arg(long)]
+    insecure: bool,
+    /// Trust the CA certificate(s) in this PEM file.
+    #[arg(long)]
+    ca_file: Option<String>,
+    /// The messages of `--send` and `--send-binary`, in command-line order.
+    #[arg(skip)]
+    pub outgoing: Vec<Payload>,
+}
+
+impl Args {
+    /// Parses the command line, keeping `--send` and `--send-binary` in order.
+    pub fn parse() -> Result<Args, String> {
+        let matches = Args::command().get_matches();
+        let mut args = Args::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+        let mut outgoing: Vec<(usize, Payload)> = Vec::new();
+        if let Some(indices) = matches.indices_of("send") {
+            outgoing.extend(
+                indices
+                    .zip(&args.send)
+                    .map(|(i, t)| (i, Payload::from(t.as_str()))),
+            );
+        }
+        if let Some(indices) = matches.indices_of("send_binary") {
+            for (i, hex) in indices.zip(&args.send_binary) {
+                let data =
+                    hex_decode(hex).ok_or_else(|| format!("--send-binary {hex:?} is not hex"))?;
+                outgoing.push((i, Payload::from(data)));
+            }
+        }
+        outgoing.sort_by_key(|(i, _)| *i);
+        args.outgoing = outgoing.into_iter().map(|(_, p)| p).collect();
+        if let Some(t) = args.timeout {
+            Duration::try_from_secs_f64(t)
+                .map_err(|_| format!("--timeout {t} is not a number of seconds"))?;
+        }
+        Ok(args)
+    }
+
+    /// How long the session may last, if limited.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+            .and_then(|t| Duration::try_from_secs_f64(t).ok())
+    }
+
+    /// The settings of the command line, on any builder.
+    pub fn configure<A>(&self, mut builder: Builder<A>) -> Result<Builder<A>, String> {
+        builder = builder
+            .transports(self.transports.split(','))
+            .upgrade(!self.no_upgrade)
+            .ssl_verify(!self.insecure);
+        if let Some(path) = &self.path {
+            builder = builder.path(path);
+        }
+        if let Some(ca_file) = &self.ca_file {
+            builder = builder.ca_file(ca_file);
+        }
+        for header in &self.headers {
+            let Some((name, value)) = header.split_once(':') else {
+                return Err(format!("header {header:?} is not 'Name: value'"));
+            };
+            builder = builder.header(name.trim(), value.trim());
+        }
+        for pair in &self.query {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            builder = builder.query(key, value);
+        }
+        Ok(builder)
+    }
+}
+
+pub fn hex_encode(data: &[u8]) -> String {
+    data.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hex_decode(hex: &str) -> Option<Vec<u8>> {
+    let hex = hex.trim();
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
+}

@@ -1,0 +1,67 @@
+//! `--api async`: an `AsyncClient` under a multi-threaded Tokio runtime, with no actix
+//! `System` of its own; its events come as a stream.
+
+use actix_engineio::{AsyncClient, Event};
+use futures::StreamExt;
+
+use crate::args::Args;
+use crate::output::{print, stdin_lines, Countdown};
+use crate::Failure;
+
+#[tokio::main]
+pub async fn run(args: Args) -> Result<(), Failure> {
+    let eio = args
+        .configure(AsyncClient::builder().logger(true))
+        .map_err(Failure::Arguments)?
+        .build();
+    let mut events = eio.events();
+    eio.connect(&args.url).await?;
+    for payload in args.outgoing.clone() {
+        if let Err(error) = eio.send(payload).await {
+            eprintln!("eio: not sent: {error}");
+        }
+    }
+    if let Some(timeout) = args.timeout() {
+        let eio = eio.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            eio.disconnect().await;
+        });
+    }
+    if args.stdin {
+        tokio::spawn(forward_stdin(eio.clone()));
+    }
+    let mut countdown = Countdown::new(args.count);
+    if countdown.done() {
+        spawn_disconnect(&eio);
+    }
+    while let Some(event) = events.next().await {
+        print(&event, args.json);
+        match event {
+            Event::Message(_) if countdown.received() => spawn_disconnect(&eio),
+            Event::Disconnect(_) => break,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Disconnects without holding up the event loop, which must go on reading.
+fn spawn_disconnect(eio: &AsyncClient) {
+    let eio = eio.clone();
+    tokio::spawn(async move { eio.disconnect().await });
+}
+
+/// Sends each line of standard input as a text message, then disconnects.
+async fn forward_stdin(eio: AsyncClient) {
+    let mut lines = stdin_lines();
+    while let Some(line) = lines.next().await {
+        if let Err(error) = eio.send(line).await {
+            eprintln!("eio: not sent: {error}");
+            if eio.session().is_none() {
+                return;
+            }
+        }
+    }
+    eio.disconnect().await;
+}

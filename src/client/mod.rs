@@ -1,0 +1,367 @@
+//! The two clients of python-engineio's guide, on top of the actor API:
+//! [`AsyncClient`] for async code on any runtime, and the blocking [`Client`].
+//!
+//! Both keep their settings, handlers and state in a shared [`Core`]; a session is
+//! started on the client's [`Runtime`], its events go through a bounded channel to
+//! the client's dispatcher, which runs the handlers one at a time, in order.
+
+mod async_client;
+mod blocking;
+mod dispatch;
+pub mod handler;
+mod park;
+mod runtime;
+mod sigint;
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use actix::Addr;
+use futures::channel::{mpsc, oneshot};
+use futures::future::{FutureExt, Shared};
+use tokio::sync::watch;
+
+pub use self::async_client::{AsyncClient, BackgroundTask, EventStream};
+pub use self::blocking::Client;
+use self::dispatch::{in_handler, Delivery, Flavor};
+use self::handler::Outcome;
+use self::runtime::Runtime;
+use crate::builder::{start_session, HttpFactory};
+use crate::config::{parse_header, parse_transports, ClientConfig};
+use crate::error::{ConfigError, ConnectError, TrySendError};
+use crate::event::{EventSender, SessionStatus, Subscribers};
+use crate::protocol::{DisconnectReason, Payload, SendError, TransportKind};
+use crate::request::{Abort, Close, Send, TrySend};
+use crate::session::Session;
+
+/// python-engineio's `connect` arguments beside the URL: headers, transports and the
+/// engine.io path, for one connection.
+///
+/// ```no_run
+/// use actix_engineio::{AsyncClient, ConnectOptions};
+///
+/// # async fn run() -> Result<(), actix_engineio::ConnectError> {
+/// let client = AsyncClient::new();
+/// let options = ConnectOptions::new()
+///     .header("Authorization", "Bearer token")
+///     .transports(["websocket"])
+///     .engineio_path("socket.io");
+/// client.connect_with("http://localhost:5000", options).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    headers: Vec<(String, String)>,
+    transports: Option<Vec<String>>,
+    path: Option<String>,
+}
+
+impl ConnectOptions {
+    /// No options: what `connect(url)` uses.
+    ///
+    /// ```
+    /// let options = actix_engineio::ConnectOptions::new();
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A header for every request of this connection, beside the client's own.
+    ///
+    /// ```
+    /// let options = actix_engineio::ConnectOptions::new().header("X-Token", "abc");
+    /// ```
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The transports, as [`SessionBuilder::transports`](crate::SessionBuilder::transports)
+    /// takes them (`"polling"`, `"websocket"`).
+    ///
+    /// ```
+    /// let options = actix_engineio::ConnectOptions::new().transports(["websocket"]);
+    /// ```
+    pub fn transports<I>(mut self, transports: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.transports = Some(transports.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The engine.io path (python's `engineio_path`; default `engine.io`).
+    ///
+    /// ```
+    /// let options = actix_engineio::ConnectOptions::new().engineio_path("socket.io");
+    /// ```
+    pub fn engineio_path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// The client's settings with these options on top.
+    fn apply(self, mut config: ClientConfig) -> ClientConfig {
+        for (name, value) in self.headers {
+            match parse_header(&name, &value) {
+                Ok(pair) => config.headers.push(pair),
+                Err(reason) => config.fail(ConfigError::Header { name, reason }),
+            }
+        }
+        if let Some(transports) = self.transports {
+            match parse_transports(transports) {
+                Ok(list) => config.transports = list,
+                Err(reason) => config.fail(ConfigError::Transports(reason)),
+            }
+        }
+        if let Some(path) = self.path {
+            config.path = Some(path);
+        }
+        config
+    }
+}
+
+/// A session of a client, while it lives.
+#[derive(Clone)]
+struct Live {
+    session: Addr<Session>,
+    status: watch::Receiver<SessionStatus>,
+    /// Resolves once the dispatcher has handled every event of the session.
+    handled: Shared<oneshot::Receiver<()>>,
+}
+
+impl Live {
+    fn ended(&self) -> Option<DisconnectReason> {
+        self.status.borrow().ended.clone()
+    }
+}
+
+/// Where a client stands.
+enum State {
+    /// No session; the last one, if there was one.
+    Idle(Option<Live>),
+    /// `connect` is under way.
+    Connecting,
+    /// A session was opened; it may have ended since (its status says).
+    Live(Live),
+}
+
+/// What both clients are made of.
+pub(crate) struct Core<F: Flavor> {
+    config: ClientConfig,
+    http_session: Option<HttpFactory>,
+    runtime: Runtime,
+    handlers: Mutex<F::Handlers>,
+    state: Mutex<State>,
+    /// Sessions on their way to the dispatcher, which is started by the first connect.
+    deliveries: Mutex<Option<mpsc::UnboundedSender<Delivery<F>>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere leaves the data as it was; the client goes on with it.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<F: Flavor> Core<F> {
+    fn new(config: ClientConfig, http_session: Option<HttpFactory>, runtime: Runtime) -> Self {
+        Core {
+            config,
+            http_session,
+            runtime,
+            handlers: Mutex::default(),
+            state: Mutex::new(State::Idle(None)),
+            deliveries: Mutex::new(None),
+        }
+    }
+
+    fn handlers(&self) -> MutexGuard<'_, F::Handlers> {
+        lock(&self.handlers)
+    }
+
+    /// The live session, if it has not ended.
+    fn live(&self) -> Option<Live> {
+        match &*lock(&self.state) {
+            State::Live(live) if live.ended().is_none() => Some(live.clone()),
+            _ => None,
+        }
+    }
+
+    fn session(&self) -> Option<Addr<Session>> {
+        self.live().map(|live| live.session)
+    }
+
+    fn sid(&self) -> Option<String> {
+        self.live()
+            .and_then(|live| live.status.borrow().sid.clone())
+    }
+
+    fn transport(&self) -> Option<TransportKind> {
+        self.live().and_then(|live| live.status.borrow().transport)
+    }
+
+    /// Claims the client for a new session, unless one is live or starting.
+    fn begin_connect(&self) -> Result<(), ConnectError> {
+        let mut state = lock(&self.state);
+        match &*state {
+            State::Connecting => Err(ConnectError::AlreadyConnected),
+            State::Live(live) if live.ended().is_none() => Err(ConnectError::AlreadyConnected),
+            _ => {
+                *state = State::Connecting;
+                Ok(())
+            }
+        }
+    }
+
+    fn end_connect(&self, outcome: Option<Live>) {
+        *lock(&self.state) = match outcome {
+            Some(live) => State::Live(live),
+            None => State::Idle(None),
+        };
+    }
+
+    /// Hands a session's events to the dispatcher, starting it the first time.
+    fn deliver(&self, delivery: Delivery<F>) {
+        let mut deliveries = lock(&self.deliveries);
+        let sender = deliveries.get_or_insert_with(|| F::start_dispatcher(&self.runtime));
+        if let Err(refused) = sender.unbounded_send(delivery) {
+            // The dispatcher is gone (its runtime stopped): start another.
+            let sender = F::start_dispatcher(&self.runtime);
+            let _ = sender.unbounded_send(refused.into_inner());
+            *deliveries = Some(sender);
+        }
+    }
+
+    async fn connect(&self, url: &str, options: ConnectOptions) -> Result<(), ConnectError> {
+        self.begin_connect()?;
+        let (live, confirmed) = match self.open(url, options).await {
+            Ok(opened) => opened,
+            Err(error) => {
+                self.end_connect(None);
+                return Err(error);
+            }
+        };
+        // Connected before the connect handler runs, so that it can send.
+        self.end_connect(Some(live.clone()));
+        // A connect handler that fails refuses the connection, as python-engineio's does.
+        if let Ok(Err(reason)) = confirmed.await {
+            let _ = live.session.send(Close).await;
+            self.end_connect(None);
+            return Err(ConnectError::Refused(reason));
+        }
+        Ok(())
+    }
+
+    /// Starts a session on the runtime and gives its events to the dispatcher.
+    /// Returns the session and the connect handler's verdict to come.
+    async fn open(
+        &self,
+        url: &str,
+        options: ConnectOptions,
+    ) -> Result<(Live, oneshot::Receiver<Outcome>), ConnectError> {
+        let config = options.apply(self.config.clone());
+        let (events, received) = mpsc::channel(config.event_buffer);
+        let (status, watched) = watch::channel(SessionStatus::default());
+        let (connected, confirmed) = oneshot::channel();
+        let (handled, all_handled) = oneshot::channel();
+        self.deliver(Delivery {
+            events: received,
+            handlers: self.handlers().clone(),
+            connected,
+            handled,
+        });
+        let (url, http_session) = (url.to_owned(), self.http_session.clone());
+        let sender = EventSender { events, status };
+        let started = self.runtime.run(move || async move {
+            let http_client = http_session.map(|make| make());
+            start_session(
+                &url,
+                config,
+                Subscribers::default(),
+                http_client,
+                Some(sender),
+            )
+            .await
+        });
+        let session = started.await.map_err(|_| ConnectError::Aborted)??;
+        let live = Live {
+            session,
+            status: watched,
+            handled: all_handled.shared(),
+        };
+        Ok((live, confirmed))
+    }
+
+    async fn send(&self, payload: Payload) -> Result<(), SendError> {
+        let live = self.live().ok_or(SendError::NotConnected)?;
+        live.session
+            .send(Send(payload))
+            .await
+            .unwrap_or(Err(SendError::Closed))
+    }
+
+    async fn try_send(&self, payload: Payload) -> Result<(), TrySendError> {
+        let Some(live) = self.live() else {
+            let error = SendError::NotConnected;
+            return Err(TrySendError { error, payload });
+        };
+        // The session answers at once, so this only waits for its turn in the mailbox.
+        match live.session.send(TrySend(payload.clone())).await {
+            Ok(result) => result,
+            Err(_) => Err(TrySendError {
+                error: SendError::Closed,
+                payload,
+            }),
+        }
+    }
+
+    /// Closes the live session (or aborts it) and returns once it has ended.
+    async fn disconnect(&self, abort: bool) {
+        let Some(live) = self.live() else {
+            return;
+        };
+        // Both answer when the session has stopped; a session gone already is fine.
+        let _ = if abort {
+            live.session.send(Abort).await
+        } else {
+            live.session.send(Close).await
+        };
+        self.settle(&live);
+    }
+
+    /// Waits for the session to end, whoever ends it, and for its handlers to have
+    /// run (unless called from one), then gives the reason; at once when there is no
+    /// session (with the last one's reason, if any).
+    async fn wait(&self) -> Option<DisconnectReason> {
+        let live = match &*lock(&self.state) {
+            State::Live(live) | State::Idle(Some(live)) => live.clone(),
+            State::Idle(None) | State::Connecting => return None,
+        };
+        let mut status = live.status.clone();
+        // An error means the session is gone without a word: it stopped.
+        let _ = status.wait_for(|status| status.ended.is_some()).await;
+        self.settle(&live);
+        if !in_handler() {
+            let _ = live.handled.clone().await;
+        }
+        live.ended()
+    }
+
+    /// The session has ended: the client is idle again, unless it moved on already.
+    fn settle(&self, live: &Live) {
+        let mut state = lock(&self.state);
+        if let State::Live(current) = &*state {
+            if current.session == live.session {
+                *state = State::Idle(Some(live.clone()));
+            }
+        }
+    }
+}
+
+impl<F: Flavor> Drop for Core<F> {
+    fn drop(&mut self) {
+        // The last handle is gone, and with it every way to end the session: end it.
+        if let Some(live) = self.live() {
+            live.session.do_send(Close);
+        }
+    }
+}

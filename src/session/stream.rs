@@ -1,0 +1,182 @@
+//! Delivery of a session's events to its client: a bounded channel, and when it is
+//! full, a short overflow while the transports stop reading, so that a slow consumer
+//! holds the server back instead of growing a buffer.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+use actix::fut::ActorFuture;
+use actix::Context;
+use futures::Sink;
+
+use super::Session;
+use crate::event::{Event, EventSender, SessionStatus, Upgrade};
+
+/// The client end of a session, and what did not fit in its channel yet.
+pub(super) struct Stream {
+    sender: EventSender,
+    /// Events that found the channel full, in order; every later event waits
+    /// behind them. Bounded by what the transports had read when they paused.
+    overflow: VecDeque<Event>,
+}
+
+/// What the session must do after handing an event over.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Delivered {
+    /// Nothing: the event is in the channel, or behind others already waiting.
+    Done,
+    /// The channel just filled up: stop reading and wait for room.
+    Full,
+}
+
+impl Stream {
+    pub fn new(sender: EventSender) -> Self {
+        Stream {
+            sender,
+            overflow: VecDeque::new(),
+        }
+    }
+
+    /// Records what the event changes in the session's status, then delivers it.
+    pub fn deliver(&mut self, event: Event) -> Delivered {
+        self.sender
+            .status
+            .send_modify(|status| update(status, &event));
+        if !self.overflow.is_empty() {
+            self.overflow.push_back(event);
+            return Delivered::Done;
+        }
+        match self.sender.events.try_send(event) {
+            Ok(()) => Delivered::Done,
+            Err(full) if full.is_full() => {
+                self.overflow.push_back(full.into_inner());
+                Delivered::Full
+            }
+            // The client is gone; the status still tells whoever waits.
+            Err(_) => Delivered::Done,
+        }
+    }
+
+    /// Whether events wait for room in the channel.
+    pub fn is_backed_up(&self) -> bool {
+        !self.overflow.is_empty()
+    }
+
+    /// Moves waiting events into the channel while it has room.
+    fn poll_drain(&mut self, cx: &mut TaskContext<'_>) -> Poll<()> {
+        while let Some(event) = self.overflow.pop_front() {
+            let events = &mut self.sender.events;
+            match Pin::new(&mut *events).poll_ready(cx) {
+                Poll::Pending => {
+                    self.overflow.push_front(event);
+                    return Poll::Pending;
+                }
+                Poll::Ready(Ok(())) => {
+                    // Cannot fail after `poll_ready`, but for a receiver gone since.
+                    let _ = Pin::new(events).start_send(event);
+                }
+                Poll::Ready(Err(_)) => self.overflow.clear(),
+            }
+        }
+        Poll::Ready(())
+    }
+}
+
+fn update(status: &mut SessionStatus, event: &Event) {
+    match event {
+        Event::Connect(connect) => {
+            status.sid = Some(connect.sid.clone());
+            status.transport = Some(connect.transport);
+        }
+        Event::Upgrade(Upgrade::Completed(transport)) => status.transport = Some(*transport),
+        Event::Disconnect(reason) => status.ended = Some(reason.clone()),
+        Event::Upgrade(_) | Event::Message(_) => {}
+    }
+}
+
+/// Resolves once the session's overflow is in the channel (or the client is gone).
+pub(super) struct Drained;
+
+impl ActorFuture<Session> for Drained {
+    type Output = ();
+
+    fn poll(
+        self: Pin<&mut Self>,
+        session: &mut Session,
+        _: &mut Context<Session>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<()> {
+        match session.stream.as_mut() {
+            Some(stream) => stream.poll_drain(cx),
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Connect;
+    use crate::protocol::{DisconnectReason, TransportKind};
+    use futures::channel::mpsc;
+    use tokio::sync::watch;
+
+    fn stream(
+        capacity: usize,
+    ) -> (
+        Stream,
+        mpsc::Receiver<Event>,
+        watch::Receiver<SessionStatus>,
+    ) {
+        let (events, received) = mpsc::channel(capacity);
+        let (status, watched) = watch::channel(SessionStatus::default());
+        (
+            Stream::new(EventSender { events, status }),
+            received,
+            watched,
+        )
+    }
+
+    #[test]
+    fn status_follows_the_events() {
+        let (mut stream, _received, status) = stream(8);
+        let connect = Connect {
+            sid: "s".into(),
+            transport: TransportKind::Polling,
+        };
+        stream.deliver(Event::Connect(connect));
+        stream.deliver(Event::Upgrade(Upgrade::Completed(TransportKind::WebSocket)));
+        assert_eq!(status.borrow().sid.as_deref(), Some("s"));
+        assert_eq!(status.borrow().transport, Some(TransportKind::WebSocket));
+        stream.deliver(Event::Disconnect(DisconnectReason::ServerDisconnect));
+        assert_eq!(
+            status.borrow().ended,
+            Some(DisconnectReason::ServerDisconnect)
+        );
+    }
+
+    #[test]
+    fn a_full_channel_keeps_events_in_order_behind_it() {
+        // futures' channel holds its capacity plus one slot per sender.
+        let (mut stream, mut received, _status) = stream(0);
+        assert_eq!(stream.deliver(Event::Message("a".into())), Delivered::Done);
+        assert_eq!(stream.deliver(Event::Message("b".into())), Delivered::Full);
+        assert_eq!(stream.deliver(Event::Message("c".into())), Delivered::Done);
+        assert!(stream.is_backed_up());
+        let waker = futures::task::noop_waker();
+        let mut cx = TaskContext::from_waker(&waker);
+        assert_eq!(stream.poll_drain(&mut cx), Poll::Pending);
+        let mut got = Vec::new();
+        while stream.is_backed_up() {
+            got.push(received.try_recv().unwrap());
+            let _ = stream.poll_drain(&mut cx);
+        }
+        got.extend(std::iter::from_fn(|| received.try_recv().ok()));
+        let texts: Vec<_> = got.iter().map(|e| format!("{e:?}")).collect();
+        assert_eq!(texts.len(), 3);
+        assert!(
+            texts[0].contains("\"a\"") && texts[1].contains("\"b\"") && texts[2].contains("\"c\"")
+        );
+    }
+}

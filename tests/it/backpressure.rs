@@ -185,8 +185,10 @@ async fn close_sends_what_waits_first() {
     let stalled_at = settled(&answered).await;
     assert!(stalled_at < MESSAGES);
     // The sender has one message waiting for an answer; the rest were never sent.
-    session.send(Close).await.unwrap();
+    // `Close` is queued now, and answers once the (released) server has the close.
+    let closed = session.send(Close);
     release.notify_one();
+    closed.await.unwrap();
     assert!(
         wait_until(DEADLINE, || received.lock().unwrap().len() > stalled_at).await,
         "the waiting message was not sent before the close"

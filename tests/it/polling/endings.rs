@@ -1,9 +1,13 @@
 //! How a polling session ends: a poll or a POST answered with an HTTP error ends it with
-//! the cause, and the client's `Close` POSTs `1` and returns at once.
+//! the cause, and the client's `Close` POSTs `1` and answers once the server has it.
 
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_engineio::{Close, DisconnectReason, Session, TransportError};
+use tokio::sync::Notify;
 
 use super::{handshake, scripted_client};
 use crate::support::client::{peer_event, sleep, texts, wait_until, within, Client, DEADLINE};
@@ -64,23 +68,86 @@ async fn post_answered_413_ends_the_session_with_the_cause() {
 // ---------------------------------------------------------------------------------------
 // close
 
-/// `Close` over polling POSTs `1` and returns at once: against a scripted server that
-/// never answers that POST, `Close` returns, `Disconnect(ClientDisconnect)` is published
-/// and the session actor stops while the POST is still unanswered.
+/// `Close` over polling answers once the server has the close: while a scripted server
+/// holds the POST carrying `1`, `Close` has not answered and no `Disconnect` is
+/// published; once the POST is answered, both come and the session actor stops.
 #[actix_rt::test]
-async fn close_over_polling_posts_1_and_returns_at_once() {
+async fn close_over_polling_answers_once_the_post_is_answered() {
     let label = "[scripted, close]";
+    let release = Arc::new(Notify::new());
+    let held = release.clone();
+    let server = Scripted::start(move |req: ScriptedRequest| {
+        let held = held.clone();
+        async move {
+            match (req.method.as_str(), req.query("sid")) {
+                ("GET", None) => handshake("bye"),
+                ("GET", Some(_)) => Reply::Hang,
+                ("POST", Some(_)) if req.body_text().split('\x1e').any(|p| p == "1") => {
+                    held.notified().await;
+                    Reply::text(200, "ok")
+                }
+                ("POST", Some(_)) => Reply::text(200, "ok"),
+                _ => Reply::text(400, ""),
+            }
+        }
+    });
+    let client = scripted_client(label, &server).await;
+    let answered = Rc::new(Cell::new(false));
+    let closing = {
+        let (session, answered) = (client.session.clone(), answered.clone());
+        actix_rt::spawn(async move {
+            let _ = session.send(Close).await;
+            answered.set(true);
+        })
+    };
+    let close_posted = || {
+        server
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.body_text() == "1")
+    };
+    assert!(
+        wait_until(DEADLINE, close_posted).await,
+        "{label}: the close never reached the server"
+    );
+    assert!(
+        !answered.get(),
+        "{label}: Close answered before the server had the close"
+    );
+    assert_eq!(client.events.disconnect_reason(), None, "{label}");
+    release.notify_one();
+    within(format!("{label} Close"), DEADLINE, closing)
+        .await
+        .expect("the closing task");
+    assert_eq!(
+        client.events.disconnect().await,
+        DisconnectReason::ClientDisconnect,
+        "{label}"
+    );
+    assert!(
+        wait_until(DEADLINE, || !client.session.connected()).await,
+        "{label}: the session actor did not stop"
+    );
+}
+
+/// A server that never answers the close does not hold `Close` beyond the request
+/// timeout: it answers, and the session ends as a client disconnect.
+#[actix_rt::test]
+async fn close_over_polling_gives_up_after_the_request_timeout() {
+    let label = "[scripted, unanswered close]";
     let server = Scripted::start(|req: ScriptedRequest| async move {
         match (req.method.as_str(), req.query("sid")) {
             ("GET", None) => handshake("bye"),
             ("GET", Some(_)) => Reply::Hang,
-            // The close is never answered.
             ("POST", Some(_)) if req.body_text().split('\x1e').any(|p| p == "1") => Reply::Hang,
             ("POST", Some(_)) => Reply::text(200, "ok"),
             _ => Reply::text(400, ""),
         }
     });
-    let client = scripted_client(label, &server).await;
+    let builder = Session::builder(server.url())
+        .transports(["polling"])
+        .request_timeout(Duration::from_secs(1));
+    let client = Client::connect(label, builder).await;
     within(
         format!("{label} Close"),
         DEADLINE,
@@ -93,21 +160,13 @@ async fn close_over_polling_posts_1_and_returns_at_once() {
         DisconnectReason::ClientDisconnect,
         "{label}"
     );
-    assert!(
-        wait_until(DEADLINE, || !client.session.connected()).await,
-        "{label}: the session actor did not stop"
-    );
-    // The `1` reaches the server after all that (Close did not wait for it).
-    let posts = || -> Vec<String> {
-        server
-            .requests()
-            .iter()
-            .filter(|r| r.method == "POST")
-            .map(ScriptedRequest::body_text)
-            .collect()
-    };
-    wait_until(DEADLINE, || !posts().is_empty()).await;
-    assert_eq!(posts(), ["1"], "{label}: the POSTs");
+    let posts: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .map(ScriptedRequest::body_text)
+        .collect();
+    assert_eq!(posts, ["1"], "{label}: the POSTs");
 }
 
 /// With the real peers, `Close` over polling reaches the server: a POST of the session

@@ -19,6 +19,8 @@ mod support;
 mod backpressure;
 /// The `eio` example binary, run as a child process.
 mod cli;
+/// The two clients of python-engineio's guide: `AsyncClient` and the blocking `Client`.
+mod clients;
 /// Session options that shape every request: headers, query, path, cookies, a user client.
 mod options;
 /// The test peers themselves, checked with a raw HTTP client.

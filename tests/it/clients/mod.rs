@@ -1,0 +1,1 @@
+//! `AsyncClient` and the blocking `Client` against the real peers.

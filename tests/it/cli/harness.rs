@@ -1,6 +1,11 @@
 //! Running the `eio` binary: [`eio_binary`] builds it when needed, [`Eio`] is one running
 //! child (killed on drop), [`Finished`] a finished run with the assertions the tests make
 //! on its output and exit status.
+//!
+//! Every run names its API: [`Eio::spawn`] and [`run`] put `--api <api>` first on the
+//! command line; [`run_raw`] runs the arguments as given (no `--api`: the default, or the
+//! test's own), for the cases that are about the command line itself. A failure message
+//! starts with the run's label, `[api async, node peer]`, then the command line.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -12,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::api::Api;
 use crate::support::peers::{Peer, PeerRequest};
 
 /// How long one run of the binary may take before it is killed.
@@ -73,6 +79,7 @@ fn eio_binary() -> &'static Path {
 
 /// A running `eio`. Dropping it kills the process if it still runs.
 pub struct Eio {
+    api: Option<Api>,
     args: Vec<String>,
     child: Child,
     stdin: Option<ChildStdin>,
@@ -86,6 +93,8 @@ pub struct Eio {
 /// A finished run of `eio`.
 #[derive(Debug)]
 pub struct Finished {
+    /// The API of `--api`; `None` when the test gave the command line as is.
+    api: Option<Api>,
     /// What the test was doing (peer kind, mode), for failure messages.
     context: String,
     args: Vec<String>,
@@ -96,18 +105,23 @@ pub struct Finished {
 }
 
 impl Eio {
-    /// Runs `eio ARGS` with stdin from /dev/null.
-    pub fn spawn(args: &[&str]) -> Eio {
-        Eio::spawn_with(args, false)
+    /// Runs `eio --api API ARGS` with stdin from /dev/null.
+    pub fn spawn(api: Api, args: &[&str]) -> Eio {
+        Eio::spawn_with(Some(api), args, false)
     }
 
-    /// Runs `eio ARGS` with a pipe as stdin, to write to and close.
-    pub fn spawn_piped(args: &[&str]) -> Eio {
-        Eio::spawn_with(args, true)
+    /// Runs `eio --api API ARGS` with a pipe as stdin, to write to and close.
+    pub fn spawn_piped(api: Api, args: &[&str]) -> Eio {
+        Eio::spawn_with(Some(api), args, true)
     }
 
-    fn spawn_with(args: &[&str], piped_stdin: bool) -> Eio {
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    fn spawn_with(api: Option<Api>, args: &[&str], piped_stdin: bool) -> Eio {
+        let mut full: Vec<String> = Vec::with_capacity(args.len() + 2);
+        if let Some(api) = api {
+            full.extend(["--api".to_string(), api.name().to_string()]);
+        }
+        full.extend(args.iter().map(|a| a.to_string()));
+        let args = full;
         let mut child = Command::new(eio_binary())
             .args(&args)
             // EIO_CLI_LOG=actix_engineio=trace shows the client's log in failure messages.
@@ -152,6 +166,7 @@ impl Eio {
             })
         };
         Eio {
+            api,
             args,
             stdin: child.stdin.take(),
             child,
@@ -165,6 +180,14 @@ impl Eio {
 
     fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// `[api async]`, or `[no --api added]`.
+    fn label(&self) -> String {
+        match self.api {
+            Some(api) => format!("[api {api}]"),
+            None => "[no --api added]".to_string(),
+        }
     }
 
     /// Waits for the next stdout line that parses as JSON and matches `pred`, skipping others.
@@ -181,14 +204,16 @@ impl Eio {
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => panic!(
-                    "eio {:?} (pid {}): no {what} within {LINE_DEADLINE:?}\nstdout: {:?}\nstderr: {}",
+                    "{} eio {:?} (pid {}): no {what} within {LINE_DEADLINE:?}\nstdout: {:?}\nstderr: {}",
+                    self.label(),
                     self.args,
                     self.pid(),
                     self.stdout.lock().unwrap(),
                     self.stderr.lock().unwrap()
                 ),
                 Err(RecvTimeoutError::Disconnected) => panic!(
-                    "eio {:?}: stdout closed before {what}\nstdout: {:?}\nstderr: {}",
+                    "{} eio {:?}: stdout closed before {what}\nstdout: {:?}\nstderr: {}",
+                    self.label(),
                     self.args,
                     self.stdout.lock().unwrap(),
                     self.stderr.lock().unwrap()
@@ -203,6 +228,21 @@ impl Eio {
             .write_all(text.as_bytes())
             .expect("write to eio's stdin");
         stdin.flush().expect("flush eio's stdin");
+    }
+
+    /// Sends SIGINT to the process, as Ctrl-C in a terminal does.
+    pub fn interrupt(&self) {
+        let pid = libc::pid_t::try_from(self.pid()).expect("a pid fits pid_t");
+        // SAFETY: kill(2) with the PID of our own child, which has not been reaped (`self`
+        // owns it), so the PID cannot name another process.
+        let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+        assert_eq!(
+            sent,
+            0,
+            "{} kill -INT {pid}: {}",
+            self.label(),
+            std::io::Error::last_os_error()
+        );
     }
 
     pub fn close_stdin(&mut self) {
@@ -220,7 +260,8 @@ impl Eio {
                     let _ = self.child.wait();
                     self.join_readers();
                     panic!(
-                        "eio {:?} (pid {pid}) still running after {deadline:?}: killed\nstdout: {:?}\nstderr: {}",
+                        "{} eio {:?} (pid {pid}) still running after {deadline:?}: killed\nstdout: {:?}\nstderr: {}",
+                        self.label(),
                         self.args,
                         self.stdout.lock().unwrap(),
                         self.stderr.lock().unwrap()
@@ -233,6 +274,7 @@ impl Eio {
         self.close_stdin();
         self.join_readers();
         Finished {
+            api: self.api,
             context: String::new(),
             args: self.args.clone(),
             status,
@@ -262,9 +304,14 @@ impl Drop for Eio {
     }
 }
 
-/// Runs `eio ARGS` to its end.
-pub fn run(args: &[&str]) -> Finished {
-    Eio::spawn(args).finish()
+/// Runs `eio --api API ARGS` to its end.
+pub fn run(api: Api, args: &[&str]) -> Finished {
+    Eio::spawn(api, args).finish()
+}
+
+/// Runs `eio ARGS` to its end, with no `--api` added.
+pub fn run_raw(args: &[&str]) -> Finished {
+    Eio::spawn_with(None, args, false).finish()
 }
 
 impl Finished {
@@ -272,6 +319,11 @@ impl Finished {
     pub fn context(mut self, context: impl std::fmt::Display) -> Finished {
         self.context = context.to_string();
         self
+    }
+
+    /// The signal that ended the process, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        std::os::unix::process::ExitStatusExt::signal(&self.status)
     }
 
     pub fn code(&self) -> Option<i32> {
@@ -285,6 +337,19 @@ impl Finished {
             .map(|line| {
                 serde_json::from_str(line)
                     .unwrap_or_else(|e| panic!("{self}: stdout line {line:?} is not JSON: {e}"))
+            })
+            .collect()
+    }
+
+    /// The JSON events, each `sid` replaced by `"<sid>"`: what two runs can be compared by.
+    pub fn events_without_sid(&self) -> Vec<Value> {
+        self.json()
+            .into_iter()
+            .map(|mut v| {
+                if let Some(sid) = v.get_mut("sid") {
+                    *sid = json!("<sid>");
+                }
+                v
             })
             .collect()
     }
@@ -342,16 +407,31 @@ impl Finished {
 
 impl std::fmt::Display for Finished {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.api {
+            Some(api) => write!(f, "[api {api}")?,
+            None => write!(f, "[no --api added")?,
+        }
+        if !self.context.is_empty() {
+            write!(f, ", {}", self.context)?;
+        }
         write!(
             f,
-            "[{}] eio {:?}: {} after {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.context,
+            "] eio {:?}: {} after {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.args,
             self.status,
             self.elapsed,
             self.stdout.join("\n"),
             self.stderr
         )
+    }
+}
+
+/// The transport a session of `--transports TRANSPORTS` opens on: the first one.
+pub fn opened_on(transports: &str) -> &'static str {
+    if transports.starts_with("websocket") {
+        "websocket"
+    } else {
+        "polling"
     }
 }
 

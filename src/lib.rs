@@ -1,49 +1,35 @@
-//! An Engine.IO v4 client built on actix actors.
+//! An Engine.IO client: the transport under Socket.IO, over HTTP long-polling and
+//! websocket, with python-engineio's two clients and an actix actor API.
 //!
-//! A [`Session`] actor opens an Engine.IO session over HTTP long-polling and/or
-//! websocket, answers the server's heartbeat, upgrades from polling to websocket, and
-//! publishes [`Connect`], [`Message`], [`Upgrade`] and [`Disconnect`] events to the
-//! `Recipient`s that subscribe to them. Messages go out with [`Send`].
+//! ```
+//! use actix_engineio::{Client, Payload};
+//! # mod embedded_server { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/embedded_server/mod.rs")); }
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let url = embedded_server::start();
 //!
-//! ```no_run
-//! use actix::prelude::*;
-//! use actix_engineio::{Close, Disconnect, Message as EioMessage, Send, Session};
-//!
-//! struct Printer;
-//! impl Actor for Printer {
-//!     type Context = Context<Self>;
-//! }
-//! impl Handler<EioMessage> for Printer {
-//!     type Result = ();
-//!     fn handle(&mut self, msg: EioMessage, _: &mut Context<Self>) {
-//!         println!("received {:?}", msg.0);
-//!     }
-//! }
-//! impl Handler<Disconnect> for Printer {
-//!     type Result = ();
-//!     fn handle(&mut self, msg: Disconnect, _: &mut Context<Self>) {
-//!         println!("disconnected: {}", msg.0);
-//!         System::current().stop();
-//!     }
-//! }
-//!
-//! #[actix_rt::main]
-//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let printer = Printer.start();
-//!     let session = Session::builder("http://127.0.0.1:3000")
-//!         .on_message(printer.clone().recipient())
-//!         .on_disconnect(printer.recipient())
-//!         .connect()
-//!         .await?;
-//!     session.send(Send::text("hello")).await??;
-//!     session.send(Close).await?;
-//!     Ok(())
-//! }
+//! let eio = Client::new();
+//! let (echo, echoed) = std::sync::mpsc::channel();
+//! eio.on_message(move |data: Payload| drop(echo.send(data)));
+//! eio.connect(&url)?; // an echo server
+//! eio.send("hello")?;
+//! assert_eq!(echoed.recv()?, Payload::from("hello"));
+//! eio.disconnect();
+//! # Ok(()) }
 //! ```
 //!
-//! The crate is layered: [`protocol`] is the pure Engine.IO core (packets, payloads,
-//! handshake, URLs and the session state machine) with no I/O; the session,
-//! transport and heartbeat actors drive it.
+//! Three APIs over one core:
+//!
+//! - [`Client`]: python-engineio's `Client`, whose methods block, usable from any thread;
+//! - [`AsyncClient`]: python-engineio's `AsyncClient`, for async code on any runtime, its
+//!   events as handlers or as a `Stream`;
+//! - the [`Session`] actor, for actix applications: it publishes [`Connect`], [`Message`],
+//!   [`Upgrade`] and [`Disconnect`] to the `Recipient`s that subscribe to them, and takes
+//!   [`Send`] and [`Close`].
+//!
+//! Every setting is on each of their builders ([`builder::Builder`]). The crate is
+//! layered: [`protocol`] is the pure Engine.IO core (packets, payloads, handshake, URLs
+//! and the session state machine) with no I/O; the session, transport and heartbeat
+//! actors drive it; the clients sit on the session actor.
 
 #![warn(missing_docs)]
 

@@ -64,10 +64,22 @@ pub enum Contender {
     /// figure is the request/reply of `send().await`.
     #[serde(rename = "actix-engineio/do_send")]
     OursDoSend,
+    /// This crate through `AsyncClient`, on a plain Tokio runtime.
+    #[serde(rename = "actix-engineio/AsyncClient")]
+    OursAsync,
+    /// This crate through the blocking `Client`.
+    #[serde(rename = "actix-engineio/Client")]
+    OursBlocking,
 }
 
 impl Contender {
-    pub const ALL: [Contender; 3] = [Contender::Ours, Contender::RustEngineio, Contender::Bare];
+    pub const ALL: [Contender; 5] = [
+        Contender::Ours,
+        Contender::OursAsync,
+        Contender::OursBlocking,
+        Contender::RustEngineio,
+        Contender::Bare,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -75,6 +87,16 @@ impl Contender {
             Contender::RustEngineio => "rust_engineio",
             Contender::Bare => "bare-awc",
             Contender::OursDoSend => "actix-engineio/do_send",
+            Contender::OursAsync => "actix-engineio/AsyncClient",
+            Contender::OursBlocking => "actix-engineio/Client",
+        }
+    }
+
+    /// Whether this contender measures scenarios of this kind.
+    pub fn supports(self, kind: Kind) -> bool {
+        match self {
+            Contender::OursAsync | Contender::OursBlocking => crate::clients::supports(kind),
+            _ => true,
         }
     }
 
@@ -84,8 +106,11 @@ impl Contender {
             "rust_engineio" | "rust-engineio" | "rei" => Ok(Contender::RustEngineio),
             "bare" | "bare-awc" | "awc" => Ok(Contender::Bare),
             "ours-do-send" | "do_send" | "actix-engineio/do_send" => Ok(Contender::OursDoSend),
+            "ours-async" | "async" | "actix-engineio/AsyncClient" => Ok(Contender::OursAsync),
+            "ours-blocking" | "blocking" | "actix-engineio/Client" => Ok(Contender::OursBlocking),
             other => Err(format!(
-                "unknown contender {other:?} (ours, rust_engineio, bare, or ours-do-send)"
+                "unknown contender {other:?} (ours, rust_engineio, bare, ours-do-send, \
+                 ours-async or ours-blocking)"
             )),
         }
     }

@@ -6,6 +6,7 @@
 //! its memory and CPU time are its own. Rounds interleave the contenders.
 
 mod bare;
+mod clients;
 mod common;
 mod ours;
 mod plan;
@@ -114,6 +115,8 @@ fn measure(job: &str) -> ExitCode {
     let result = match job.contender {
         Contender::Ours => ours::run(job, false),
         Contender::OursDoSend => ours::run(job, true),
+        Contender::OursAsync => clients::run_async(job),
+        Contender::OursBlocking => clients::run_blocking(job),
         Contender::RustEngineio => rei::run(job),
         Contender::Bare => bare::run(job),
     };
@@ -183,6 +186,9 @@ fn run(args: RunArgs) -> BenchResult<()> {
             // Interleave, and rotate who goes first, so noise hits every contender alike.
             for k in 0..contenders.len() {
                 let contender = contenders[(k + round) % contenders.len()];
+                if !contender.supports(scenario.kind) {
+                    continue;
+                }
                 if !server.alive() {
                     return Err("the echo server died".into());
                 }

@@ -128,9 +128,8 @@ async fn open(base: &str, transport: &str) -> BenchResult<Client> {
 }
 
 async fn close(c: Client) {
+    // Answers once the server has the close.
     let _ = c.session.send(Close).await;
-    // Let the close go out before the process exits.
-    actix_rt::time::sleep(Duration::from_millis(50)).await;
 }
 
 async fn send(session: &Addr<Session>, text: String) -> BenchResult<()> {

@@ -87,6 +87,8 @@ impl Handler<Disconnect> for Printer {
 
 /// Connects, sends the queued messages and arranges how the session ends.
 async fn start(args: Args) -> Result<(), Failure> {
+    // Listening before connecting, so that an early Ctrl-C is not missed.
+    let interrupts = crate::interrupts();
     let printer = Printer {
         json: args.json,
         countdown: Countdown::new(args.count),
@@ -111,8 +113,13 @@ async fn start(args: Args) -> Result<(), Failure> {
         close_after(session.clone(), timeout);
     }
     if args.stdin {
-        actix_rt::spawn(forward_stdin(session));
+        actix_rt::spawn(forward_stdin(session.clone()));
     }
+    actix_rt::spawn(async move {
+        if crate::interrupted(interrupts).await {
+            let _ = session.send(Close).await;
+        }
+    });
     Ok(())
 }
 

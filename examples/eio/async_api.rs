@@ -10,6 +10,8 @@ use crate::Failure;
 
 #[tokio::main]
 pub async fn run(args: Args) -> Result<(), Failure> {
+    // Listening before connecting, so that an early Ctrl-C is not missed.
+    let interrupts = crate::interrupts();
     let eio = args
         .configure(AsyncClient::builder().logger(true))
         .map_err(Failure::Arguments)?
@@ -31,6 +33,12 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     if args.stdin {
         tokio::spawn(forward_stdin(eio.clone()));
     }
+    let interrupted = eio.clone();
+    tokio::spawn(async move {
+        if crate::interrupted(interrupts).await {
+            interrupted.disconnect().await;
+        }
+    });
     let mut countdown = Countdown::new(args.count);
     if countdown.done() {
         spawn_disconnect(&eio);

@@ -1,5 +1,6 @@
 //! `--api blocking`: the blocking `Client`, from this plain `fn main` and plain
-//! threads; no runtime of its own.
+//! threads; no runtime of its own. Ctrl-C is the client's own (`handle_sigint`): it
+//! disconnects cleanly, then SIGINT ends the process before `wait` returns.
 
 use std::sync::{Arc, Mutex};
 

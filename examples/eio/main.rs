@@ -20,7 +20,8 @@
 //! `{"event":"disconnect","reason":"<reason>","detail":"…"|null}`.
 //!
 //! Exit status: 0 when the session ended (count, timeout, end of input, server),
-//! 1 when it could not connect, 2 for bad arguments.
+//! 1 when it could not connect, 2 for bad arguments. Ctrl-C closes the session cleanly
+//! (its `disconnect` event is printed), then ends the process as SIGINT does.
 
 mod actor;
 mod args;
@@ -29,6 +30,7 @@ mod blocking;
 mod output;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_engineio::ConnectError;
 
@@ -48,6 +50,9 @@ fn main() -> ExitCode {
         Api::Async => async_api::run(args.clone()),
         Api::Blocking => blocking::run(args.clone()),
     };
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        die_by_sigint();
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Arguments(error)) => {
@@ -75,5 +80,32 @@ impl From<ConnectError> for Failure {
             ConnectError::Config(error) => Failure::Arguments(error.to_string()),
             other => Failure::Connect(other),
         }
+    }
+}
+
+/// Set when Ctrl-C closed the session: `eio` then ends as SIGINT would have ended it.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// SIGINT, from now on (inside a Tokio runtime); `None` if it cannot be listened to.
+pub fn interrupts() -> Option<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok()
+}
+
+/// Waits for Ctrl-C and records it; false if it cannot come.
+pub async fn interrupted(interrupts: Option<tokio::signal::unix::Signal>) -> bool {
+    let Some(mut interrupts) = interrupts else {
+        return false;
+    };
+    let got = interrupts.recv().await.is_some();
+    INTERRUPTED.store(got, Ordering::SeqCst);
+    got
+}
+
+/// Ends the process by SIGINT, as the shell expects of an interrupted program.
+fn die_by_sigint() {
+    // SAFETY: puts back SIGINT's default disposition and raises it; nothing else runs.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::raise(libc::SIGINT);
     }
 }

@@ -1,5 +1,5 @@
-//! An engineioxide echo server on 127.0.0.1, so the examples run with no server of
-//! your own. It echoes every message; the text `close-me` makes it close the session.
+// An engineioxide echo server on 127.0.0.1, so the examples run with no server of
+// your own. It echoes every message; the text `close-me` makes it close the session.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

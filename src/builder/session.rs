@@ -245,18 +245,37 @@ impl SessionBuilder {
     /// ```
     pub async fn connect(self) -> Result<Addr<Session>, ConnectError> {
         let (config, api) = self.into_parts();
-        start_session(&api.url, config, api.subscribers, api.http_client, None).await
+        start_session(&api.url, config, api.subscribers, api.http_client, None)?
+            .opened()
+            .await
     }
 }
 
-/// Starts a session on the current arbiter and waits for its handshake.
-pub(crate) async fn start_session(
+/// A session started, and its handshake to come.
+pub(crate) struct Started {
+    pub session: Addr<Session>,
+    pub handshake: oneshot::Receiver<Result<(), ConnectError>>,
+}
+
+impl Started {
+    /// Waits for the handshake: the session once open, or why it could not open.
+    pub async fn opened(self) -> Result<Addr<Session>, ConnectError> {
+        match self.handshake.await {
+            Ok(Ok(())) => Ok(self.session),
+            Ok(Err(error)) => Err(error),
+            Err(oneshot::Canceled) => Err(ConnectError::Aborted),
+        }
+    }
+}
+
+/// Starts a session on the current arbiter; its handshake goes on in the background.
+pub(crate) fn start_session(
     url: &str,
     config: ClientConfig,
     subscribers: Subscribers,
     http_client: Option<awc::Client>,
     stream: Option<EventSender>,
-) -> Result<Addr<Session>, ConnectError> {
+) -> Result<Started, ConnectError> {
     if let Some(error) = config.error.clone() {
         return Err(error.into());
     }
@@ -265,11 +284,7 @@ pub(crate) async fn start_session(
     }
     let config = Arc::new(config);
     let http = Http::new(url, config.clone(), http_client)?;
-    let (reply, connected) = oneshot::channel();
-    let addr = Session::new(http, config, subscribers, stream, reply).start();
-    match connected.await {
-        Ok(Ok(())) => Ok(addr),
-        Ok(Err(error)) => Err(error),
-        Err(oneshot::Canceled) => Err(ConnectError::Aborted),
-    }
+    let (reply, handshake) = oneshot::channel();
+    let session = Session::new(http, config, subscribers, stream, reply).start();
+    Ok(Started { session, handshake })
 }

@@ -378,7 +378,10 @@ impl AsyncClient {
     /// while let Some(event) = events.next().await {
     ///     match event {
     ///         Event::Message(data) => println!("{data:?}"),
-    ///         Event::Disconnect(reason) => break println!("ended: {reason}"),
+    ///         Event::Disconnect(reason) => {
+    ///             println!("ended: {reason}");
+    ///             break;
+    ///         }
     ///         _ => {}
     ///     }
     /// }

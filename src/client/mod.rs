@@ -121,6 +121,9 @@ impl ConnectOptions {
     }
 }
 
+/// The handshake of a session to come, then its connect handler's verdict.
+type Handshake = oneshot::Receiver<Result<oneshot::Receiver<Outcome>, ConnectError>>;
+
 /// A session of a client, while it lives.
 #[derive(Clone)]
 struct Live {
@@ -233,17 +236,40 @@ impl<F: Flavor> Core<F> {
 
     async fn connect(&self, url: &str, options: ConnectOptions) -> Result<(), ConnectError> {
         self.begin_connect()?;
-        let (live, confirmed) = match self.open(url, options).await {
-            Ok(opened) => opened,
+        let (live, handshake) = match self.open(url, options).await {
+            Ok(started) => started,
             Err(error) => {
                 self.end_connect(None);
                 return Err(error);
             }
         };
-        // Connected before the connect handler runs, so that it can send.
+        // Live from here on, so that `disconnect` (Ctrl-C, say) reaches a session still
+        // in its handshake, and the connect handler can send.
         self.end_connect(Some(live.clone()));
+        let verdict = match handshake.await {
+            Ok(Ok(verdict)) => verdict,
+            Ok(Err(error)) => {
+                self.end_connect(None);
+                return Err(error);
+            }
+            Err(oneshot::Canceled) => {
+                self.end_connect(None);
+                return Err(ConnectError::Aborted);
+            }
+        };
+        if in_handler() {
+            // The connect handler runs after the handler calling this one: its verdict
+            // cannot come before this returns, so a refusal closes the session later.
+            let session = live.session.clone();
+            let _ = self.runtime.spawn(move || async move {
+                if let Ok(Err(_)) = verdict.await {
+                    let _ = session.send(Close).await;
+                }
+            });
+            return Ok(());
+        }
         // A connect handler that fails refuses the connection, as python-engineio's does.
-        if let Ok(Err(reason)) = confirmed.await {
+        if let Ok(Err(reason)) = verdict.await {
             let _ = live.session.send(Close).await;
             self.end_connect(None);
             return Err(ConnectError::Refused(reason));
@@ -251,13 +277,14 @@ impl<F: Flavor> Core<F> {
         Ok(())
     }
 
-    /// Starts a session on the runtime and gives its events to the dispatcher.
-    /// Returns the session and the connect handler's verdict to come.
+    /// Starts a session on the runtime and gives its events to the dispatcher. Returns
+    /// the session at once, and its handshake to come, then the connect handler's
+    /// verdict.
     async fn open(
         &self,
         url: &str,
         options: ConnectOptions,
-    ) -> Result<(Live, oneshot::Receiver<Outcome>), ConnectError> {
+    ) -> Result<(Live, Handshake), ConnectError> {
         let config = options.apply(self.config.clone());
         let (events, received) = mpsc::channel(config.event_buffer);
         let (status, watched) = watch::channel(SessionStatus::default());
@@ -271,24 +298,34 @@ impl<F: Flavor> Core<F> {
         });
         let (url, http_session) = (url.to_owned(), self.http_session.clone());
         let sender = EventSender { events, status };
-        let started = self.runtime.run(move || async move {
+        let (spawned, session) = oneshot::channel();
+        let (opened, handshake) = oneshot::channel();
+        let start = move || async move {
             let http_client = http_session.map(|make| make());
-            start_session(
+            match start_session(
                 &url,
                 config,
                 Subscribers::default(),
                 http_client,
                 Some(sender),
-            )
-            .await
-        });
-        let session = started.await.map_err(|_| ConnectError::Aborted)??;
+            ) {
+                Ok(started) => {
+                    let _ = spawned.send(Ok(started.session.clone()));
+                    let _ = opened.send(started.opened().await.map(|_| confirmed));
+                }
+                Err(error) => drop(spawned.send(Err(error))),
+            }
+        };
+        self.runtime
+            .spawn(start)
+            .map_err(|_| ConnectError::Aborted)?;
+        let session = session.await.map_err(|_| ConnectError::Aborted)??;
         let live = Live {
             session,
             status: watched,
             handled: all_handled.shared(),
         };
-        Ok((live, confirmed))
+        Ok((live, handshake))
     }
 
     async fn send(&self, payload: Payload) -> Result<(), SendError> {
@@ -330,8 +367,16 @@ impl<F: Flavor> Core<F> {
 
     /// Waits for the session to end, whoever ends it, and for its handlers to have
     /// run (unless called from one), then gives the reason; at once when there is no
-    /// session (with the last one's reason, if any).
+    /// session (with the last one's reason, if any). When Ctrl-C ended the session, it
+    /// returns only after the program's own handling of SIGINT.
     async fn wait(&self) -> Option<DisconnectReason> {
+        let reason = self.wait_handled().await;
+        sigint::settled().await;
+        reason
+    }
+
+    /// [`wait`](Self::wait), but for the Ctrl-C handling of the session's end.
+    async fn wait_handled(&self) -> Option<DisconnectReason> {
         let live = match &*lock(&self.state) {
             State::Live(live) | State::Idle(Some(live)) => live.clone(),
             State::Idle(None) | State::Connecting => return None,

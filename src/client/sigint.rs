@@ -6,7 +6,9 @@
 //! safely do); a watcher thread reads it, disconnects the clients, puts the previous
 //! disposition back, raises SIGINT again, and then takes the signal back.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use tokio::sync::watch;
 
 use super::dispatch::Flavor;
 use super::park::block_on;
@@ -14,14 +16,33 @@ use super::{lock, Core};
 
 /// A client that SIGINT disconnects.
 trait Interruptible: Send + Sync {
-    /// Disconnects, returning once the server has the close.
+    /// Disconnects, returning once the server has the close and the handlers have
+    /// run for every event of the session.
     fn interrupt(&self);
 }
 
 impl<F: Flavor> Interruptible for Core<F> {
     fn interrupt(&self) {
-        block_on(self.disconnect(false));
+        block_on(async {
+            self.disconnect(false).await;
+            self.wait_handled().await;
+        });
     }
+}
+
+/// Whether a SIGINT is being handled: from the first disconnect until the program's
+/// own disposition has run.
+fn interrupting() -> &'static watch::Sender<bool> {
+    static INTERRUPTING: OnceLock<watch::Sender<bool>> = OnceLock::new();
+    INTERRUPTING.get_or_init(|| watch::channel(false).0)
+}
+
+/// Returns once no SIGINT is being handled. A client's `wait` waits for this too, so
+/// that a program whose session Ctrl-C ended meets the program's own handling of the
+/// signal (by default: the end of the process) before `wait` returns.
+pub(crate) async fn settled() {
+    let mut interrupting = interrupting().subscribe();
+    let _ = interrupting.wait_for(|busy| !busy).await;
 }
 
 /// The clients to disconnect on SIGINT.
@@ -108,6 +129,7 @@ mod imp {
     fn watch(mut reader: std::fs::File, previous: libc::sigaction) {
         let mut byte = [0u8; 1];
         while matches!(reader.read(&mut byte), Ok(1)) {
+            super::interrupting().send_replace(true);
             super::disconnect_all();
             // SAFETY: puts back the disposition the program had, raises SIGINT for it
             // (the default ends the process here), then takes SIGINT back.
@@ -115,7 +137,9 @@ mod imp {
                 libc::sigaction(libc::SIGINT, &previous, std::ptr::null_mut());
                 libc::raise(libc::SIGINT);
             }
-            if take_sigint().is_err() {
+            let taken = take_sigint();
+            super::interrupting().send_replace(false);
+            if taken.is_err() {
                 return;
             }
         }

@@ -171,14 +171,16 @@ impl Session {
         self.stop_when_finished(ctx);
     }
 
-    /// Stops once the state machine is done and the client has every event.
+    /// Stops once the state machine is done. Events still waiting for room in the
+    /// client's channel are handed to a task that outlives the actor: whoever waits for
+    /// the end (a handler calling `disconnect`, say) must not wait for them.
     fn stop_when_finished(&mut self, ctx: &mut Context<Self>) {
-        if self.stream.as_ref().is_some_and(Stream::is_backed_up) {
-            return;
-        }
         if let Some(open) = self.open.as_mut().filter(|open| open.conn.is_finished()) {
             open.flush_outbox();
             open.heartbeat.do_send(Disarm);
+            if let Some(stream) = self.stream.take() {
+                stream.finish();
+            }
             ctx.stop();
         }
     }
@@ -246,7 +248,7 @@ impl Session {
             return;
         };
         match result {
-            Ok(framed) if open.conn.is_probing() => {
+            Ok(framed) if open.conn.keeps_probe_socket() => {
                 open.websocket = Some(WebSocketTransport::start(framed, &self.http, me));
                 open.conn.handle_probe_opened();
             }

@@ -8,7 +8,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use actix::fut::ActorFuture;
 use actix::Context;
-use futures::Sink;
+use futures::{Sink, SinkExt};
 
 use super::Session;
 use crate::event::{Event, EventSender, SessionStatus, Upgrade};
@@ -58,9 +58,23 @@ impl Stream {
         }
     }
 
-    /// Whether events wait for room in the channel.
-    pub fn is_backed_up(&self) -> bool {
-        !self.overflow.is_empty()
+    /// The session is over: what still waits for room goes in, in order, from a task
+    /// of its own, as the client makes room.
+    pub fn finish(self) {
+        if self.overflow.is_empty() {
+            return;
+        }
+        let Stream {
+            sender, overflow, ..
+        } = self;
+        actix_rt::spawn(async move {
+            let mut events = sender.events;
+            for event in overflow {
+                if events.send(event).await.is_err() {
+                    return;
+                }
+            }
+        });
     }
 
     /// Moves waiting events into the channel while it has room.
@@ -163,12 +177,12 @@ mod tests {
         assert_eq!(stream.deliver(Event::Message("a".into())), Delivered::Done);
         assert_eq!(stream.deliver(Event::Message("b".into())), Delivered::Full);
         assert_eq!(stream.deliver(Event::Message("c".into())), Delivered::Done);
-        assert!(stream.is_backed_up());
+        assert!(!stream.overflow.is_empty());
         let waker = futures::task::noop_waker();
         let mut cx = TaskContext::from_waker(&waker);
         assert_eq!(stream.poll_drain(&mut cx), Poll::Pending);
         let mut got = Vec::new();
-        while stream.is_backed_up() {
+        while !stream.overflow.is_empty() {
             got.push(received.try_recv().unwrap());
             let _ = stream.poll_drain(&mut cx);
         }

@@ -29,6 +29,8 @@ mod peers_smoke;
 mod polling;
 /// Property tests of the pure protocol core.
 mod protocol_props;
+/// The README's programs: word for word the example files, and they do what it says.
+mod readme;
 /// What every transport mode must show: echo, heartbeat, close, errors, subscribers.
 mod session;
 /// `https`/`wss` sessions and certificate verification.

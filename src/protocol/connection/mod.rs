@@ -458,15 +458,16 @@ impl Connection {
         }
         if matches!(self.upgrade, Upgrade::Pausing { .. }) {
             // Polling may be handing back packets older than the held ones: wait for
-            // them, then send everything and the close over polling, in order.
+            // them, then send everything and the close over polling, in order. The probe
+            // websocket stays until then (see below).
             self.ending = Ending::AfterPause;
-            self.outputs
-                .push_back(Output::CloseTransport(TransportKind::WebSocket));
             return;
         }
         self.transmit(self.active, Packet::Close);
         self.ending = Ending::Closing;
-        self.close_transports(Output::CloseTransport);
+        // A probe websocket stays until the close has reached the server: engineioxide
+        // takes a probe closed first for a broken session, not a closed one.
+        self.outputs.push_back(Output::CloseTransport(self.active));
     }
 
     /// The application drops the session without telling the server: the transports
@@ -504,6 +505,10 @@ impl Connection {
     /// The close the application asked for has reached the server (or could not).
     fn complete_close(&mut self) {
         self.clear();
+        if self.upgrade_transport_open() {
+            self.outputs
+                .push_back(Output::CloseTransport(TransportKind::WebSocket));
+        }
         self.ending = Ending::Done;
         self.emit(Event::Disconnected(DisconnectReason::ClientDisconnect));
     }

@@ -394,7 +394,10 @@ fn client_close_while_pausing_waits_for_polling_then_sends_in_order() {
         [],
         "nothing may overtake what polling hands back"
     );
-    assert!(out.contains(&Output::CloseTransport(WebSocket)));
+    assert!(
+        !out.contains(&Output::CloseTransport(WebSocket)),
+        "the probe stays until the server has the close"
+    );
     assert!(conn.is_closed() && !conn.is_finished());
     assert_eq!(conn.send("late".into()), Err(SendError::Closed));
 
@@ -411,18 +414,39 @@ fn client_close_while_pausing_waits_for_polling_then_sends_in_order() {
     assert_eq!(out.last(), Some(&Output::CloseTransport(Polling)));
     assert_eq!(events(&out), []);
     assert!(!conn.is_finished());
-    conn.handle_transport_end(WebSocket, TransportEnd::Closed);
-    assert_eq!(
-        drain(&mut conn),
-        [],
-        "the probe socket's end does not matter"
-    );
     conn.handle_transport_end(Polling, TransportEnd::Closed);
     assert_eq!(
-        events(&drain(&mut conn)),
-        [Event::Disconnected(DisconnectReason::ClientDisconnect)]
+        drain(&mut conn),
+        [
+            Output::CloseTransport(WebSocket),
+            Output::Event(Event::Disconnected(DisconnectReason::ClientDisconnect))
+        ]
     );
     assert!(conn.is_finished());
+}
+
+#[test]
+fn client_close_while_probing_keeps_the_probe_until_the_close_is_written() {
+    let mut conn = probing_session();
+    conn.close();
+    let out = drain(&mut conn);
+    assert_eq!(
+        out,
+        [
+            Output::Transmit(Polling, Packet::Close),
+            Output::CloseTransport(Polling)
+        ]
+    );
+    conn.handle_packet(WebSocket, Packet::Pong("probe".into()));
+    assert_eq!(drain(&mut conn), [], "a late probe answer changes nothing");
+    conn.handle_transport_end(Polling, TransportEnd::Closed);
+    assert_eq!(
+        drain(&mut conn),
+        [
+            Output::CloseTransport(WebSocket),
+            Output::Event(Event::Disconnected(DisconnectReason::ClientDisconnect))
+        ]
+    );
 }
 
 #[test]

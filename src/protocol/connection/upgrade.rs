@@ -68,6 +68,24 @@ impl Connection {
         !self.is_closed() && self.upgrade == Upgrade::Probing
     }
 
+    /// Whether a probe websocket that opens now is to be kept: while probing, and while
+    /// a close the application asked for during the probe is on its way. Dropping such a
+    /// socket at once would tell the server its session broke before the close arrives
+    /// (engineioxide then logs a transport error); kept, it is closed properly once the
+    /// close has reached the server.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::Polling, true);
+    /// conn.close();
+    /// assert!(!conn.is_probing() && conn.keeps_probe_socket());
+    /// ```
+    pub fn keeps_probe_socket(&self) -> bool {
+        !self.is_finished() && self.upgrade == Upgrade::Probing
+    }
+
     /// A packet arrived on the probe websocket, which is not yet the active transport.
     pub(super) fn handle_probe_packet(&mut self, from: TransportKind, packet: Packet) {
         if from != TransportKind::WebSocket || self.upgrade != Upgrade::Probing {

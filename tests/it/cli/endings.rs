@@ -11,7 +11,7 @@ use crate::support::peers::{all_peers, any_of, Peer, PeerEvent, PeerKind, PeerOp
 /// How long a peer may take to log the close of a session after `eio` exited. Shorter than
 /// the peers' default ping interval (25 s): a close that never reached the server shows as
 /// no close at all, or as a timeout or transport error, never as a client close.
-const PEER_CLOSE_DEADLINE: Duration = Duration::from_secs(20);
+pub(super) const PEER_CLOSE_DEADLINE: Duration = Duration::from_secs(20);
 
 /// Whether `reason` is how `kind` logs a session that the client closed cleanly (its `1`
 /// packet, then the end of the transport): node `transport close` (node's polling
@@ -26,7 +26,7 @@ const PEER_CLOSE_DEADLINE: Duration = Duration::from_secs(20);
 /// client that exits without closing from one that closes (seen by interrupting `eio`:
 /// node polling `transport error`, python websocket `transport close`, engineioxide
 /// websocket `TransportError`, python and engineioxide polling no close for seconds).
-fn is_clean_client_close(kind: PeerKind, reason: &str) -> bool {
+pub(super) fn is_clean_client_close(kind: PeerKind, reason: &str) -> bool {
     match kind {
         PeerKind::Node => reason == "transport close",
         PeerKind::Python => reason == "client disconnect",

@@ -1,4 +1,4 @@
-//! Running the `eio` binary: [`eio_binary`] builds it when needed, [`Eio`] is one running
+//! Running the `eio` binary (built by [`example`] when needed): [`Eio`] is one running
 //! child (killed on drop), [`Finished`] a finished run with the assertions the tests make
 //! on its output and exit status.
 //!
@@ -8,16 +8,16 @@
 //! starts with the run's label, `[api async, node peer]`, then the command line.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use super::api::Api;
+use crate::support::examples::example;
 use crate::support::peers::{Peer, PeerRequest};
 
 /// How long one run of the binary may take before it is killed.
@@ -25,57 +25,6 @@ const RUN_DEADLINE: Duration = Duration::from_secs(60);
 
 /// How long to wait for one expected line of output.
 const LINE_DEADLINE: Duration = Duration::from_secs(30);
-
-fn mtime(path: &Path) -> Option<std::time::SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// The `eio` example binary, built first when missing or older than this test binary.
-fn eio_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let exe = std::env::current_exe().expect("current_exe");
-        // …/target/<profile>/deps/it-xxxx → …/target/<profile>
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("the test binary is in target/<profile>/deps")
-            .to_path_buf();
-        let binary = profile_dir
-            .join("examples")
-            .join(format!("eio{}", std::env::consts::EXE_SUFFIX));
-        let stale = match (mtime(&binary), mtime(&exe)) {
-            (Some(bin), Some(test)) => bin < test,
-            _ => true,
-        };
-        if stale {
-            let cargo = option_env!("CARGO").unwrap_or("cargo");
-            let mut cmd = Command::new(cargo);
-            cmd.args(["build", "--example", "eio", "--manifest-path"])
-                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
-            match profile_dir.file_name().and_then(|n| n.to_str()) {
-                Some("debug") | None => {}
-                Some("release") => {
-                    cmd.arg("--release");
-                }
-                Some(other) => {
-                    cmd.args(["--profile", other]);
-                }
-            }
-            let status = cmd
-                .stdin(Stdio::null())
-                .status()
-                .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-            assert!(status.success(), "{cmd:?} failed: {status}");
-        }
-        assert!(
-            binary.exists(),
-            "{} does not exist (run `cargo build --example eio`)",
-            binary.display()
-        );
-        binary
-    })
-}
 
 /// A running `eio`. Dropping it kills the process if it still runs.
 pub struct Eio {
@@ -122,7 +71,7 @@ impl Eio {
         }
         full.extend(args.iter().map(|a| a.to_string()));
         let args = full;
-        let mut child = Command::new(eio_binary())
+        let mut child = Command::new(example("eio"))
             .args(&args)
             // EIO_CLI_LOG=actix_engineio=trace shows the client's log in failure messages.
             .env(

@@ -1,97 +1,53 @@
-//! Ctrl-C (SIGINT) in the middle of a session: `eio`'s docs promise the same output,
-//! events and exit status through each API, and say nothing of Ctrl-C in particular, so
-//! this case checks only that the three APIs agree with the actor's (the default's)
-//! ending.
-//!
-//! They do not (found with this suite): `--api actor` and `--api async` leave SIGINT to
-//! its default, so the process dies at once by the signal, after the connect line only,
-//! and the server sees the connection drop; `--api blocking` builds its `Client` with
-//! `handle_sigint` on (the builder's default, as python-engineio's), so the library's
-//! watcher disconnects cleanly first, and the run ends in one of three ways, by a race: a
-//! `client disconnect` line then death by SIGINT, a `client disconnect` line and exit 0
-//! (`Client::wait` returned in `main` before the watcher raised SIGINT again), or, as the
-//! others, death by SIGINT after the connect line only. Ignored until `eio` makes the
-//! three agree (`Client::builder().handle_sigint(false)`, or Ctrl-C handled alike for
-//! all three); run it with `cargo test --test it -- --ignored cli::interrupt`.
+//! Ctrl-C (SIGINT) in the middle of a session, through each API: `eio` closes the session
+//! cleanly, prints its `disconnect` event (`client disconnect`), then ends by SIGINT, as
+//! an interrupted program does. The actor and async APIs do it with a Ctrl-C handler of
+//! `eio`'s own; the blocking API with the client's `handle_sigint`, whose `wait` returns
+//! only after the program's own handling of the signal (here the default: the end).
 
-use std::sync::Mutex;
+use libc::SIGINT;
 
-use serde_json::Value;
-
-use super::api::{each_api, Api};
+use super::api::each_api;
+use super::endings::{is_clean_client_close, PEER_CLOSE_DEADLINE};
 use super::harness::Eio;
-use crate::support::peers::{any_of, Peer, PeerKind, PeerOptions};
-
-/// Each API is interrupted this many times per transport: the blocking API's ending is
-/// a race, which agrees with the actor's now and then.
-const ATTEMPTS: usize = 3;
-
-/// How a run ended: exit code, signal, and the events (sids aside).
-type Ending = (Option<i32>, Option<i32>, Vec<Value>);
+use crate::support::peers::{all_peers, Peer, PeerEvent, PeerOptions};
 
 #[test]
-#[ignore = "eio bug: --api blocking handles Ctrl-C (handle_sigint), actor and async do not"]
-fn ctrl_c_ends_the_session_alike_through_every_api() {
-    let Some(kinds) = any_of(&[PeerKind::Rust], "the peer this case is written for") else {
-        return;
-    };
-    let runs: Mutex<Vec<Run>> = Mutex::default();
+fn ctrl_c_closes_cleanly_then_ends_by_sigint_through_every_api() {
+    let kinds = all_peers();
     each_api(|api| {
         for &kind in &kinds {
+            let peer = Peer::start(kind, PeerOptions::default());
             for transports in ["polling", "websocket"] {
-                for attempt in 1..=ATTEMPTS {
-                    let peer = Peer::start(kind, PeerOptions::default());
-                    let eio = Eio::spawn_piped(
-                        api,
-                        &["--json", "--stdin", "--transports", transports, &peer.url()],
-                    );
-                    eio.wait_json("connect line", |v| v["event"] == "connect");
-                    eio.interrupt();
-                    let case = format!("{kind} peer, {transports}");
-                    let out = eio.finish().context(format!("{case}, attempt {attempt}"));
-                    let ending = (out.code(), out.signal(), out.events_without_sid());
-                    runs.lock().unwrap().push(Run {
-                        api,
-                        case,
-                        ending,
-                        out: out.to_string(),
-                    });
+                let eio = Eio::spawn_piped(
+                    api,
+                    &["--json", "--stdin", "--transports", transports, &peer.url()],
+                );
+                let connect = eio.wait_json("connect line", |v| v["event"] == "connect");
+                eio.interrupt();
+                let case = format!("[api {api}, {kind} peer, {transports}]");
+                let out = eio.finish().context(&case);
+                assert_eq!(
+                    out.signal(),
+                    Some(SIGINT),
+                    "{case}: not ended by SIGINT\n{out}"
+                );
+                let events = out.events_without_sid();
+                let last = events.last().cloned().unwrap_or_default();
+                assert_eq!(last["event"], "disconnect", "{case}: last event\n{out}");
+                assert_eq!(last["reason"], "client disconnect", "{case}\n{out}");
+                let sid = connect["sid"].as_str().unwrap_or_default().to_owned();
+                let closed = peer.wait_for(
+                    PEER_CLOSE_DEADLINE,
+                    |e| matches!(e, PeerEvent::Close { sid: s, .. } if *s == sid),
+                );
+                match closed {
+                    Some(PeerEvent::Close { reason, .. }) => assert!(
+                        is_clean_client_close(kind, &reason),
+                        "{case}: the peer logged {reason:?}, not a clean client close"
+                    ),
+                    other => panic!("{case}: the peer logged no close: {other:?}"),
                 }
             }
         }
     });
-    let runs = runs.into_inner().unwrap();
-    let differences: Vec<String> = runs
-        .iter()
-        .filter_map(|run| {
-            let actor = runs
-                .iter()
-                .find(|r| r.api == Api::Actor && r.case == run.case)
-                .expect("the actor ran each case");
-            (run.ending != actor.ending).then(|| {
-                format!(
-                    "{}\n  (exit code, signal, events) through api {}: {:?}\n  \
-                     through the actor: {:?}",
-                    run.out, run.api, run.ending, actor.ending
-                )
-            })
-        })
-        .collect();
-    assert!(
-        differences.is_empty(),
-        "Ctrl-C ends {} of {} runs otherwise than through the actor:\n\n{}",
-        differences.len(),
-        runs.len(),
-        differences.join("\n\n")
-    );
-}
-
-/// One interrupted run.
-struct Run {
-    api: Api,
-    /// Peer and transports (not the attempt): the runs of one case must agree.
-    case: String,
-    ending: Ending,
-    /// The run, printed, for the failure message.
-    out: String,
 }

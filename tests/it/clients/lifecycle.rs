@@ -81,7 +81,6 @@ async fn disconnect_returns_once_the_server_has_a_clean_close_and_wait_returns()
 /// default transports): the server must still get a clean close. Each peer is tried a
 /// few times; the cases where the upgrade had completed already do not count.
 #[actix_rt::test]
-#[ignore = "library bug: disconnect() during the upgrade drops the websocket probe before the server has the close (the rust peer logs TransportError)"]
 async fn disconnect_during_the_upgrade_is_a_clean_close() {
     let peers = start_peers(&all_peers(), PeerOptions::default());
     for peer in &peers {

@@ -138,8 +138,14 @@ impl Record {
     }
 }
 
+/// `n` messages in all, or the end of the latest session (a client that reconnected has
+/// ended sessions behind it).
 fn enough(seen: &[Seen], n: usize) -> bool {
-    messages_of(seen).len() >= n || !disconnects_of(seen).is_empty()
+    let latest = seen
+        .iter()
+        .rposition(|s| matches!(s, Seen::Connect(_)))
+        .unwrap_or(0);
+    messages_of(seen).len() >= n || !disconnects_of(&seen[latest..]).is_empty()
 }
 
 fn messages_of(seen: &[Seen]) -> Vec<Payload> {

@@ -8,63 +8,17 @@
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::common::{clean_close, is_clean_close, peer_close_blocking};
+use crate::support::examples::example;
 use crate::support::peers::{all_peers, peer_closed, start_peers, Peer, PeerOptions};
 
 /// How long the child may take to print a line, or to exit once told to.
 const CHILD_DEADLINE: Duration = Duration::from_secs(30);
-
-fn modified(path: &Path) -> Option<std::time::SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// The `client` example binary, built first when missing or older than this test binary.
-fn client_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let exe = std::env::current_exe().expect("current_exe");
-        // …/target/<profile>/deps/it-xxxx → …/target/<profile>
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("the test binary is in target/<profile>/deps")
-            .to_path_buf();
-        let binary = profile_dir
-            .join("examples")
-            .join(format!("client{}", std::env::consts::EXE_SUFFIX));
-        let stale = match (modified(&binary), modified(&exe)) {
-            (Some(bin), Some(test)) => bin < test,
-            _ => true,
-        };
-        if stale {
-            let mut cmd = Command::new(option_env!("CARGO").unwrap_or("cargo"));
-            cmd.args(["build", "--example", "client", "--manifest-path"])
-                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
-            match profile_dir.file_name().and_then(|n| n.to_str()) {
-                Some("debug") | None => {}
-                Some("release") => {
-                    cmd.arg("--release");
-                }
-                Some(other) => {
-                    cmd.args(["--profile", other]);
-                }
-            }
-            let status = cmd
-                .stdin(Stdio::null())
-                .status()
-                .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-            assert!(status.success(), "{cmd:?} failed: {status}");
-        }
-        assert!(binary.exists(), "{} does not exist", binary.display());
-        binary
-    })
-}
 
 /// A running `client` example; dropping it kills the process (by its PID) if it runs.
 struct Example {
@@ -77,7 +31,7 @@ struct Example {
 
 impl Example {
     fn spawn(label: &str, args: &[&str]) -> Example {
-        let mut child = Command::new(client_binary())
+        let mut child = Command::new(example("client"))
             .args(args)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())

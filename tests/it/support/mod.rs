@@ -8,10 +8,12 @@
 //! * [`scripted`]: a scripted HTTP/websocket server for what real servers never do on demand
 //!   (malformed packets, missing pings, stalled bodies), and [`scripted_echo`], a scripted
 //!   long-polling echo server that records POST bodies and websocket frames;
+//! * [`examples`]: the crate's example binaries, built once for the tests that run them;
 //! * [`net`]: listeners nobody may connect to, refused ports, request parsing;
 //! * [`pki`]: a throw-away certificate authority for the TLS tests.
 
 pub mod client;
+pub mod examples;
 pub mod net;
 pub mod peers;
 pub mod pki;

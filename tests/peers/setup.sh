@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the dependencies of the node and python test peers, exactly as the Rust harness
-# (tests/support/mod.rs) does on first use: under an exclusive lock on tests/peers/.install.lock,
+# (tests/it/support/peers/install.rs) does on first use: under an exclusive lock on tests/peers/.install.lock,
 # and only when the marker file (a copy of the lock file, written after a successful install)
 # is missing or stale. Safe to run repeatedly and concurrently with `cargo test`.
 #

@@ -3,8 +3,6 @@
 //! and nothing is lost or reordered when the network catches up. A scripted server that
 //! stops reading plays the slow network.
 
-mod support;
-
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -14,8 +12,9 @@ use actix::Addr;
 use actix_engineio::{Close, Send, Session};
 use tokio::sync::Notify;
 
-use support::client::{wait_until, Events, DEADLINE};
-use support::scripted::{open_packet, Reply, Scripted};
+use crate::support::client::{wait_until, Events, DEADLINE};
+use crate::support::peers::{start_or_skip, PeerKind, PeerOptions};
+use crate::support::scripted::{open_packet, Reply, Scripted};
 
 const MESSAGES: usize = 400;
 const SIZE: usize = 16 * 1024;
@@ -201,9 +200,9 @@ async fn close_sends_what_waits_first() {
 /// A send buffer of zero still lets messages through, one write at a time.
 #[actix_rt::test]
 async fn a_zero_send_buffer_still_sends() {
-    use support::{Peer, PeerKind, PeerOptions};
-
-    let peer = Peer::start(PeerKind::Rust, PeerOptions::default());
+    let Some(peer) = start_or_skip(PeerKind::Rust, PeerOptions::default()) else {
+        return;
+    };
     let events = Events::default();
     let session = events
         .subscribe(

@@ -1,5 +1,6 @@
-//! A throw-away certificate authority for the TLS tests (`tests/tls.rs`, `tests/cli.rs`):
-//! a CA certificate and server certificates signed by it, generated with rcgen in the test.
+//! A throw-away certificate authority for the TLS tests (`tests/it/tls/`,
+//! `tests/it/cli/tls.rs`): a CA certificate and server certificates signed by it, generated
+//! with rcgen in the test.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,7 +10,7 @@ use rcgen::{
     KeyPair, KeyUsagePurpose,
 };
 
-use super::TlsIdentity;
+use super::peers::TlsIdentity;
 
 /// A CA that signs server certificates.
 pub struct TestCa {

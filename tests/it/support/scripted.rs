@@ -30,6 +30,8 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::WebSocketStream;
 
+use super::net::{is_websocket_upgrade, query_param};
+
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type Handler = Arc<dyn Fn(ScriptedRequest) -> BoxFuture<Reply> + Send + Sync>;
 type WsScript = Box<dyn FnOnce(WsConn) -> BoxFuture<()> + Send>;
@@ -54,11 +56,11 @@ impl ScriptedRequest {
     }
 
     pub fn query(&self, name: &str) -> Option<String> {
-        super::query_param(&self.url, name)
+        query_param(&self.url, name)
     }
 
     pub fn is_websocket(&self) -> bool {
-        super::is_websocket_upgrade(self.header("upgrade"))
+        is_websocket_upgrade(self.header("upgrade"))
     }
 
     pub fn body_text(&self) -> String {
@@ -222,10 +224,6 @@ impl Scripted {
             shutdown: Some(shutdown),
             thread: Some(thread),
         }
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
     }
 
     pub fn url(&self) -> String {

@@ -4,13 +4,11 @@
 //!
 //! Uses a raw HTTP/1.1 client on `std::net::TcpStream`, independent of the crate under test.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use support::{Peer, PeerEvent, PeerKind, PeerOptions, ALL_PEERS};
+use crate::support::peers::{all_peers, Peer, PeerEvent, PeerKind, PeerOptions};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -151,7 +149,7 @@ fn poll_messages(peer: &Peer, path: &str, sid: &str) -> Vec<String> {
 
 #[test]
 fn handshake_with_default_options() {
-    for kind in ALL_PEERS {
+    for kind in all_peers() {
         let peer = Peer::start(kind, PeerOptions::default());
         assert_eq!(peer.kind(), kind);
         assert_eq!(peer.url(), format!("http://127.0.0.1:{}", peer.port()));
@@ -183,7 +181,7 @@ fn handshake_with_default_options() {
 
 #[test]
 fn handshake_with_custom_options() {
-    for kind in ALL_PEERS {
+    for kind in all_peers() {
         let opts = PeerOptions {
             // whole seconds: python-engineio reports int(seconds) * 1000
             ping_interval: Duration::from_millis(3000),
@@ -217,7 +215,7 @@ fn handshake_with_custom_options() {
 
 #[test]
 fn websocket_only_refuses_polling_handshake() {
-    for kind in ALL_PEERS {
+    for kind in all_peers() {
         let opts = PeerOptions {
             transports: vec!["websocket"],
             ..PeerOptions::default()
@@ -235,7 +233,7 @@ fn websocket_only_refuses_polling_handshake() {
 
 #[test]
 fn polling_echo_close_and_request_log() {
-    for kind in ALL_PEERS {
+    for kind in all_peers() {
         let peer = Peer::start(kind, PeerOptions::default());
         let (_, open) = handshake(&peer, "/engine.io/");
         let sid = open["sid"].as_str().unwrap().to_string();
@@ -314,7 +312,7 @@ fn polling_echo_close_and_request_log() {
 
 #[test]
 fn kill_ends_the_server() {
-    for kind in ALL_PEERS {
+    for kind in all_peers() {
         let mut peer = Peer::start(kind, PeerOptions::default());
         let port = peer.port();
         handshake(&peer, "/engine.io/");
@@ -346,7 +344,7 @@ async fn handshake_through_awc_parsed_by_the_core() {
         max_payload: 123_456,
         ..Default::default()
     };
-    for kind in ALL_PEERS {
+    for kind in all_peers() {
         let peer = Peer::start(kind, opts.clone());
         let url = Endpoint::new(&peer.url(), None, &[])
             .unwrap()

@@ -1,0 +1,19 @@
+//! What the tests share, by concern:
+//!
+//! * [`peers`]: the real servers (node `engine.io`, `python-engineio`, in-process
+//!   `engineioxide`): starting them, which of them run (`EIO_TEST_PEERS`), and what they
+//!   logged;
+//! * [`client`]: the client side: the event recorder, [`client::Client`], the transport
+//!   [`client::Mode`]s, waits with deadlines and assertions on messages;
+//! * [`scripted`]: a scripted HTTP/websocket server for what real servers never do on demand
+//!   (malformed packets, missing pings, stalled bodies), and [`scripted_echo`], a scripted
+//!   long-polling echo server that records POST bodies and websocket frames;
+//! * [`net`]: listeners nobody may connect to, refused ports, request parsing;
+//! * [`pki`]: a throw-away certificate authority for the TLS tests.
+
+pub mod client;
+pub mod net;
+pub mod peers;
+pub mod pki;
+pub mod scripted;
+pub mod scripted_echo;

@@ -1,0 +1,309 @@
+//! The three real Engine.IO v4 servers ("peers") the suite runs against:
+//!
+//! * [`PeerKind::Node`]: `engine.io` 6.6 on node's `http` server (`tests/peers/node/server.js`),
+//! * [`PeerKind::Python`]: `python-engineio` 4.15 `AsyncServer` on aiohttp
+//!   (`tests/peers/python/server.py`, run from the venv `tests/peers/python/.venv`),
+//! * [`PeerKind::Rust`]: `engineioxide` 0.17 served by hyper 1, in this process, on its own
+//!   thread with its own tokio runtime ([`rust_peer`]).
+//!
+//! Every peer listens on `127.0.0.1` on an ephemeral port, echoes every message (text as the
+//! same text, binary as the same bytes), closes the session from the server side when it
+//! receives the text message `close-me`, and logs [`PeerEvent`]s: every HTTP request it
+//! receives (polling GETs and POSTs and websocket upgrade requests), session opens,
+//! upgrades (node only) and closes. See `tests/peers/README.md` for the details and each
+//! server's quirks.
+//!
+//! The files of this folder, by concern:
+//! * `mod.rs`: [`PeerKind`], [`PeerOptions`] and [`Peer`], the handle a test holds;
+//! * [`select`]: which peers run (`EIO_TEST_PEERS`), [`all_peers`], [`start_peers`],
+//!   [`start_or_skip`] and [`any_of`];
+//! * [`log`]: what a peer logged ([`PeerEvent`], [`PeerRequest`]) and queries on it
+//!   ([`session_requests`], [`peer_closed`], [`is_polling`]);
+//! * [`process`]: the node and python processes; [`install`]: their dependencies;
+//! * [`rust_peer`]: the in-process engineioxide server.
+//!
+//! Usage, from a plain `#[test]` or an `#[actix_rt::test]` (the API is synchronous):
+//!
+//! ```ignore
+//! use crate::support::peers::{all_peers, Peer, PeerEvent, PeerOptions};
+//!
+//! for kind in all_peers() {
+//!     let peer = Peer::start(kind, PeerOptions::default());
+//!     // ... connect a client to peer.url() ...
+//!     let ev = peer.wait_for(Duration::from_secs(5), |e| matches!(e, PeerEvent::Connect { .. }));
+//! }
+//! ```
+//!
+//! Deviations from a fully uniform API (documented here on purpose):
+//! * [`Peer::pause`]/[`Peer::resume`] return `false` for the in-process Rust peer.
+//! * The Rust peer has no cookie option of its own: with [`PeerOptions::cookie`] set, the
+//!   harness's hyper wrapper adds `Set-Cookie: NAME=<unique value>; Path=/; HttpOnly;
+//!   SameSite=Lax` to every response to a request without `sid` (the handshake), like a load
+//!   balancer's sticky cookie. Node and python set `NAME=<sid>`.
+//! * Only the Rust peer serves TLS ([`PeerOptions::tls`]); node and python panic with it set.
+//! * Only node reports [`PeerEvent::Upgrade`]: python-engineio and engineioxide do not expose
+//!   upgrades.
+//! * Close reasons are each server's own strings: node `"forced close"`, `"transport close"`,
+//!   `"ping timeout"`, ...; python `"server disconnect"`, `"client disconnect"`, ...; rust the
+//!   `Debug` form of engineioxide's `DisconnectReason` (`"ClosingServer"`, `"TransportClose"`,
+//!   `"HeartbeatTimeout"`, ...).
+
+pub mod install;
+pub mod log;
+pub mod process;
+pub mod rust_peer;
+pub mod select;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use log::{is_polling, peer_closed, session_requests, EventLog, PeerEvent, PeerRequest};
+pub use select::{all_peers, any_of, enabled, start_or_skip, start_peers};
+
+use process::ProcessPeer;
+
+/// Which server implementation a [`Peer`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeerKind {
+    /// `engine.io` 6.6 on node.
+    Node,
+    /// `python-engineio` 4.15 `AsyncServer` on aiohttp.
+    Python,
+    /// `engineioxide` 0.17 on hyper, in-process.
+    Rust,
+}
+
+impl PeerKind {
+    /// Every peer kind, in the order tests run them. Tests iterate [`all_peers`] instead,
+    /// which honours `EIO_TEST_PEERS`.
+    pub const ALL: [PeerKind; 3] = [PeerKind::Node, PeerKind::Python, PeerKind::Rust];
+
+    /// The name used in labels and in `EIO_TEST_PEERS`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PeerKind::Node => "node",
+            PeerKind::Python => "python",
+            PeerKind::Rust => "rust",
+        }
+    }
+}
+
+impl fmt::Display for PeerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Server options, the same for every peer kind.
+#[derive(Clone, Debug)]
+pub struct PeerOptions {
+    /// Interval between the server's pings. Python quirk: its handshake reports
+    /// `int(seconds) * 1000`, so use whole seconds when a test checks `pingInterval`.
+    pub ping_interval: Duration,
+    /// How long the server waits for a pong.
+    pub ping_timeout: Duration,
+    /// Largest accepted payload in bytes (handshake `maxPayload`; also the websocket message
+    /// limit of every peer).
+    pub max_payload: u64,
+    /// Engine.IO path, e.g. `/engine.io/`.
+    pub path: String,
+    /// Name of a sticky cookie set on the handshake response, if any.
+    pub cookie: Option<String>,
+    /// Transports the server allows: `"polling"` and/or `"websocket"`.
+    pub transports: Vec<&'static str>,
+    /// Serve HTTPS/WSS with this identity instead of plain HTTP (Rust peer only; `Peer::start`
+    /// panics for node and python). [`Peer::url`] is then `https://127.0.0.1:PORT`.
+    pub tls: Option<TlsIdentity>,
+}
+
+/// A TLS server identity: the certificate chain (leaf first) and its private key, both PEM.
+#[derive(Clone, Debug)]
+pub struct TlsIdentity {
+    pub cert_chain_pem: String,
+    pub key_pem: String,
+}
+
+impl Default for PeerOptions {
+    fn default() -> Self {
+        PeerOptions {
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(20_000),
+            max_payload: 1_000_000,
+            path: "/engine.io/".to_string(),
+            cookie: None,
+            transports: vec!["polling", "websocket"],
+            tls: None,
+        }
+    }
+}
+
+impl PeerOptions {
+    /// The command-line flags understood by `server.js` and `server.py`.
+    fn to_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--ping-interval".to_string(),
+            self.ping_interval.as_millis().to_string(),
+            "--ping-timeout".to_string(),
+            self.ping_timeout.as_millis().to_string(),
+            "--max-payload".to_string(),
+            self.max_payload.to_string(),
+            "--path".to_string(),
+            self.path.clone(),
+            "--transports".to_string(),
+            self.transports.join(","),
+        ];
+        if let Some(cookie) = &self.cookie {
+            args.push("--cookie".to_string());
+            args.push(cookie.clone());
+        }
+        args.push("--exit-with-stdin".to_string());
+        args
+    }
+}
+
+/// A running peer server. Dropping it ends the server (SIGKILL and reap for process peers,
+/// runtime shutdown for the Rust peer), also when the test panics.
+pub struct Peer {
+    kind: PeerKind,
+    port: u16,
+    tls: bool,
+    log: Arc<EventLog>,
+    backend: Backend,
+}
+
+enum Backend {
+    Process(ProcessPeer),
+    InProcess(rust_peer::RustPeer),
+    Dead,
+}
+
+impl Peer {
+    /// Starts a peer and blocks until it listens (installing its dependencies first if
+    /// needed). Panics with the peer's stderr if it does not come up within 60 s.
+    ///
+    /// Panics, too, for a kind that `EIO_TEST_PEERS` excludes: a test that needs one
+    /// particular peer calls [`start_or_skip`], which says why it skips instead.
+    pub fn start(kind: PeerKind, opts: PeerOptions) -> Peer {
+        assert!(
+            enabled(kind),
+            "the {kind} peer is excluded by {}: start it with start_or_skip(), or iterate \
+             all_peers()",
+            select::VAR
+        );
+        let log = Arc::new(EventLog::default());
+        let tls = opts.tls.is_some();
+        assert!(
+            !tls || kind == PeerKind::Rust,
+            "{kind} peer: TLS is only supported by the Rust peer"
+        );
+        match kind {
+            PeerKind::Rust => {
+                let server = rust_peer::RustPeer::start(&opts, log.clone());
+                Peer {
+                    kind,
+                    port: server.port(),
+                    tls,
+                    log,
+                    backend: Backend::InProcess(server),
+                }
+            }
+            PeerKind::Node | PeerKind::Python => {
+                install::ensure_installed(kind);
+                let (process, port) = ProcessPeer::spawn(kind, &opts, log.clone());
+                Peer {
+                    kind,
+                    port,
+                    tls,
+                    log,
+                    backend: Backend::Process(process),
+                }
+            }
+        }
+    }
+
+    pub fn kind(&self) -> PeerKind {
+        self.kind
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT` (no path); `https://…` when started with [`PeerOptions::tls`].
+    pub fn url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// Everything logged so far, in order.
+    pub fn events(&self) -> Vec<PeerEvent> {
+        self.log.snapshot()
+    }
+
+    /// The first event of the whole log (from the start, not only new ones) that matches
+    /// `pred`, waiting up to `timeout` for it to arrive.
+    pub fn wait_for(
+        &self,
+        timeout: Duration,
+        pred: impl Fn(&PeerEvent) -> bool,
+    ) -> Option<PeerEvent> {
+        self.log.wait_for(timeout, pred)
+    }
+
+    /// Every HTTP request logged so far, in order.
+    pub fn requests(&self) -> Vec<PeerRequest> {
+        self.log
+            .snapshot()
+            .into_iter()
+            .filter_map(|e| match e {
+                PeerEvent::Request(r) => Some(r),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Freezes the server process (SIGSTOP): connections stay open but nothing is answered.
+    /// Returns `false` when unsupported (the in-process Rust peer) or the process is gone.
+    pub fn pause(&self) -> bool {
+        self.signal(libc::SIGSTOP)
+    }
+
+    /// Resumes a paused server process (SIGCONT). `false` for the Rust peer.
+    pub fn resume(&self) -> bool {
+        self.signal(libc::SIGCONT)
+    }
+
+    fn signal(&self, sig: libc::c_int) -> bool {
+        match &self.backend {
+            Backend::Process(p) => p.signal(sig),
+            _ => false,
+        }
+    }
+
+    /// Ends the server abruptly, mid-session: SIGKILL (and reap) for process peers; for the
+    /// Rust peer its runtime is shut down, which drops every connection at once. The event
+    /// log stays readable. Idempotent.
+    pub fn kill(&mut self) {
+        match std::mem::replace(&mut self.backend, Backend::Dead) {
+            Backend::Process(p) => p.kill(),
+            Backend::InProcess(server) => server.shutdown(),
+            Backend::Dead => {}
+        }
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+impl fmt::Debug for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Peer")
+            .field("kind", &self.kind)
+            .field("port", &self.port)
+            .finish()
+    }
+}

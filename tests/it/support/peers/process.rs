@@ -1,0 +1,169 @@
+//! The node and python peers: a child process each, whose stdout carries the JSON event log
+//! (`{"event":"listening","port":N}` first) and whose stderr is echoed into the test output.
+//!
+//! Process peers are started with `--exit-with-stdin` and a piped stdin held by
+//! [`ProcessPeer`], so they also exit when the test process dies without running `Drop`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::install::{self, peers_dir};
+use super::{EventLog, PeerEvent, PeerKind, PeerOptions};
+
+/// How long [`ProcessPeer::spawn`] waits for a peer to report its port (installation
+/// excluded).
+const START_DEADLINE: Duration = Duration::from_secs(60);
+
+/// A running node or python peer process.
+pub struct ProcessPeer {
+    child: Child,
+    /// Held open: the peer exits when it is closed (`--exit-with-stdin`).
+    stdin: Option<ChildStdin>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl ProcessPeer {
+    /// Runs the node or python peer and waits for it to report its port.
+    pub fn spawn(kind: PeerKind, opts: &PeerOptions, log: Arc<EventLog>) -> (ProcessPeer, u16) {
+        let dir = peers_dir().join(kind.to_string());
+        let mut cmd = match kind {
+            PeerKind::Node => {
+                let mut c = Command::new("node");
+                c.arg("server.js");
+                c
+            }
+            PeerKind::Python => {
+                let mut c = Command::new(dir.join(".venv").join("bin").join("python"));
+                c.arg("-u").arg("server.py");
+                c
+            }
+            PeerKind::Rust => unreachable!("the rust peer runs in-process"),
+        };
+        cmd.args(opts.to_args())
+            .current_dir(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap_or_else(|e| {
+            panic!(
+                "{kind} peer: cannot run {cmd:?} in {}: {e}\n{}",
+                dir.display(),
+                install::offline_hint(kind)
+            )
+        });
+
+        let port_slot: Arc<(Mutex<Option<u16>>, Condvar)> = Arc::default();
+        let stderr_buf: Arc<Mutex<String>> = Arc::default();
+
+        let stdout = child.stdout.take().expect("piped stdout");
+        let out_reader = {
+            let port_slot = port_slot.clone();
+            std::thread::Builder::new()
+                .name(format!("{kind}-peer-stdout"))
+                .spawn(move || {
+                    for line in BufReader::new(stdout).lines() {
+                        let Ok(line) = line else { break };
+                        let parsed = serde_json::from_str::<serde_json::Value>(&line)
+                            .map_err(|e| e.to_string())
+                            .and_then(|v| {
+                                if v.get("event").and_then(|e| e.as_str()) == Some("listening") {
+                                    if let Some(p) = v.get("port").and_then(|p| p.as_u64()) {
+                                        *port_slot.0.lock().unwrap() = Some(p as u16);
+                                        port_slot.1.notify_all();
+                                    }
+                                }
+                                PeerEvent::from_json(&v)
+                            });
+                        match parsed {
+                            Ok(Some(event)) => log.push(event),
+                            Ok(None) => {}
+                            Err(e) => {
+                                eprintln!("[{kind} peer stdout] {line}   (not an event: {e})")
+                            }
+                        }
+                    }
+                    // wake a start() still waiting for the port
+                    port_slot.1.notify_all();
+                })
+                .expect("spawn stdout reader")
+        };
+
+        let stderr = child.stderr.take().expect("piped stderr");
+        let err_reader = {
+            let stderr_buf = stderr_buf.clone();
+            std::thread::Builder::new()
+                .name(format!("{kind}-peer-stderr"))
+                .spawn(move || {
+                    let mut reader = BufReader::new(stderr);
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        match reader.read_line(&mut line) {
+                            Ok(0) | Err(_) => break,
+                            Ok(_) => {
+                                eprint!("[{kind} peer] {line}");
+                                stderr_buf.lock().unwrap().push_str(&line);
+                            }
+                        }
+                    }
+                })
+                .expect("spawn stderr reader")
+        };
+
+        let stdin = child.stdin.take();
+        let mut process = ProcessPeer {
+            child,
+            stdin,
+            readers: vec![out_reader, err_reader],
+        };
+
+        // Wait for {"event":"listening","port":N}, the process's death or the deadline.
+        let deadline = Instant::now() + START_DEADLINE;
+        let mut failure = None;
+        {
+            let mut port = port_slot.0.lock().unwrap();
+            while port.is_none() {
+                if let Ok(Some(status)) = process.child.try_wait() {
+                    failure = Some(format!("exited with {status} before listening"));
+                    break;
+                }
+                let now = Instant::now();
+                if now >= deadline {
+                    failure = Some(format!("did not report its port within {START_DEADLINE:?}"));
+                    break;
+                }
+                let wait = (deadline - now).min(Duration::from_millis(100));
+                port = port_slot.1.wait_timeout(port, wait).unwrap().0;
+            }
+            if let (None, Some(p)) = (&failure, *port) {
+                return (process, p);
+            }
+        }
+        process.kill();
+        let stderr = stderr_buf.lock().unwrap().clone();
+        panic!(
+            "{kind} peer failed to start: {}\ncommand: {cmd:?}\n--- stderr ---\n{stderr}",
+            failure.unwrap_or_default()
+        );
+    }
+
+    /// Sends `sig` to the process; `false` when it is gone.
+    pub fn signal(&self, sig: libc::c_int) -> bool {
+        let pid = self.child.id() as libc::pid_t;
+        // SAFETY: plain syscall on the PID of our own, not yet reaped, child.
+        unsafe { libc::kill(pid, sig) == 0 }
+    }
+
+    /// SIGKILL, reap, and join the reader threads (which end with the pipes).
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        drop(self.stdin.take());
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+    }
+}

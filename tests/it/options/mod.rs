@@ -1,7 +1,7 @@
 //! Session options that shape every request: user headers and query parameters, the
 //! engine.io path, the `t` cache-buster, cookies (sticky sessions, docs/protocol.md section 9)
 //! and a user-built `awc::Client`, checked in the request logs of the three real peers
-//! (node `engine.io`, `python-engineio`, `engineioxide`) and of scripted servers.//!
+//! (node `engine.io`, `python-engineio`, `engineioxide`) and of scripted servers.
 //! The files: [`requests`] (headers, query, path, the `t` parameter and a user-built client
 //! on every request) and [`cookies`] (the sticky cookie, the jar, a user `Cookie` header);
 //! here, the helpers that run a session through every kind of request and collect them.

@@ -21,6 +21,8 @@ mod backpressure;
 mod cli;
 /// The two clients of python-engineio's guide: `AsyncClient` and the blocking `Client`.
 mod clients;
+/// The fault proxy of the support code, against an echo server and a real peer.
+mod fault_proxy;
 /// Session options that shape every request: headers, query, path, cookies, a user client.
 mod options;
 /// The test peers themselves, checked with a raw HTTP client.

@@ -10,10 +10,12 @@
 //!   long-polling echo server that records POST bodies and websocket frames;
 //! * [`examples`]: the crate's example binaries, built once for the tests that run them;
 //! * [`net`]: listeners nobody may connect to, refused ports, request parsing;
+//! * [`fault_proxy`]: a TCP proxy that cuts, stalls, refuses or slows connections on command;
 //! * [`pki`]: a throw-away certificate authority for the TLS tests.
 
 pub mod client;
 pub mod examples;
+pub mod fault_proxy;
 pub mod net;
 pub mod peers;
 pub mod pki;

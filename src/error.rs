@@ -103,32 +103,33 @@ impl ConnectError {
     }
 }
 
-/// A message that was not taken for sending, given back with the reason: the answer of
-/// [`TrySend`](crate::TrySend) and of the clients' `try_send`.
+/// A message that was not taken for sending, given back with the reason: the refusal of
+/// [`Send`](crate::Send), [`TrySend`](crate::TrySend) and the clients' `send` and
+/// `try_send`. Nothing a sender hands over is dropped unseen.
 ///
 /// ```
-/// use actix_engineio::{Payload, SendError, TrySendError};
+/// use actix_engineio::{Payload, SendError, Unsent};
 ///
-/// let refused = TrySendError { error: SendError::Full, payload: Payload::from("hi") };
+/// let refused = Unsent { error: SendError::Full, payload: Payload::from("hi") };
 /// assert_eq!(refused.to_string(), "send buffer is full");
 /// let payload = refused.into_payload(); // to send later, or elsewhere
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{error}")]
-pub struct TrySendError {
+pub struct Unsent {
     /// Why it was not taken.
     pub error: SendError,
     /// The message, untouched.
     pub payload: Payload,
 }
 
-impl TrySendError {
+impl Unsent {
     /// The message that was not sent.
     ///
     /// ```
-    /// use actix_engineio::{Payload, SendError, TrySendError};
+    /// use actix_engineio::{Payload, SendError, Unsent};
     ///
-    /// let refused = TrySendError { error: SendError::NotConnected, payload: "x".into() };
+    /// let refused = Unsent { error: SendError::NotConnected, payload: "x".into() };
     /// assert_eq!(refused.into_payload(), Payload::from("x"));
     /// ```
     pub fn into_payload(self) -> Payload {

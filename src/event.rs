@@ -7,13 +7,14 @@ use tokio::sync::watch;
 
 use crate::protocol::{DisconnectReason, Payload, TransportKind, UpgradeError};
 
-/// The session is open.
+/// A session is open: the first, or a new one after a loss (a reconnection).
 ///
 /// ```
 /// use actix_engineio::{Connect, TransportKind};
 ///
-/// let event = Connect { sid: "abc".into(), transport: TransportKind::Polling };
+/// let event = Connect { sid: "abc".into(), transport: TransportKind::Polling, attempt: 0 };
 /// assert_eq!(event.transport.to_string(), "polling");
+/// assert!(!event.is_reconnection());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, ActixMessage)]
 #[rtype(result = "()")]
@@ -22,7 +23,55 @@ pub struct Connect {
     pub sid: String,
     /// The transport the session was opened on.
     pub transport: TransportKind,
+    /// 0 for the first session; for a reconnection, the attempt that opened it (1 for
+    /// the first attempt after the loss).
+    pub attempt: u32,
 }
+
+impl Connect {
+    /// Whether this session replaces one that was lost.
+    ///
+    /// ```
+    /// use actix_engineio::{Connect, TransportKind};
+    ///
+    /// let event = Connect { sid: "s".into(), transport: TransportKind::WebSocket, attempt: 2 };
+    /// assert!(event.is_reconnection());
+    /// ```
+    pub fn is_reconnection(&self) -> bool {
+        self.attempt > 0
+    }
+}
+
+/// The session was lost, and a new one will be tried after `delay` (reconnection).
+///
+/// ```
+/// use std::time::Duration;
+/// use actix_engineio::Reconnecting;
+///
+/// let event = Reconnecting { attempt: 1, delay: Duration::from_millis(800) };
+/// println!("reconnecting in {:?} (attempt {})", event.delay, event.attempt);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ActixMessage)]
+#[rtype(result = "()")]
+pub struct Reconnecting {
+    /// 1 for the first attempt after the loss.
+    pub attempt: u32,
+    /// How long the session waits before it.
+    pub delay: std::time::Duration,
+}
+
+/// Messages that were taken for sending and will never be written: the session they
+/// were sent on ended first. Given back in the order they were sent.
+///
+/// ```
+/// use actix_engineio::{Payload, Undelivered};
+///
+/// let event = Undelivered(vec![Payload::from("lost")]);
+/// assert_eq!(event.0.len(), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, ActixMessage)]
+#[rtype(result = "()")]
+pub struct Undelivered(pub Vec<Payload>);
 
 /// A message from the server. Every subscriber receives every message, in the order
 /// the server sent them.
@@ -78,6 +127,8 @@ pub enum Upgrade {
 ///         Event::Message(Payload::Binary(data)) => format!("{} bytes", data.len()),
 ///         Event::Upgrade(upgrade) => format!("upgrade: {upgrade:?}"),
 ///         Event::Disconnect(reason) => format!("disconnected: {reason}"),
+///         Event::Reconnecting(next) => format!("attempt {} in {:?}", next.attempt, next.delay),
+///         Event::Undelivered(lost) => format!("{} messages not sent", lost.len()),
 ///     }
 /// }
 /// assert_eq!(describe(&Event::Message("hi".into())), "text: hi");
@@ -90,8 +141,12 @@ pub enum Event {
     Message(Payload),
     /// The upgrade to websocket completed or failed.
     Upgrade(Upgrade),
-    /// The session is over; its last event.
+    /// The session is over. Unless a reconnection follows, its last event.
     Disconnect(DisconnectReason),
+    /// A lost session will be opened again after a delay.
+    Reconnecting(Reconnecting),
+    /// Messages taken for sending that will never be written.
+    Undelivered(Vec<Payload>),
 }
 
 /// What a session is, at any moment, for whoever holds the other end: kept up to
@@ -117,6 +172,8 @@ pub(crate) struct Subscribers {
     pub message: Vec<Recipient<Message>>,
     pub disconnect: Vec<Recipient<Disconnect>>,
     pub upgrade: Vec<Recipient<Upgrade>>,
+    pub reconnecting: Vec<Recipient<Reconnecting>>,
+    pub undelivered: Vec<Recipient<Undelivered>>,
 }
 
 /// Gives `event` to every recipient, in subscription order; the last gets the original.

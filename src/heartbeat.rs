@@ -15,21 +15,24 @@ pub(crate) struct Arm(pub Duration);
 #[rtype(result = "()")]
 pub(crate) struct Disarm;
 
-/// Heartbeat → session: no ping arrived before the deadline.
+/// Heartbeat → session: no ping arrived before the deadline of the session's
+/// `epoch`-th connection (a late one from a connection lost since is ignored).
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
-pub(crate) struct PingTimeout;
+pub(crate) struct PingTimeout(pub u64);
 
 /// One deadline, re-armed on every ping; when it passes, the session hears of it once.
 pub(crate) struct Heartbeat {
     session: Recipient<PingTimeout>,
+    epoch: u64,
     deadline: Option<SpawnHandle>,
 }
 
 impl Heartbeat {
-    pub fn new(session: Recipient<PingTimeout>) -> Self {
+    pub fn new(session: Recipient<PingTimeout>, epoch: u64) -> Self {
         Heartbeat {
             session,
+            epoch,
             deadline: None,
         }
     }
@@ -47,7 +50,7 @@ impl Handler<Arm> for Heartbeat {
             ctx.cancel_future(previous);
         }
         self.deadline = Some(ctx.run_later(after, |act, ctx| {
-            act.session.do_send(PingTimeout);
+            act.session.do_send(PingTimeout(act.epoch));
             ctx.stop();
         }));
     }

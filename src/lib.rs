@@ -50,15 +50,16 @@ pub use crate::builder::{AsyncClientBuilder, ClientBuilder, SessionBuilder};
 pub use crate::client::handler;
 pub use crate::client::{AsyncClient, BackgroundTask, Client, ConnectOptions, EventStream};
 pub use crate::config::{
-    ClientConfig, DEFAULT_EVENT_BUFFER, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_FRAME_SIZE,
-    DEFAULT_REQUEST_TIMEOUT, DEFAULT_SEND_BUFFER,
+    ClientConfig, SendQueueLimit, DEFAULT_EVENT_BUFFER, DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_FRAME_SIZE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SEND_BUFFER,
 };
-pub use crate::error::{ConfigError, ConnectError, TrySendError};
-pub use crate::event::{Connect, Disconnect, Event, Message, Upgrade};
+pub use crate::config::{ReconnectAttempt, ReconnectPolicy};
+pub use crate::error::{ConfigError, ConnectError, Unsent};
+pub use crate::event::{Connect, Disconnect, Event, Message, Reconnecting, Undelivered, Upgrade};
 pub use crate::protocol::{
     DisconnectReason, Payload, SendError, TransportError, TransportKind, UpgradeError,
 };
-pub use crate::request::{Abort, Close, Send, Subscribe, TrySend};
+pub use crate::request::{Abort, Close, Send, SessionStats, Stats, Subscribe, TrySend, Wait};
 pub use crate::session::Session;
 
 /// The README's examples, compiled as doctests.

@@ -6,22 +6,27 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use serde::Serialize;
 
-use crate::error::TrySendError;
-use crate::event::{Connect, Disconnect, Message, Upgrade};
-use crate::protocol::{Payload, SendError};
+use crate::error::Unsent;
+use crate::event::{Connect, Disconnect, Message, Reconnecting, Undelivered, Upgrade};
+use crate::protocol::Payload;
 
 /// Sends a message to the server.
 ///
 /// Answers `Ok` once the message is on its way to the server (queued for its
-/// transport, in order after those sent before), or with the [`SendError`] that says
-/// why it was refused; nothing is dropped silently. While the session's
-/// [`send_buffer`](crate::SessionBuilder::send_buffer) is full, or earlier messages
-/// still wait for room in it, the message waits and so does the answer: a sender that
-/// awaits each answer goes at the pace of the network. `do_send` skips the answer,
-/// and with it this backpressure (the message still goes, in order).
+/// transport, in order after those sent before), or with an [`Unsent`] that gives the
+/// message back with the [`SendError`](crate::SendError) that says why it was refused; nothing is dropped
+/// unseen. While the session's [`send_buffer`](crate::SessionBuilder::send_buffer) is
+/// full, or earlier messages still wait for room in it, the message waits in the send
+/// queue and so does the answer: a sender that awaits each answer goes at the pace of
+/// the network. `do_send` skips the answer: its message waits in the queue as long as
+/// the queue is within its bound ([`send_queue`](crate::SessionBuilder::send_queue)),
+/// and is dropped with a logged warning (and counted, see [`Stats`]) beyond it.
 ///
+/// While a lost session is being reopened (reconnection), a message is refused with
+/// [`SendError::Reconnecting`](crate::SendError::Reconnecting), or held for the next session when the policy says so.
 /// Once the session has ended its actor is gone, and `send` fails with actix's
-/// `MailboxError` instead: hence the `??` in the examples.
+/// `MailboxError` instead (hence the `??` in the examples); a reconnecting session's
+/// actor stays and answers [`SendError::Closed`](crate::SendError::Closed).
 ///
 /// Note: importing this type shadows the `Send` marker trait in that module; use it
 /// as `actix_engineio::Send` where that matters.
@@ -44,7 +49,7 @@ use crate::protocol::{Payload, SendError};
 /// }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, actix::Message)]
-#[rtype(result = "Result<(), SendError>")]
+#[rtype(result = "Result<(), Unsent>")]
 pub struct Send(pub Payload);
 
 impl Send {
@@ -126,7 +131,7 @@ pub struct Close;
 
 /// Sends a message if the send buffer has room now, and answers at once either way:
 /// the form of [`Send`] that never waits. A message it cannot take comes back in the
-/// [`TrySendError`], with [`SendError::Full`] when the buffer is full.
+/// [`Unsent`], with [`SendError::Full`](crate::SendError::Full) when the buffer is full.
 ///
 /// ```
 /// use actix::Addr;
@@ -144,7 +149,7 @@ pub struct Close;
 /// }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, actix::Message)]
-#[rtype(result = "Result<(), TrySendError>")]
+#[rtype(result = "Result<(), Unsent>")]
 pub struct TrySend(pub Payload);
 
 /// Drops the session without telling the server (python-engineio's
@@ -194,4 +199,60 @@ pub enum Subscribe {
     Disconnect(Recipient<Disconnect>),
     /// Subscribes to [`Upgrade`].
     Upgrade(Recipient<Upgrade>),
+    /// Subscribes to [`Reconnecting`].
+    Reconnecting(Recipient<Reconnecting>),
+    /// Subscribes to [`Undelivered`].
+    Undelivered(Recipient<Undelivered>),
+}
+
+/// Answers once the session has ended for good, whoever ended it: after its last
+/// [`Disconnect`], with no reconnection to follow. A session that has stopped already
+/// is gone, and `send(Wait)` then fails with actix's `MailboxError`, which means the
+/// same.
+///
+/// ```
+/// use actix::Addr;
+/// use actix_engineio::{Session, Wait};
+///
+/// async fn until_the_end(session: Addr<Session>) {
+///     let _ = session.send(Wait).await;
+///     println!("the session is over");
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, actix::Message)]
+#[rtype(result = "()")]
+pub struct Wait;
+
+/// Asks a session how its send queue stands, and how many `do_send`s it dropped.
+///
+/// ```
+/// use actix::Addr;
+/// use actix_engineio::{Session, Stats};
+///
+/// async fn report(session: &Addr<Session>) {
+///     if let Ok(stats) = session.send(Stats).await {
+///         println!("{} queued, {} dropped", stats.queued_messages, stats.refused_do_sends);
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, actix::Message)]
+#[rtype(result = "SessionStats")]
+pub struct Stats;
+
+/// The answer to [`Stats`].
+///
+/// ```
+/// let stats = actix_engineio::SessionStats::default();
+/// assert_eq!(stats.refused_do_sends, 0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, actix::MessageResponse)]
+pub struct SessionStats {
+    /// Messages in the send queue, waiting for room in the send buffer.
+    pub queued_messages: usize,
+    /// Their bytes.
+    pub queued_bytes: usize,
+    /// Bytes handed to the transports and not yet written to the network.
+    pub unwritten_bytes: usize,
+    /// Messages sent with `do_send` and dropped because the send queue was full.
+    pub refused_do_sends: u64,
 }

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_engineio::{
-    Close, Connect, Disconnect, Event, Message as EioMessage, Send as SendMessage, Session, Upgrade,
+    Close, Connect, Disconnect, Event, Message as EioMessage, Reconnecting, Send as SendMessage,
+    Session, Undelivered, Upgrade, Wait,
 };
 use futures::StreamExt;
 
@@ -81,7 +82,35 @@ impl Handler<Disconnect> for Printer {
 
     fn handle(&mut self, Disconnect(reason): Disconnect, _: &mut Context<Self>) {
         print(&Event::Disconnect(reason), self.json);
+    }
+}
+
+/// The session has ended for good (after its last `Disconnect`, which came first).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Ended;
+
+impl Handler<Ended> for Printer {
+    type Result = ();
+
+    fn handle(&mut self, _: Ended, _: &mut Context<Self>) {
         System::current().stop();
+    }
+}
+
+impl Handler<Reconnecting> for Printer {
+    type Result = ();
+
+    fn handle(&mut self, next: Reconnecting, _: &mut Context<Self>) {
+        print(&Event::Reconnecting(next), self.json);
+    }
+}
+
+impl Handler<Undelivered> for Printer {
+    type Result = ();
+
+    fn handle(&mut self, Undelivered(lost): Undelivered, _: &mut Context<Self>) {
+        print(&Event::Undelivered(lost), self.json);
     }
 }
 
@@ -101,9 +130,17 @@ async fn start(args: Args) -> Result<(), Failure> {
         .on_connect(printer.clone().recipient())
         .on_message(printer.clone().recipient())
         .on_upgrade(printer.clone().recipient())
+        .on_reconnecting(printer.clone().recipient())
+        .on_undelivered(printer.clone().recipient())
         .on_disconnect(printer.clone().recipient());
     let session = builder.connect().await?;
     printer.do_send(Attach(session.clone()));
+    let (ended, printer_ends) = (session.clone(), printer.clone());
+    actix_rt::spawn(async move {
+        // Answered after the last `Disconnect` went to the printer, so it is printed first.
+        let _ = ended.send(Wait).await;
+        printer_ends.do_send(Ended);
+    });
     for payload in args.outgoing.clone() {
         if let Ok(Err(error)) = session.send(SendMessage(payload)).await {
             eprintln!("eio: not sent: {error}");

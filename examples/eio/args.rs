@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use actix_engineio::builder::Builder;
-use actix_engineio::Payload;
+use actix_engineio::{Payload, ReconnectPolicy};
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 /// Which of the crate's APIs drives the session.
@@ -65,6 +65,10 @@ pub struct Args {
     /// Trust the CA certificate(s) in this PEM file.
     #[arg(long)]
     ca_file: Option<String>,
+    /// Reopen the session when it is lost (python-socketio's defaults: 1 s doubling
+    /// to 5 s, randomized by half, no limit).
+    #[arg(long)]
+    reconnect: bool,
     /// The messages of `--send` and `--send-binary`, in command-line order.
     #[arg(skip)]
     pub outgoing: Vec<Payload>,
@@ -116,6 +120,9 @@ impl Args {
         }
         if let Some(ca_file) = &self.ca_file {
             builder = builder.ca_file(ca_file);
+        }
+        if self.reconnect {
+            builder = builder.reconnect(ReconnectPolicy::default());
         }
         for header in &self.headers {
             let Some((name, value)) = header.split_once(':') else {

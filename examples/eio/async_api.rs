@@ -2,7 +2,7 @@
 //! `System` of its own; its events come as a stream.
 
 use actix_engineio::{AsyncClient, Event};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 
 use crate::args::Args;
 use crate::output::{print, stdin_lines, Countdown};
@@ -43,13 +43,23 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     if countdown.done() {
         spawn_disconnect(&eio);
     }
-    while let Some(event) = events.next().await {
-        print(&event, args.json);
-        match event {
-            Event::Message(_) if countdown.received() => spawn_disconnect(&eio),
-            Event::Disconnect(_) => break,
-            _ => {}
+    // The end is when `wait` returns: with reconnection, a lost session's
+    // `disconnect` is followed by another session. Every event is in the stream by then.
+    let mut ended = std::pin::pin!(eio.wait());
+    loop {
+        tokio::select! {
+            biased;
+            Some(event) = events.next() => {
+                print(&event, args.json);
+                if matches!(event, Event::Message(_)) && countdown.received() {
+                    spawn_disconnect(&eio);
+                }
+            }
+            _ = &mut ended => break,
         }
+    }
+    while let Some(Some(event)) = events.next().now_or_never() {
+        print(&event, args.json);
     }
     Ok(())
 }

@@ -37,6 +37,17 @@ fn describe(event: &Event) -> (serde_json::Value, String) {
             json!({"event": "upgrade_error", "error": error.to_string()}),
             format!("upgrade failed: {error}"),
         ),
+        Event::Reconnecting(next) => (
+            json!({"event": "reconnecting", "attempt": next.attempt, "delay_ms": next.delay.as_millis() as u64}),
+            format!(
+                "reconnecting in {:?} (attempt {})",
+                next.delay, next.attempt
+            ),
+        ),
+        Event::Undelivered(lost) => (
+            json!({"event": "undelivered", "count": lost.len()}),
+            format!("{} messages were not sent", lost.len()),
+        ),
         Event::Disconnect(reason) => {
             let detail = reason.detail();
             let human = match &detail {

@@ -14,7 +14,9 @@ pub(crate) use self::client::HttpFactory;
 pub use self::client::{AsyncApi, AsyncClientBuilder, BlockingApi, ClientApi, ClientBuilder};
 pub(crate) use self::session::start_session;
 pub use self::session::{ActorApi, SessionBuilder};
-use crate::config::{parse_header, parse_transports, ClientConfig};
+use crate::config::{
+    parse_header, parse_transports, ClientConfig, ReconnectPolicy, SendQueueLimit,
+};
 use crate::error::ConfigError;
 
 /// Settings of a session, then what the API needs: `A` is [`ActorApi`],
@@ -404,6 +406,36 @@ impl<A> Builder<A> {
         I::Item: Into<String>,
     {
         self.config.websocket_protocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Reopens the session when it is lost, as `policy` says (default: never). The
+    /// session runs under actix's `Supervisor`: the actor, its address, subscribers and
+    /// handlers stay; each lost session gets its `Disconnect`, each attempt a
+    /// [`Reconnecting`](crate::Reconnecting) event first, each new session a `Connect`
+    /// whose `attempt` says it is a reconnection. `Close` (`disconnect()` on the
+    /// clients) stops it for good, also while it waits to retry.
+    ///
+    /// ```
+    /// use actix_engineio::{ReconnectPolicy, Session};
+    ///
+    /// let builder = Session::builder("http://127.0.0.1:3000").reconnect(ReconnectPolicy::default());
+    /// ```
+    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.config.reconnect = Some(policy);
+        self
+    }
+
+    /// Bounds the send queue, where messages wait for room in the send buffer
+    /// (default 1,024 messages and 1 MiB): a sender that awaits its answer is held back
+    /// once it is full; a `do_send` is dropped with a logged warning (and counted, see
+    /// [`Stats`](crate::Stats)); a `try_send` is refused with the message given back.
+    ///
+    /// ```
+    /// let builder = actix_engineio::Session::builder("http://127.0.0.1:3000").send_queue(256, 64 * 1024);
+    /// ```
+    pub fn send_queue(mut self, messages: usize, bytes: usize) -> Self {
+        self.config.send_queue = SendQueueLimit { messages, bytes };
         self
     }
 }

@@ -2,13 +2,15 @@
 
 use std::sync::Arc;
 
-use actix::{Actor, Addr, Recipient};
+use actix::{Actor, Addr, Recipient, Supervisor};
 use futures::channel::oneshot;
 
 use super::Builder;
 use crate::config::ClientConfig;
 use crate::error::ConnectError;
-use crate::event::{Connect, Disconnect, EventSender, Message, Subscribers, Upgrade};
+use crate::event::{
+    Connect, Disconnect, EventSender, Message, Reconnecting, Subscribers, Undelivered, Upgrade,
+};
 use crate::session::Session;
 use crate::transport::http::Http;
 
@@ -215,6 +217,56 @@ impl SessionBuilder {
         self
     }
 
+    /// Subscribes to [`Reconnecting`]: a lost session will be opened again after a delay
+    /// (with a [`reconnect`](Builder::reconnect) policy).
+    ///
+    /// ```
+    /// use actix::prelude::*;
+    /// use actix_engineio::{Reconnecting, Session};
+    ///
+    /// struct Status;
+    /// # impl Actor for Status { type Context = Context<Self>; }
+    /// impl Handler<Reconnecting> for Status {
+    ///     type Result = ();
+    ///     fn handle(&mut self, next: Reconnecting, _: &mut Context<Self>) {
+    ///         println!("attempt {} in {:?}", next.attempt, next.delay);
+    ///     }
+    /// }
+    ///
+    /// # #[actix_rt::main] async fn main() {
+    /// let builder = Session::builder("http://127.0.0.1:3000").on_reconnecting(Status.start().recipient());
+    /// # }
+    /// ```
+    pub fn on_reconnecting(mut self, recipient: Recipient<Reconnecting>) -> Self {
+        self.api.subscribers.reconnecting.push(recipient);
+        self
+    }
+
+    /// Subscribes to [`Undelivered`]: messages taken for sending and never written,
+    /// because the session ended first.
+    ///
+    /// ```
+    /// use actix::prelude::*;
+    /// use actix_engineio::{Session, Undelivered};
+    ///
+    /// struct Outbox;
+    /// # impl Actor for Outbox { type Context = Context<Self>; }
+    /// impl Handler<Undelivered> for Outbox {
+    ///     type Result = ();
+    ///     fn handle(&mut self, Undelivered(lost): Undelivered, _: &mut Context<Self>) {
+    ///         eprintln!("{} messages to send again", lost.len());
+    ///     }
+    /// }
+    ///
+    /// # #[actix_rt::main] async fn main() {
+    /// let builder = Session::builder("http://127.0.0.1:3000").on_undelivered(Outbox.start().recipient());
+    /// # }
+    /// ```
+    pub fn on_undelivered(mut self, recipient: Recipient<Undelivered>) -> Self {
+        self.api.subscribers.undelivered.push(recipient);
+        self
+    }
+
     /// Starts the session on the current arbiter and waits for the handshake.
     ///
     /// By the time this returns, [`Connect`] has been sent to every subscriber (their
@@ -282,9 +334,22 @@ pub(crate) fn start_session(
     if actix_rt::Arbiter::try_current().is_none() {
         return Err(ConnectError::NoActixSystem);
     }
-    let config = Arc::new(config);
-    let http = Http::new(url, config.clone(), http_client)?;
+    let http = Http::new(url, Arc::new(config), http_client.clone())?;
+    let supervised = http.config().reconnect.is_some();
     let (reply, handshake) = oneshot::channel();
-    let session = Session::new(http, config, subscribers, stream, reply).start();
+    let session = Session::new(
+        url.to_owned(),
+        http,
+        http_client,
+        subscribers,
+        stream,
+        reply,
+    );
+    // With a reconnection policy, a lost session restarts under the supervisor.
+    let session = if supervised {
+        Supervisor::start(move |_| session)
+    } else {
+        session.start()
+    };
     Ok(Started { session, handshake })
 }

@@ -15,12 +15,12 @@ use serde::Serialize;
 use super::dispatch::{dispatch, Delivery, Flavor};
 use super::handler::{boxed_async, AsyncOutput, BoxedAsyncHandler, Outcome};
 use super::runtime::Runtime;
-use super::{lock, ConnectOptions, Core};
+use super::{invalid_json, lock, ConnectOptions, Core};
 use crate::builder::{AsyncApi, AsyncClientBuilder, Builder};
 use crate::config::ClientConfig;
-use crate::error::{ConnectError, TrySendError};
-use crate::event::{Connect, Event, Upgrade};
-use crate::protocol::{DisconnectReason, Payload, SendError, TransportKind};
+use crate::error::{ConnectError, Unsent};
+use crate::event::{Connect, Event, Reconnecting, Upgrade};
+use crate::protocol::{DisconnectReason, Payload, TransportKind};
 use crate::session::Session;
 
 /// An Engine.IO client for async code: python-engineio's `AsyncClient`, under the
@@ -180,6 +180,37 @@ impl AsyncClient {
         self.core.handlers().upgrade = Some(boxed_async(handler));
     }
 
+    /// Sets the handler of the `reconnecting` event (with a reconnection policy): a
+    /// lost session will be opened again after a delay. The `disconnect` handler hears
+    /// of the loss first.
+    ///
+    /// ```
+    /// let eio = actix_engineio::AsyncClient::new();
+    /// eio.on_reconnecting(|next| println!("attempt {} in {:?}", next.attempt, next.delay));
+    /// ```
+    pub fn on_reconnecting<H, R, M>(&self, handler: H)
+    where
+        H: Fn(Reconnecting) -> R + std::marker::Send + Sync + 'static,
+        R: AsyncOutput<M>,
+    {
+        self.core.handlers().reconnecting = Some(boxed_async(handler));
+    }
+
+    /// Sets the handler of messages given back: sent, taken, and never written,
+    /// because the session they were sent on ended first.
+    ///
+    /// ```
+    /// let eio = actix_engineio::AsyncClient::new();
+    /// eio.on_undelivered(|lost| eprintln!("{} messages not sent", lost.len()));
+    /// ```
+    pub fn on_undelivered<H, R, M>(&self, handler: H)
+    where
+        H: Fn(Vec<Payload>) -> R + std::marker::Send + Sync + 'static,
+        R: AsyncOutput<M>,
+    {
+        self.core.handlers().undelivered = Some(boxed_async(handler));
+    }
+
     /// Connects to the server at `url` and returns once the session is open and the
     /// connect handler has run; a refused handshake is an error with the HTTP status
     /// and body. Connecting a client that is connected is
@@ -238,24 +269,24 @@ impl AsyncClient {
     /// (python drops such a message silently).
     ///
     /// ```no_run
-    /// # async fn run(eio: actix_engineio::AsyncClient) -> Result<(), actix_engineio::SendError> {
+    /// # async fn run(eio: actix_engineio::AsyncClient) -> Result<(), actix_engineio::Unsent> {
     /// eio.send("hello").await?;
     /// eio.send(vec![1u8, 2, 3]).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn send(&self, data: impl Into<Payload>) -> Result<(), SendError> {
+    pub async fn send(&self, data: impl Into<Payload>) -> Result<(), Unsent> {
         self.core.send(data.into()).await
     }
 
     /// Sends any `Serialize` value as compact JSON text (python's `send(dict)`).
     ///
     /// ```no_run
-    /// # async fn run(eio: actix_engineio::AsyncClient) -> Result<(), actix_engineio::SendError> {
+    /// # async fn run(eio: actix_engineio::AsyncClient) -> Result<(), actix_engineio::Unsent> {
     /// eio.send_json(&serde_json::json!({"response": "my response"})).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), SendError> {
-        let payload = Payload::json(value).map_err(|e| SendError::InvalidJson(e.to_string()))?;
+    pub async fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Unsent> {
+        let payload = Payload::json(value).map_err(invalid_json)?;
         self.core.send(payload).await
     }
 
@@ -269,7 +300,7 @@ impl AsyncClient {
     /// }
     /// # }
     /// ```
-    pub async fn try_send(&self, data: impl Into<Payload>) -> Result<(), TrySendError> {
+    pub async fn try_send(&self, data: impl Into<Payload>) -> Result<(), Unsent> {
         self.core.try_send(data.into()).await
     }
 
@@ -456,6 +487,8 @@ pub(crate) struct AsyncHandlers {
     message: Option<BoxedAsyncHandler<Payload>>,
     disconnect: Option<BoxedAsyncHandler<DisconnectReason>>,
     upgrade: Option<BoxedAsyncHandler<Upgrade>>,
+    reconnecting: Option<BoxedAsyncHandler<Reconnecting>>,
+    undelivered: Option<BoxedAsyncHandler<Vec<Payload>>>,
     /// Shared with the client, so a stream taken after `connect` gets the events too.
     stream: Arc<Mutex<Option<mpsc::Sender<Event>>>>,
 }
@@ -471,6 +504,8 @@ impl Flavor for AsyncFlavor {
             Event::Message(payload) => handlers.message.as_ref().map(|h| h(payload.clone())),
             Event::Disconnect(reason) => handlers.disconnect.as_ref().map(|h| h(reason.clone())),
             Event::Upgrade(upgrade) => handlers.upgrade.as_ref().map(|h| h(upgrade.clone())),
+            Event::Reconnecting(next) => handlers.reconnecting.as_ref().map(|h| h(*next)),
+            Event::Undelivered(lost) => handlers.undelivered.as_ref().map(|h| h(lost.clone())),
         };
         handled.unwrap_or_else(|| future::ready(Ok(())).boxed_local())
     }

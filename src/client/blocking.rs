@@ -13,12 +13,12 @@ use super::dispatch::{dispatch, mark_handler_thread, Delivery, Flavor};
 use super::handler::{boxed, BoxedHandler, HandlerOutput, Outcome};
 use super::park::block_on;
 use super::runtime::Runtime;
-use super::{sigint, ConnectOptions, Core};
+use super::{invalid_json, sigint, ConnectOptions, Core};
 use crate::builder::{BlockingApi, Builder, ClientBuilder};
 use crate::config::ClientConfig;
-use crate::error::{ConnectError, TrySendError};
-use crate::event::{Connect, Event, Upgrade};
-use crate::protocol::{DisconnectReason, Payload, SendError, TransportKind};
+use crate::error::{ConnectError, Unsent};
+use crate::event::{Connect, Event, Reconnecting, Upgrade};
+use crate::protocol::{DisconnectReason, Payload, TransportKind};
 use crate::session::Session;
 
 /// An Engine.IO client whose methods block: python-engineio's `Client`, under the
@@ -160,6 +160,36 @@ impl Client {
         self.core.handlers().upgrade = Some(boxed(handler));
     }
 
+    /// Sets the handler of the `reconnecting` event (with a reconnection policy): a
+    /// lost session will be opened again after a delay.
+    ///
+    /// ```
+    /// let eio = actix_engineio::Client::new();
+    /// eio.on_reconnecting(|next| println!("attempt {} in {:?}", next.attempt, next.delay));
+    /// ```
+    pub fn on_reconnecting<H, R>(&self, handler: H)
+    where
+        H: Fn(Reconnecting) -> R + std::marker::Send + Sync + 'static,
+        R: HandlerOutput,
+    {
+        self.core.handlers().reconnecting = Some(boxed(handler));
+    }
+
+    /// Sets the handler of messages given back: sent, taken, and never written,
+    /// because the session they were sent on ended first.
+    ///
+    /// ```
+    /// let eio = actix_engineio::Client::new();
+    /// eio.on_undelivered(|lost| eprintln!("{} messages not sent", lost.len()));
+    /// ```
+    pub fn on_undelivered<H, R>(&self, handler: H)
+    where
+        H: Fn(Vec<Payload>) -> R + std::marker::Send + Sync + 'static,
+        R: HandlerOutput,
+    {
+        self.core.handlers().undelivered = Some(boxed(handler));
+    }
+
     /// Connects to the server at `url`; returns once the session is open and the
     /// connect handler has run.
     ///
@@ -207,24 +237,24 @@ impl Client {
     /// connected.
     ///
     /// ```no_run
-    /// # fn run(eio: actix_engineio::Client) -> Result<(), actix_engineio::SendError> {
+    /// # fn run(eio: actix_engineio::Client) -> Result<(), actix_engineio::Unsent> {
     /// eio.send("hello")?;
     /// eio.send(vec![1u8, 2, 3])?;
     /// # Ok(()) }
     /// ```
-    pub fn send(&self, data: impl Into<Payload>) -> Result<(), SendError> {
+    pub fn send(&self, data: impl Into<Payload>) -> Result<(), Unsent> {
         block_on(self.core.send(data.into()))
     }
 
     /// Sends any `Serialize` value as compact JSON text.
     ///
     /// ```no_run
-    /// # fn run(eio: actix_engineio::Client) -> Result<(), actix_engineio::SendError> {
+    /// # fn run(eio: actix_engineio::Client) -> Result<(), actix_engineio::Unsent> {
     /// eio.send_json(&[1, 2, 3])?;
     /// # Ok(()) }
     /// ```
-    pub fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), SendError> {
-        let payload = Payload::json(value).map_err(|e| SendError::InvalidJson(e.to_string()))?;
+    pub fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Unsent> {
+        let payload = Payload::json(value).map_err(invalid_json)?;
         block_on(self.core.send(payload))
     }
 
@@ -238,7 +268,7 @@ impl Client {
     /// }
     /// # }
     /// ```
-    pub fn try_send(&self, data: impl Into<Payload>) -> Result<(), TrySendError> {
+    pub fn try_send(&self, data: impl Into<Payload>) -> Result<(), Unsent> {
         block_on(self.core.try_send(data.into()))
     }
 
@@ -348,6 +378,8 @@ pub(crate) struct BlockingHandlers {
     message: Option<BoxedHandler<Payload>>,
     disconnect: Option<BoxedHandler<DisconnectReason>>,
     upgrade: Option<BoxedHandler<Upgrade>>,
+    reconnecting: Option<BoxedHandler<Reconnecting>>,
+    undelivered: Option<BoxedHandler<Vec<Payload>>>,
 }
 
 pub(crate) struct BlockingFlavor;
@@ -361,6 +393,8 @@ impl Flavor for BlockingFlavor {
             Event::Message(payload) => handlers.message.as_ref().map(|h| h(payload.clone())),
             Event::Disconnect(reason) => handlers.disconnect.as_ref().map(|h| h(reason.clone())),
             Event::Upgrade(upgrade) => handlers.upgrade.as_ref().map(|h| h(upgrade.clone())),
+            Event::Reconnecting(next) => handlers.reconnecting.as_ref().map(|h| h(*next)),
+            Event::Undelivered(lost) => handlers.undelivered.as_ref().map(|h| h(lost.clone())),
         };
         future::ready(outcome.unwrap_or(Ok(()))).boxed_local()
     }

@@ -119,6 +119,8 @@ fn name_of(event: &Event) -> &'static str {
         Event::Message(_) => "message",
         Event::Upgrade(_) => "upgrade",
         Event::Disconnect(_) => "disconnect",
+        Event::Reconnecting(_) => "reconnecting",
+        Event::Undelivered(_) => "undelivered",
     }
 }
 

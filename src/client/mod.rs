@@ -27,7 +27,7 @@ use self::handler::Outcome;
 use self::runtime::Runtime;
 use crate::builder::{start_session, HttpFactory};
 use crate::config::{parse_header, parse_transports, ClientConfig};
-use crate::error::{ConfigError, ConnectError, TrySendError};
+use crate::error::{ConfigError, ConnectError, Unsent};
 use crate::event::{EventSender, SessionStatus, Subscribers};
 use crate::protocol::{DisconnectReason, Payload, SendError, TransportKind};
 use crate::request::{Abort, Close, Send, TrySend};
@@ -328,23 +328,31 @@ impl<F: Flavor> Core<F> {
         Ok((live, handshake))
     }
 
-    async fn send(&self, payload: Payload) -> Result<(), SendError> {
-        let live = self.live().ok_or(SendError::NotConnected)?;
-        live.session
-            .send(Send(payload))
-            .await
-            .unwrap_or(Err(SendError::Closed))
-    }
-
-    async fn try_send(&self, payload: Payload) -> Result<(), TrySendError> {
+    async fn send(&self, payload: Payload) -> Result<(), Unsent> {
         let Some(live) = self.live() else {
             let error = SendError::NotConnected;
-            return Err(TrySendError { error, payload });
+            return Err(Unsent { error, payload });
+        };
+        // The mailbox gives nothing back: the payload is kept (shared, not copied) for
+        // a session that is gone.
+        match live.session.send(Send(payload.clone())).await {
+            Ok(result) => result,
+            Err(_) => Err(Unsent {
+                error: SendError::Closed,
+                payload,
+            }),
+        }
+    }
+
+    async fn try_send(&self, payload: Payload) -> Result<(), Unsent> {
+        let Some(live) = self.live() else {
+            let error = SendError::NotConnected;
+            return Err(Unsent { error, payload });
         };
         // The session answers at once, so this only waits for its turn in the mailbox.
         match live.session.send(TrySend(payload.clone())).await {
             Ok(result) => result,
-            Err(_) => Err(TrySendError {
+            Err(_) => Err(Unsent {
                 error: SendError::Closed,
                 payload,
             }),
@@ -408,5 +416,13 @@ impl<F: Flavor> Drop for Core<F> {
         if let Some(live) = self.live() {
             live.session.do_send(Close);
         }
+    }
+}
+
+/// What `send_json` gives back when the value is not JSON: the reason, and no message.
+fn invalid_json(error: serde_json::Error) -> Unsent {
+    Unsent {
+        error: SendError::InvalidJson(error.to_string()),
+        payload: Payload::from(""),
     }
 }

@@ -165,6 +165,10 @@ pub enum SendError {
     /// The session is over.
     #[error("session is closed")]
     Closed,
+    /// The session was lost and no new one is open yet (reconnection is under way, and
+    /// the policy does not hold messages meanwhile).
+    #[error("the session is reconnecting")]
+    Reconnecting,
     /// The encoded message is larger than the server's `maxPayload`.
     #[error("message of {size} bytes exceeds the server's maxPayload of {max_payload}")]
     TooLarge {

@@ -26,6 +26,14 @@ pub enum DisconnectReason {
     PingTimeout,
     /// The transport failed; the cause says how.
     TransportError(TransportError),
+    /// The session was lost, and reconnecting failed as many times as the reconnection
+    /// policy allows; `last` is why the last attempt failed.
+    ReconnectFailed {
+        /// How many attempts were made.
+        attempts: u32,
+        /// Why the last one failed.
+        last: TransportError,
+    },
 }
 
 impl DisconnectReason {
@@ -41,6 +49,9 @@ impl DisconnectReason {
     pub fn detail(&self) -> Option<String> {
         match self {
             DisconnectReason::TransportError(cause) => Some(cause.to_string()),
+            DisconnectReason::ReconnectFailed { attempts, last } => {
+                Some(format!("{attempts} attempts, the last: {last}"))
+            }
             _ => None,
         }
     }
@@ -53,6 +64,7 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::ServerDisconnect => "server disconnect",
             DisconnectReason::PingTimeout => "ping timeout",
             DisconnectReason::TransportError(_) => "transport error",
+            DisconnectReason::ReconnectFailed { .. } => "reconnect failed",
         })
     }
 }

@@ -1,38 +1,44 @@
 //! The session actor: the one actor user code talks to.
 //!
 //! It owns the session's [`Connection`] state machine, its transports and heartbeat,
-//! and its subscribers, and carries out what the state machine decides.
+//! its subscribers and its send queue, and carries out what the state machine decides.
+//! With a reconnection policy it runs under actix's `Supervisor`: a lost session stops
+//! the actor, which the supervisor restarts with the same address, mailbox,
+//! subscribers and queue; everything of the lost connection (its transports, heartbeat,
+//! timers and futures) is gone with the old context.
 
+mod handlers;
 mod open;
+mod publish;
+mod queue;
+mod reconnect;
 mod stream;
 mod trace;
-mod waiting;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, WrapFuture};
+use actix::{
+    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, SpawnHandle, Supervised, WrapFuture,
+};
 use futures::channel::oneshot;
 
 use self::open::Open;
-use self::stream::{Delivered, Drained, Stream};
-use self::waiting::{has_room, Waiting};
+use self::queue::SendQueue;
+use self::stream::{Drained, Stream};
 use crate::config::ClientConfig;
-use crate::error::{ConnectError, TrySendError};
-use crate::event::{
-    broadcast, Connect, Disconnect, Event as ClientEvent, EventSender, Message, Subscribers,
-    Upgrade,
-};
-use crate::heartbeat::{Arm, Disarm, Heartbeat, PingTimeout};
+use crate::error::ConnectError;
+use crate::event::{EventSender, Subscribers};
+use crate::heartbeat::{Arm, Disarm, Heartbeat};
 use crate::protocol::{
-    Connection, Event, Handshake, Output, Packet, SendError, Timer, TransportEnd, TransportError,
-    TransportKind,
+    Connection, DisconnectReason, Handshake, Output, Packet, Payload, SendError, Timer,
+    TransportEnd, TransportError, TransportKind,
 };
-use crate::request::{Abort, Close, Send, Subscribe, TrySend};
 use crate::transport::http::Http;
 use crate::transport::polling::{self, PollingTransport};
 use crate::transport::websocket::{self, WebSocketTransport, WsFramed};
-use crate::transport::{TransportEvent, TransportEventKind};
+use crate::transport::SessionLink;
 
 /// Logs through the `log` crate unless the session was built with `logging(false)`.
 macro_rules! session_log {
@@ -42,14 +48,20 @@ macro_rules! session_log {
         }
     };
 }
+use session_log;
 
 /// An Engine.IO client session, as an actix actor.
 ///
-/// Start one with [`Session::builder`]; talk to it with [`Send`], [`Close`] and
-/// [`Subscribe`]; hear from it through [`Connect`], [`Message`], [`Upgrade`] and
-/// [`Disconnect`]. It runs until the session ends, whether or not anyone holds its
-/// address, and stops after publishing [`Disconnect`]; from then on its address
-/// answers every request with actix's `MailboxError`.
+/// Start one with [`Session::builder`]; talk to it with [`Send`](crate::Send),
+/// [`Close`](crate::Close) and [`Subscribe`](crate::Subscribe); hear from it through
+/// [`Connect`](crate::Connect), [`Message`](crate::Message),
+/// [`Upgrade`](crate::Upgrade), [`Disconnect`](crate::Disconnect) and, when it
+/// reconnects, [`Reconnecting`](crate::Reconnecting). It runs until the session ends,
+/// whether or not anyone holds its address, and stops after publishing its last
+/// [`Disconnect`](crate::Disconnect); from then on its address answers every request
+/// with actix's `MailboxError`. A session with a reconnection policy runs under
+/// actix's `Supervisor` and opens a new session when it loses one; once it ends for
+/// good its actor stays as long as an address does, and refuses every message.
 ///
 /// ```no_run
 /// use actix_engineio::{Close, Send, Session};
@@ -63,19 +75,45 @@ macro_rules! session_log {
 /// }
 /// ```
 pub struct Session {
+    url: String,
     http: Rc<Http>,
+    /// The user's own HTTP client, kept to rebuild `http` when a reconnection hook
+    /// changes the request.
+    http_client: Option<awc::Client>,
     config: Arc<ClientConfig>,
     subscribers: Subscribers,
-    /// Who waits for the handshake, until it is done.
-    connecting: Option<oneshot::Sender<Result<(), ConnectError>>>,
-    open: Option<Open>,
-    /// Messages waiting for the transports to write what they have (backpressure).
-    waiting: Waiting,
     /// The client this session belongs to, if any.
     stream: Option<Stream>,
-    /// Whoever waits for the session to end ([`Close`], [`Abort`]): told by being
-    /// dropped when the actor stops.
+    /// Who waits for the first session to open, until it does or cannot.
+    connecting: Option<oneshot::Sender<Result<(), ConnectError>>>,
+    phase: Phase,
+    open: Option<Open>,
+    queue: Rc<RefCell<SendQueue>>,
+    /// Whoever waits for the session to end for good ([`Close`](crate::Close),
+    /// [`Abort`](crate::Abort)): told by being dropped.
     closers: Vec<oneshot::Sender<()>>,
+    /// Counts connections: the transports and heartbeat of an earlier one are ignored.
+    epoch: u64,
+    /// 0 for the first session, else the reconnection attempt under way.
+    attempt: u32,
+    /// Why the last attempt failed, for the final `Disconnect` if they run out.
+    last_failure: Option<TransportError>,
+    /// Messages of the lost connection that were never written.
+    undelivered: Vec<Payload>,
+    /// Whether the actor runs under a `Supervisor` (it has a reconnection policy).
+    supervised: bool,
+}
+
+/// Where the session stands.
+#[derive(Debug)]
+enum Phase {
+    /// A handshake is in flight.
+    Connecting(SpawnHandle),
+    Open,
+    /// Waiting before the next attempt; the timer that starts it.
+    Waiting(Option<SpawnHandle>),
+    /// Over for good.
+    Ended,
 }
 
 /// How the handshake went: the transport it came over, ready to be started.
@@ -86,22 +124,55 @@ enum Opened {
 
 impl Session {
     pub(crate) fn new(
+        url: String,
         http: Http,
-        config: Arc<ClientConfig>,
+        http_client: Option<awc::Client>,
         subscribers: Subscribers,
         stream: Option<EventSender>,
         connecting: oneshot::Sender<Result<(), ConnectError>>,
     ) -> Self {
+        let config = http.config_arc();
+        let queue = SendQueue::new(config.send_queue, config.logging);
         Session {
+            url,
             http: Rc::new(http),
+            http_client,
+            supervised: config.reconnect.is_some(),
             config,
             subscribers,
-            connecting: Some(connecting),
-            open: None,
-            waiting: Waiting::default(),
             stream: stream.map(Stream::new),
+            connecting: Some(connecting),
+            phase: Phase::Waiting(None),
+            open: None,
+            queue: Rc::new(RefCell::new(queue)),
             closers: Vec::new(),
+            epoch: 0,
+            attempt: 0,
+            last_failure: None,
+            undelivered: Vec::new(),
         }
+    }
+
+    /// Starts the handshake of a new session.
+    fn handshake(&mut self, ctx: &mut Context<Self>) {
+        let http = self.http.clone();
+        let first = self.config.transports.first().copied();
+        let handshake = async move {
+            match first {
+                Some(TransportKind::WebSocket) => websocket::handshake(http)
+                    .await
+                    .map(|(hs, framed)| Opened::WebSocket(hs, framed)),
+                _ => polling::handshake(http)
+                    .await
+                    .map(|(hs, trailing)| Opened::Polling(hs, trailing)),
+            }
+        };
+        let handle = ctx.spawn(
+            handshake
+                .into_actor(self)
+                .map(|result, act, ctx| act.opened(result, ctx)),
+        );
+        self.phase = Phase::Connecting(handle);
     }
 
     /// The handshake is done, or failed.
@@ -110,21 +181,25 @@ impl Session {
             Ok(opened) => opened,
             Err(error) => {
                 session_log!(self, warn, "engine.io handshake failed: {error}");
-                self.reply(Err(ConnectError::Transport(error)), ctx);
-                return ctx.stop();
+                return self.attempt_failed(error, ctx);
             }
         };
-        let me = ctx.address().recipient();
-        let heartbeat = Heartbeat::new(ctx.address().recipient()).start();
+        self.epoch += 1;
+        let link = |kind| SessionLink::new(ctx.address().recipient(), self.epoch, kind);
+        let (polling_link, websocket_link) =
+            (link(TransportKind::Polling), link(TransportKind::WebSocket));
+        let heartbeat = Heartbeat::new(ctx.address().recipient(), self.epoch).start();
         let (mut open, trailing) = match opened {
             Opened::Polling(handshake, trailing) => {
-                let transport = PollingTransport::new(self.http.clone(), &handshake, me).start();
+                let transport =
+                    PollingTransport::new(self.http.clone(), &handshake, polling_link).start();
                 let upgrade = self.config.upgrade_wanted();
                 let conn = Connection::new(handshake, TransportKind::Polling, upgrade);
                 (Open::new(conn, heartbeat, Some(transport), None), trailing)
             }
             Opened::WebSocket(handshake, framed) => {
-                let transport = WebSocketTransport::start(framed, &self.http, me);
+                let transport =
+                    WebSocketTransport::start(framed, &self.http, &handshake, websocket_link);
                 let conn = Connection::new(handshake, TransportKind::WebSocket, false);
                 (
                     Open::new(conn, heartbeat, None, Some(transport)),
@@ -143,11 +218,13 @@ impl Session {
             open.conn.handle_packet(TransportKind::Polling, packet);
         }
         self.open = Some(open);
+        self.phase = Phase::Open;
+        self.last_failure = None;
         self.reply(Ok(()), ctx);
         self.drive(ctx);
     }
 
-    /// Tells whoever waits for the handshake; closes the session if nobody does anymore.
+    /// Tells whoever waits for the first session; closes it if nobody does anymore.
     fn reply(&mut self, result: Result<(), ConnectError>, ctx: &mut Context<Self>) {
         let Some(connecting) = self.connecting.take() else {
             return;
@@ -164,35 +241,44 @@ impl Session {
     /// Carries out everything the state machine has queued, in order, after
     /// sending what waited for room if there is room now.
     fn drive(&mut self, ctx: &mut Context<Self>) {
-        self.release_waiting(self.config.send_buffer);
+        self.release_queue(self.config.send_buffer);
         while let Some(output) = self.open.as_mut().and_then(|open| open.conn.poll_output()) {
             self.carry_out(output, ctx);
         }
-        self.stop_when_finished(ctx);
-    }
-
-    /// Stops once the state machine is done. Events still waiting for room in the
-    /// client's channel are handed to a task that outlives the actor: whoever waits for
-    /// the end (a handler calling `disconnect`, say) must not wait for them.
-    fn stop_when_finished(&mut self, ctx: &mut Context<Self>) {
-        if let Some(open) = self.open.as_mut().filter(|open| open.conn.is_finished()) {
-            open.flush_outbox();
-            open.heartbeat.do_send(Disarm);
-            if let Some(stream) = self.stream.take() {
-                stream.finish();
-            }
-            ctx.stop();
+        if self
+            .open
+            .as_ref()
+            .is_some_and(|open| open.conn.is_finished())
+        {
+            self.connection_over(ctx);
         }
     }
 
-    /// Sends waiting messages, in order, while fewer than `limit` bytes are unwritten.
-    fn release_waiting(&mut self, limit: usize) {
+    /// Sends queued messages, in order, while fewer than `limit` bytes are unwritten.
+    fn release_queue(&mut self, limit: usize) {
         // Runs on every `drive`: nothing to compute when nobody waits.
-        if self.waiting.is_empty() {
+        if self.queue.borrow().is_empty() {
             return;
         }
         if let Some(open) = self.open.as_mut() {
-            self.waiting.release(&mut open.conn, limit);
+            self.queue.borrow_mut().release(&mut open.conn, limit);
+        }
+    }
+
+    /// The state machine is done with this connection: its transports are told, its
+    /// heartbeat stopped; then the session ends, or reconnects.
+    fn connection_over(&mut self, ctx: &mut Context<Self>) {
+        let Some(mut open) = self.open.take() else {
+            return;
+        };
+        open.flush_outbox();
+        open.heartbeat.do_send(Disarm);
+        self.undelivered.extend(open.conn.take_undelivered());
+        let reason = open.conn.disconnect_reason().cloned();
+        match reason {
+            Some(reason) if self.reconnects_after(&reason) => self.lost(ctx),
+            Some(reason) => self.end(reason, false, ctx),
+            None => self.end(DisconnectReason::ClientDisconnect, false, ctx),
         }
     }
 
@@ -237,19 +323,29 @@ impl Session {
         };
         let sid = open.conn.handshake().sid.clone();
         let probe = websocket::open(self.http.clone(), Some(sid));
-        ctx.spawn(probe.into_actor(self).map(|result, act, ctx| {
-            act.probe_opened(result, ctx);
+        let epoch = self.epoch;
+        ctx.spawn(probe.into_actor(self).map(move |result, act, ctx| {
+            // A probe of a connection lost since is dropped, which closes it.
+            if act.epoch == epoch {
+                act.probe_opened(result, ctx);
+            }
         }));
     }
 
     fn probe_opened(&mut self, result: Result<WsFramed, TransportError>, ctx: &mut Context<Self>) {
-        let me = ctx.address().recipient();
+        let link = SessionLink::new(
+            ctx.address().recipient(),
+            self.epoch,
+            TransportKind::WebSocket,
+        );
         let Some(open) = self.open.as_mut() else {
             return;
         };
         match result {
             Ok(framed) if open.conn.keeps_probe_socket() => {
-                open.websocket = Some(WebSocketTransport::start(framed, &self.http, me));
+                let handshake = open.conn.handshake().clone();
+                let transport = WebSocketTransport::start(framed, &self.http, &handshake, link);
+                open.websocket = Some(transport);
                 open.conn.handle_probe_opened();
             }
             // Too late: the probe timed out or the session ended; dropping closes it.
@@ -268,65 +364,28 @@ impl Session {
         }
     }
 
-    fn publish(&mut self, event: Event, ctx: &mut Context<Self>) {
-        let event = match event {
-            Event::Connected { sid, transport } => ClientEvent::Connect(Connect { sid, transport }),
-            Event::Message(payload) => ClientEvent::Message(payload),
-            Event::Upgraded => {
-                session_log!(self, info, "engine.io session upgraded to websocket");
-                ClientEvent::Upgrade(Upgrade::Completed(TransportKind::WebSocket))
-            }
-            Event::UpgradeFailed(error) => {
-                session_log!(
-                    self,
-                    warn,
-                    "engine.io upgrade failed, staying on polling: {error}"
-                );
-                ClientEvent::Upgrade(Upgrade::Failed(error))
-            }
-            Event::Disconnected(reason) => {
-                match reason.detail() {
-                    Some(detail) => {
-                        session_log!(self, info, "engine.io session ended: {reason}: {detail}")
-                    }
-                    None => session_log!(self, info, "engine.io session ended: {reason}"),
-                }
-                ClientEvent::Disconnect(reason)
-            }
-        };
-        self.broadcast(&event);
-        let Some(stream) = self.stream.as_mut() else {
-            return;
-        };
-        if stream.deliver(event) == Delivered::Full {
-            self.pause_reading(ctx);
+    /// The session is over for good: for `reason`, announced with a final `Disconnect`
+    /// when `announce` says so (the state machine announced the others). What was never
+    /// sent comes back, whoever waits for the end hears of it, and the actor stops (or,
+    /// supervised, stays as a shell that refuses everything).
+    fn end(&mut self, reason: DisconnectReason, announce: bool, ctx: &mut Context<Self>) {
+        if let Phase::Connecting(handle) | Phase::Waiting(Some(handle)) = self.phase {
+            ctx.cancel_future(handle);
         }
-    }
-
-    /// Gives the event to the actor subscribers.
-    fn broadcast(&self, event: &ClientEvent) {
-        let subs = &self.subscribers;
-        match event {
-            ClientEvent::Connect(connect) => broadcast(&subs.connect, connect.clone()),
-            ClientEvent::Message(payload) => broadcast(&subs.message, Message(payload.clone())),
-            ClientEvent::Upgrade(upgrade) => broadcast(&subs.upgrade, upgrade.clone()),
-            ClientEvent::Disconnect(reason) => {
-                broadcast(&subs.disconnect, Disconnect(reason.clone()))
-            }
+        self.phase = Phase::Ended;
+        if announce {
+            self.publish_disconnect(reason.clone(), ctx);
         }
-    }
-
-    /// The client's channel is full: the transports stop reading until it has room.
-    fn pause_reading(&mut self, ctx: &mut Context<Self>) {
-        if let Some(open) = self.open.as_mut() {
-            open.pause_reading();
+        let unattended = self.queue.borrow_mut().refuse_all(&SendError::Closed);
+        self.undelivered.extend(unattended);
+        self.give_back_undelivered(ctx);
+        if let Some(stream) = self.stream.take() {
+            stream.finish(reason);
         }
-        ctx.spawn(Drained.map(|(), act: &mut Self, ctx| {
-            if let Some(open) = act.open.as_mut() {
-                open.resume_reading();
-            }
-            act.stop_when_finished(ctx);
-        }));
+        self.closers.clear();
+        if !self.supervised {
+            ctx.stop();
+        }
     }
 }
 
@@ -337,154 +396,24 @@ impl Actor for Session {
         // Requests are queued in the order they are made, however many are pending;
         // backpressure comes from `Send` answering late, not from the mailbox.
         ctx.set_mailbox_capacity(0);
-        let http = self.http.clone();
-        let first = self.config.transports.first().copied();
-        let handshake = async move {
-            match first {
-                Some(TransportKind::WebSocket) => websocket::handshake(http)
-                    .await
-                    .map(|(hs, framed)| Opened::WebSocket(hs, framed)),
-                _ => polling::handshake(http)
-                    .await
-                    .map(|(hs, trailing)| Opened::Polling(hs, trailing)),
-            }
-        };
-        // Requests wait in the mailbox until the handshake is done.
-        ctx.wait(
-            handshake
-                .into_actor(self)
-                .map(|result, act, ctx| act.opened(result, ctx)),
-        );
-    }
-}
-
-impl Handler<TransportEvent> for Session {
-    type Result = ();
-
-    fn handle(&mut self, event: TransportEvent, ctx: &mut Context<Self>) {
-        let Some(open) = self.open.as_mut() else {
-            return;
-        };
-        let from = event.transport;
-        if self.config.logging && log::log_enabled!(log::Level::Trace) {
-            log::trace!(
-                "{}: from {from}: {}",
-                open.conn.handshake().sid,
-                trace::describe_event(&event.kind)
-            );
+        match self.phase {
+            // A supervised shell that ended for good stays ended.
+            Phase::Ended => {}
+            _ if self.attempt == 0 => self.handshake(ctx),
+            _ => self.schedule_attempt(ctx),
         }
-        match event.kind {
-            TransportEventKind::Packets(packets) => {
-                for packet in packets {
-                    open.conn.handle_packet(from, packet);
-                }
-            }
-            TransportEventKind::Paused(unsent) => open.conn.handle_polling_paused(unsent),
-            TransportEventKind::Written(bytes) => open.conn.handle_written(from, bytes),
-            TransportEventKind::Ended(end) => {
-                open.forget_transport(from);
-                open.conn.handle_transport_end(from, end);
-            }
-        }
-        self.drive(ctx);
-    }
-}
-
-impl Handler<PingTimeout> for Session {
-    type Result = ();
-
-    fn handle(&mut self, _: PingTimeout, ctx: &mut Context<Self>) {
-        if let Some(open) = self.open.as_mut() {
-            open.conn.handle_ping_timeout();
-            self.drive(ctx);
+        // Events that were waiting for room in the client's channel when the last
+        // connection was lost still go in, in order.
+        if self.stream.as_ref().is_some_and(Stream::is_backed_up) {
+            ctx.spawn(Drained.map(|(), _: &mut Self, _| ()));
         }
     }
 }
 
-impl Handler<Send> for Session {
-    type Result = actix::Response<Result<(), SendError>>;
-
-    fn handle(&mut self, Send(payload): Send, ctx: &mut Context<Self>) -> Self::Result {
-        let Some(open) = self.open.as_mut() else {
-            return actix::Response::reply(Err(SendError::NotConnected));
-        };
-        if self.waiting.is_empty() && has_room(&open.conn, self.config.send_buffer) {
-            let result = open.conn.send(payload);
-            self.drive(ctx);
-            return actix::Response::reply(result);
-        }
-        // Too much is on its way already: answer once the transports caught up.
-        let (answer, answered) = oneshot::channel();
-        self.waiting.push(payload, answer);
-        actix::Response::fut(async move { answered.await.unwrap_or(Err(SendError::Closed)) })
-    }
-}
-
-impl Handler<TrySend> for Session {
-    type Result = Result<(), TrySendError>;
-
-    fn handle(&mut self, TrySend(payload): TrySend, ctx: &mut Context<Self>) -> Self::Result {
-        let refuse = |error, payload| Err(TrySendError { error, payload });
-        let Some(open) = self.open.as_mut() else {
-            return refuse(SendError::NotConnected, payload);
-        };
-        if !self.waiting.is_empty() || !has_room(&open.conn, self.config.send_buffer) {
-            return refuse(SendError::Full, payload);
-        }
-        // A payload clone shares its buffer: kept only to give it back on a refusal.
-        let result = open.conn.send(payload.clone());
-        self.drive(ctx);
-        result.or_else(|error| refuse(error, payload))
-    }
-}
-
-impl Session {
-    /// An answer that comes when the session has stopped.
-    fn when_stopped(&mut self) -> actix::Response<()> {
-        let (closer, stopped) = oneshot::channel();
-        self.closers.push(closer);
-        actix::Response::fut(async move {
-            let _ = stopped.await;
-        })
-    }
-}
-
-impl Handler<Close> for Session {
-    type Result = actix::Response<()>;
-
-    fn handle(&mut self, _: Close, ctx: &mut Context<Self>) -> Self::Result {
-        // What was sent before `Close` goes out before the close packet.
-        self.release_waiting(usize::MAX);
-        if let Some(open) = self.open.as_mut() {
-            open.conn.close();
-            self.drive(ctx);
-        }
-        self.when_stopped()
-    }
-}
-
-impl Handler<Abort> for Session {
-    type Result = actix::Response<()>;
-
-    fn handle(&mut self, _: Abort, ctx: &mut Context<Self>) -> Self::Result {
-        if let Some(open) = self.open.as_mut() {
-            open.conn.abort();
-            self.drive(ctx);
-        }
-        self.when_stopped()
-    }
-}
-
-impl Handler<Subscribe> for Session {
-    type Result = ();
-
-    fn handle(&mut self, subscribe: Subscribe, _: &mut Context<Self>) {
-        let subs = &mut self.subscribers;
-        match subscribe {
-            Subscribe::Connect(r) => subs.connect.push(r),
-            Subscribe::Message(r) => subs.message.push(r),
-            Subscribe::Disconnect(r) => subs.disconnect.push(r),
-            Subscribe::Upgrade(r) => subs.upgrade.push(r),
-        }
+impl Supervised for Session {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        // The lost connection's actors were told to stop; the new context has none of
+        // its timers or futures.
+        self.open = None;
     }
 }

@@ -12,6 +12,7 @@ use futures::{Sink, SinkExt};
 
 use super::Session;
 use crate::event::{Event, EventSender, SessionStatus, Upgrade};
+use crate::protocol::DisconnectReason;
 
 /// The client end of a session, and what did not fit in its channel yet.
 pub(super) struct Stream {
@@ -58,9 +59,18 @@ impl Stream {
         }
     }
 
-    /// The session is over: what still waits for room goes in, in order, from a task
-    /// of its own, as the client makes room.
-    pub fn finish(self) {
+    /// Whether events wait for room in the channel.
+    pub fn is_backed_up(&self) -> bool {
+        !self.overflow.is_empty()
+    }
+
+    /// The session is over for good, for `reason`: whoever waits on the status hears
+    /// it, and what still waits for room goes in, in order, from a task of its own, as
+    /// the client makes room.
+    pub fn finish(self, reason: DisconnectReason) {
+        self.sender
+            .status
+            .send_modify(|status| status.ended = Some(reason));
         if self.overflow.is_empty() {
             return;
         }
@@ -97,6 +107,8 @@ impl Stream {
     }
 }
 
+/// What an event says of the session now. A `Disconnect` empties the status but does
+/// not end it: a reconnection may follow; [`Stream::finish`] ends it.
 fn update(status: &mut SessionStatus, event: &Event) {
     match event {
         Event::Connect(connect) => {
@@ -104,8 +116,11 @@ fn update(status: &mut SessionStatus, event: &Event) {
             status.transport = Some(connect.transport);
         }
         Event::Upgrade(Upgrade::Completed(transport)) => status.transport = Some(*transport),
-        Event::Disconnect(reason) => status.ended = Some(reason.clone()),
-        Event::Upgrade(_) | Event::Message(_) => {}
+        Event::Disconnect(_) => {
+            status.sid = None;
+            status.transport = None;
+        }
+        Event::Upgrade(_) | Event::Message(_) | Event::Reconnecting(_) | Event::Undelivered(_) => {}
     }
 }
 
@@ -132,7 +147,7 @@ impl ActorFuture<Session> for Drained {
 mod tests {
     use super::*;
     use crate::event::Connect;
-    use crate::protocol::{DisconnectReason, TransportKind};
+    use crate::protocol::TransportKind;
     use futures::channel::mpsc;
     use tokio::sync::watch;
 
@@ -158,12 +173,16 @@ mod tests {
         let connect = Connect {
             sid: "s".into(),
             transport: TransportKind::Polling,
+            attempt: 0,
         };
         stream.deliver(Event::Connect(connect));
         stream.deliver(Event::Upgrade(Upgrade::Completed(TransportKind::WebSocket)));
         assert_eq!(status.borrow().sid.as_deref(), Some("s"));
         assert_eq!(status.borrow().transport, Some(TransportKind::WebSocket));
         stream.deliver(Event::Disconnect(DisconnectReason::ServerDisconnect));
+        assert_eq!(status.borrow().sid, None, "a lost session has no sid");
+        assert_eq!(status.borrow().ended, None, "a reconnection may follow");
+        stream.finish(DisconnectReason::ServerDisconnect);
         assert_eq!(
             status.borrow().ended,
             Some(DisconnectReason::ServerDisconnect)

@@ -22,6 +22,8 @@ pub(super) fn describe_event(kind: &TransportEventKind) -> String {
         }
         TransportEventKind::Paused(unsent) => format!("paused, {} packets unsent", unsent.len()),
         TransportEventKind::Written(bytes) => format!("wrote {bytes} B"),
-        TransportEventKind::Ended(end) => format!("ended: {end:?}"),
+        TransportEventKind::Ended { end, unsent } => {
+            format!("ended: {end:?}, {} packets unsent", unsent.len())
+        }
     }
 }

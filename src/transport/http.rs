@@ -87,6 +87,18 @@ impl Http {
         &self.config
     }
 
+    /// The session's settings, shared.
+    pub fn config_arc(&self) -> Arc<ClientConfig> {
+        self.config.clone()
+    }
+
+    /// Keeps the cookies another `Http` of the same session collected (a reconnection
+    /// whose request changed).
+    pub fn with_cookies_of(self, other: &Http) -> Self {
+        *self.cookies.borrow_mut() = other.cookies.borrow().clone();
+        self
+    }
+
     /// The URL of the handshake GET.
     pub fn handshake_url(&self) -> String {
         let t = self.config.timestamp_requests.then(cache_buster);
@@ -172,7 +184,7 @@ impl Http {
 
     /// The user's cookies, then those the server set.
     fn cookie_header(&self) -> Option<String> {
-        match (&self.user_cookie, self.cookies.borrow().header()) {
+        match (&self.user_cookie, self.cookies.borrow_mut().header()) {
             (Some(user), Some(jar)) => Some(format!("{user}; {jar}")),
             (user, jar) => user.clone().or(jar),
         }

@@ -14,7 +14,7 @@ pub(crate) mod websocket;
 use std::future::Future;
 use std::time::Duration;
 
-use actix::Message;
+use actix::{Message, Recipient};
 
 use crate::protocol::{Packet, TransportEnd, TransportError, TransportKind};
 
@@ -96,12 +96,41 @@ pub(crate) struct ResumePolling;
 #[rtype(result = "()")]
 pub(crate) struct PausePolling;
 
-/// Transport → session: something happened on `transport`.
+/// Transport → session: something happened on `transport`, one of the transports of
+/// the session's `epoch`-th connection (a session that reconnects ignores the late
+/// reports of the transports it had before).
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub(crate) struct TransportEvent {
     pub transport: TransportKind,
+    pub epoch: u64,
     pub kind: TransportEventKind,
+}
+
+/// How a transport reports to its session.
+#[derive(Clone)]
+pub(crate) struct SessionLink {
+    session: Recipient<TransportEvent>,
+    epoch: u64,
+    transport: TransportKind,
+}
+
+impl SessionLink {
+    pub fn new(session: Recipient<TransportEvent>, epoch: u64, transport: TransportKind) -> Self {
+        SessionLink {
+            session,
+            epoch,
+            transport,
+        }
+    }
+
+    pub fn report(&self, kind: TransportEventKind) {
+        self.session.do_send(TransportEvent {
+            transport: self.transport,
+            epoch: self.epoch,
+            kind,
+        });
+    }
 }
 
 /// What a transport reports.
@@ -114,8 +143,12 @@ pub(crate) enum TransportEventKind {
     /// This many bytes of packets (as [`wire_len`](crate::protocol::wire_len) counts them) reached the
     /// network, reported in amounts that matter (see [`WrittenCounter`]).
     Written(usize),
-    /// The transport stopped.
-    Ended(TransportEnd),
+    /// The transport stopped; `unsent` are the packets it had been given and never
+    /// handed to the network, in order.
+    Ended {
+        end: TransportEnd,
+        unsent: Vec<Packet>,
+    },
 }
 
 #[cfg(test)]

@@ -6,18 +6,15 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use actix::{
-    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Recipient, SpawnHandle,
-    WrapFuture,
+    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, SpawnHandle, WrapFuture,
 };
 
 use super::http::{Http, PollingUrls};
 use super::{
     AbortTransport, CloseTransport, PausePolling, PauseReading, ResumePolling, ResumeReading,
-    Transmit, TransportEvent, TransportEventKind, WrittenCounter,
+    SessionLink, Transmit, TransportEventKind, WrittenCounter,
 };
-use crate::protocol::{
-    polling, Handshake, Packet, ProtocolError, TransportEnd, TransportError, TransportKind,
-};
+use crate::protocol::{polling, Handshake, Packet, ProtocolError, TransportEnd, TransportError};
 
 /// Added to `pingInterval + pingTimeout` for a poll's timeout: the server answers a
 /// poll at least every `pingInterval`, with a ping.
@@ -43,7 +40,7 @@ pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, Vec<Packet>)
 pub(crate) struct PollingTransport {
     http: Rc<Http>,
     urls: Rc<PollingUrls>,
-    session: Recipient<TransportEvent>,
+    session: SessionLink,
     max_payload: usize,
     poll_timeout: Duration,
     /// Packets not yet in a POST, in order.
@@ -74,7 +71,7 @@ enum Pause {
 }
 
 impl PollingTransport {
-    pub fn new(http: Rc<Http>, handshake: &Handshake, session: Recipient<TransportEvent>) -> Self {
+    pub fn new(http: Rc<Http>, handshake: &Handshake, session: SessionLink) -> Self {
         PollingTransport {
             urls: Rc::new(http.polling_urls(&handshake.sid)),
             written: WrittenCounter::new(http.config().send_buffer),
@@ -94,15 +91,17 @@ impl PollingTransport {
 
     fn report(&self, kind: TransportEventKind) {
         if !self.closing {
-            self.session.do_send(TransportEvent {
-                transport: TransportKind::Polling,
-                kind,
-            });
+            self.session.report(kind);
         }
     }
 
+    /// Ends with `error`, handing back what was never posted.
     fn fail(&mut self, error: TransportError, ctx: &mut Context<Self>) {
-        self.report(TransportEventKind::Ended(TransportEnd::Error(error)));
+        let unsent = self.queue.drain(..).collect();
+        self.report(TransportEventKind::Ended {
+            end: TransportEnd::Error(error),
+            unsent,
+        });
         self.closing = true;
         ctx.stop();
     }
@@ -188,9 +187,9 @@ impl PollingTransport {
     /// The close is done (or failed): tells the session, then stops once no poll is
     /// in flight.
     fn closed(&mut self, ctx: &mut Context<Self>) {
-        self.session.do_send(TransportEvent {
-            transport: TransportKind::Polling,
-            kind: TransportEventKind::Ended(TransportEnd::Closed),
+        self.session.report(TransportEventKind::Ended {
+            end: TransportEnd::Closed,
+            unsent: Vec::new(),
         });
         if self.poll.is_none() {
             ctx.stop();

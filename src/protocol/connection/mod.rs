@@ -97,6 +97,11 @@ pub struct Connection {
     /// Bytes of `held`, counted as unwritten so senders wait during a long pause too.
     held_bytes: usize,
     ending: Ending,
+    /// Messages that were accepted and will never be written: held for the upgrade
+    /// when the session ended.
+    undelivered: Vec<Payload>,
+    /// Why the session ended, once it has.
+    end_reason: Option<DisconnectReason>,
     outputs: VecDeque<Output>,
     /// Bytes handed to each transport and not yet reported written, for backpressure.
     unwritten: Unwritten,
@@ -161,6 +166,8 @@ impl Connection {
             held: Vec::new(),
             held_bytes: 0,
             ending: Ending::Open,
+            undelivered: Vec::new(),
+            end_reason: None,
             outputs: VecDeque::new(),
             unwritten: Unwritten::default(),
             handshake,
@@ -498,8 +505,7 @@ impl Connection {
             self.outputs
                 .push_back(Output::AbortTransport(TransportKind::Polling));
         }
-        self.ending = Ending::Done;
-        self.emit(Event::Disconnected(DisconnectReason::ClientDisconnect));
+        self.end_with(DisconnectReason::ClientDisconnect);
     }
 
     /// The close the application asked for has reached the server (or could not).
@@ -509,8 +515,7 @@ impl Connection {
             self.outputs
                 .push_back(Output::CloseTransport(TransportKind::WebSocket));
         }
-        self.ending = Ending::Done;
-        self.emit(Event::Disconnected(DisconnectReason::ClientDisconnect));
+        self.end_with(DisconnectReason::ClientDisconnect);
     }
 
     /// Starts the polling receive loop unless it runs already.
@@ -544,9 +549,31 @@ impl Connection {
     /// The session ended for `reason`: its transports close and the last event goes out.
     fn finish(&mut self, reason: DisconnectReason) {
         self.clear();
-        self.ending = Ending::Done;
         self.close_transports(Output::CloseTransport);
+        self.end_with(reason);
+    }
+
+    /// The last event: the session is over for `reason`.
+    fn end_with(&mut self, reason: DisconnectReason) {
+        self.ending = Ending::Done;
+        self.end_reason = Some(reason.clone());
         self.emit(Event::Disconnected(reason));
+    }
+
+    /// Why the session ended, once it has.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, TransportKind};
+    /// use actix_engineio::DisconnectReason;
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
+    /// assert_eq!(conn.disconnect_reason(), None);
+    /// conn.handle_ping_timeout();
+    /// assert_eq!(conn.disconnect_reason(), Some(&DisconnectReason::PingTimeout));
+    /// ```
+    pub fn disconnect_reason(&self) -> Option<&DisconnectReason> {
+        self.end_reason.as_ref()
     }
 
     /// Tells the active transport, and the probe websocket beside it, to stop.
@@ -557,10 +584,40 @@ impl Connection {
         }
     }
 
-    /// Forgets what would have been sent: the session is over.
+    /// Forgets what would have been sent: the session is over. Held messages are kept
+    /// for [`take_undelivered`](Self::take_undelivered).
     fn clear(&mut self) {
-        self.held.clear();
+        let held = std::mem::take(&mut self.held);
+        self.keep_undelivered(held);
         self.held_bytes = 0;
         self.unwritten = Unwritten::default();
+    }
+
+    fn keep_undelivered(&mut self, packets: Vec<Packet>) {
+        self.undelivered
+            .extend(packets.into_iter().filter_map(|packet| match packet {
+                Packet::Message(payload) => Some(payload),
+                _ => None,
+            }));
+    }
+
+    /// The messages that were accepted by [`send`](Self::send) and will never be
+    /// written because the session ended (held during the upgrade pause), in order;
+    /// each is given once.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, Packet, TransportKind::*};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::new(handshake, Polling, true);
+    /// conn.handle_probe_opened();
+    /// conn.handle_packet(WebSocket, Packet::Pong("probe".into())); // pausing: sends are held
+    /// conn.send("held".into()).unwrap();
+    /// conn.handle_ping_timeout();
+    /// assert_eq!(conn.take_undelivered(), ["held".into()]);
+    /// assert!(conn.take_undelivered().is_empty());
+    /// ```
+    pub fn take_undelivered(&mut self) -> Vec<Payload> {
+        std::mem::take(&mut self.undelivered)
     }
 }

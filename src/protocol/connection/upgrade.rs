@@ -141,6 +141,8 @@ impl Connection {
     /// ```
     pub fn handle_polling_paused(&mut self, unsent: Vec<Packet>) {
         if self.is_finished() {
+            // Too late to go anywhere: the application gets them back.
+            self.keep_undelivered(unsent);
             return;
         }
         // What polling hands back was never written; it is counted again where it goes.

@@ -120,10 +120,19 @@ fn blocking_send_while_not_connected_is_not_connected() {
         let not_connected = |when: &str| {
             let l = format!("{l} ({when})");
             assert_eq!(client.sid(), None, "{l}");
-            let sent = client.send("nobody hears this");
-            assert_eq!(sent, Err(SendError::NotConnected), "{l}: send");
+            let sent = client.send("nobody hears this").unwrap_err();
+            assert_eq!(sent.error, SendError::NotConnected, "{l}: send");
+            assert_eq!(
+                sent.payload,
+                Payload::from("nobody hears this"),
+                "{l}: given back"
+            );
             let sent = client.send_json(&serde_json::json!({"a": 1}));
-            assert_eq!(sent, Err(SendError::NotConnected), "{l}: send_json");
+            assert_eq!(
+                sent.map_err(|u| u.error),
+                Err(SendError::NotConnected),
+                "{l}: send_json"
+            );
             let refused = client.try_send("nor this").unwrap_err();
             assert_eq!(refused.error, SendError::NotConnected, "{l}: try_send");
             assert_eq!(refused.payload, Payload::from("nor this"), "{l}: try_send");
@@ -263,7 +272,11 @@ fn blocking_connect_handler_error_refuses_and_the_server_logs_the_close() {
         assert_eq!(refused, Err(ConnectError::Refused("no".into())), "{l}");
         assert_eq!(client.sid(), None, "{l}: a sid after a refused connect");
         let sent = client.send("after refusal");
-        assert_eq!(sent, Err(SendError::NotConnected), "{l}");
+        assert_eq!(
+            sent.map_err(|u| u.error),
+            Err(SendError::NotConnected),
+            "{l}"
+        );
         let sid = match handled.connects().as_slice() {
             [connect] => connect.sid.clone(),
             other => panic!("{l}: the connect handler ran for {other:?}"),

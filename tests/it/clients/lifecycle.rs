@@ -156,10 +156,19 @@ async fn send_while_not_connected_is_not_connected() {
             let l = format!("{l} ({when})");
             async move {
                 assert_eq!(client.sid(), None, "{l}");
-                let sent = client.send("nobody hears this").await;
-                assert_eq!(sent, Err(SendError::NotConnected), "{l}: send");
+                let sent = client.send("nobody hears this").await.unwrap_err();
+                assert_eq!(sent.error, SendError::NotConnected, "{l}: send");
+                assert_eq!(
+                    sent.payload,
+                    Payload::from("nobody hears this"),
+                    "{l}: given back"
+                );
                 let sent = client.send_json(&serde_json::json!({"a": 1})).await;
-                assert_eq!(sent, Err(SendError::NotConnected), "{l}: send_json");
+                assert_eq!(
+                    sent.map_err(|u| u.error),
+                    Err(SendError::NotConnected),
+                    "{l}: send_json"
+                );
                 let refused = client.try_send("nor this").await.unwrap_err();
                 assert_eq!(refused.error, SendError::NotConnected, "{l}: try_send");
                 assert_eq!(refused.payload, Payload::from("nor this"), "{l}: try_send");
@@ -326,7 +335,11 @@ async fn connect_handler_error_refuses_and_the_server_logs_the_close() {
             assert_eq!(refused, Err(ConnectError::Refused("no".into())), "{l}");
             assert_eq!(client.sid(), None, "{l}: a sid after a refused connect");
             let sent = client.send("after refusal").await;
-            assert_eq!(sent, Err(SendError::NotConnected), "{l}");
+            assert_eq!(
+                sent.map_err(|u| u.error),
+                Err(SendError::NotConnected),
+                "{l}"
+            );
             let sid = match handled.connects().as_slice() {
                 [connect] => connect.sid.clone(),
                 other => panic!("{l}: the connect handler ran for {other:?}"),

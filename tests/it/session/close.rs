@@ -76,7 +76,11 @@ async fn client_close_is_client_disconnect_and_prompt() {
 
             // The session is over: a Send is refused, never accepted.
             match c.session.send(eio::Send::text("too late")).await {
-                Ok(Err(SendError::Closed)) | Err(MailboxError::Closed) => {}
+                Ok(Err(eio::Unsent {
+                    error: SendError::Closed,
+                    ..
+                }))
+                | Err(MailboxError::Closed) => {}
                 other => panic!("{l}: Send after the end answered {other:?}"),
             }
         }

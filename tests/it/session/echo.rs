@@ -96,8 +96,11 @@ async fn connect_and_echo_exactly() {
             if mode == Mode::Polling {
                 assert_eq!(
                     answer,
-                    Err(SendError::RecordSeparator),
-                    "{l}: a text with \\x1e over polling"
+                    Err(eio::Unsent {
+                        error: SendError::RecordSeparator,
+                        payload: Payload::from(separator),
+                    }),
+                    "{l}: a text with \\x1e over polling, given back"
                 );
                 c.echo(Payload::from("after the separator")).await;
             } else {
@@ -247,7 +250,10 @@ async fn send_over_max_payload_is_refused_and_the_session_goes_on() {
                     .await
                     .unwrap_or_else(|e| panic!("{l}: Send: {e}"));
                 match answer {
-                    Err(SendError::TooLarge { size, max_payload }) => {
+                    Err(eio::Unsent {
+                        error: SendError::TooLarge { size, max_payload },
+                        ..
+                    }) => {
                         assert_eq!(max_payload, 1000, "{l}: {what}");
                         assert!(size >= 5000, "{l}: {what}: size {size}");
                     }

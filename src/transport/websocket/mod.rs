@@ -1,92 +1,46 @@
 //! The websocket transport: one actor owning one socket, one packet per frame.
 
+mod open;
+mod sink;
+
 use std::rc::Rc;
 use std::time::Duration;
 
 use actix::io::{SinkWrite, WriteHandler};
-use actix::{
-    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Recipient, StreamHandler,
-};
+use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, StreamHandler};
 use actix_codec::Framed;
 use actix_http::ws::Item;
-use awc::error::{WsClientError, WsProtocolError};
+use awc::error::WsProtocolError;
 use awc::ws::{CloseCode, CloseReason, Codec, Frame as WsFrame, Message as WsMessage};
 use awc::BoxedSocket;
-use bytes::{Bytes, BytesMut};
-use bytestring::ByteString;
-use futures::stream::{SplitSink, StreamExt};
-use futures::{ready, Sink};
-use std::pin::Pin;
-use std::task::{Context as TaskContext, Poll};
+use bytes::BytesMut;
+use futures::stream::StreamExt;
 
+use self::open::{close_error, decode_text, is_normal, protocol_error};
+pub(crate) use self::open::{handshake, open};
+use self::sink::{CountingSink, Outgoing, Writes};
 use super::gate::Gate;
-use super::http::{send_error, Http};
+use super::http::Http;
 use super::{
-    within, AbortTransport, CloseTransport, PauseReading, ResumeReading, Transmit, TransportEvent,
-    TransportEventKind, WrittenCounter,
+    AbortTransport, CloseTransport, PauseReading, ResumeReading, SessionLink, Transmit,
+    TransportEventKind,
 };
 use crate::protocol::{
-    frame, wire_len, Frame, Handshake, Packet, ProtocolError, TransportEnd, TransportError,
-    TransportKind,
+    frame, wire_len, Frame, Handshake, Packet, TransportEnd, TransportError, TransportKind,
 };
 
 /// A websocket as awc opens it.
 pub(crate) type WsFramed = Framed<BoxedSocket, Codec>;
 
-/// Opens a websocket: a websocket-only session when `sid` is `None`, else the
-/// upgrade socket of session `sid`.
-pub(crate) async fn open(http: Rc<Http>, sid: Option<String>) -> Result<WsFramed, TransportError> {
-    let limit = http.config().max_frame_size;
-    let connect = http
-        .websocket(sid.as_deref())
-        .max_frame_size(limit)
-        .connect();
-    let connect = async { connect.await.map_err(|e| client_error(e, limit)) };
-    let (response, framed) = within(http.config().request_timeout, connect).await?;
-    http.store_cookies(response.headers());
-    Ok(framed)
-}
-
-/// Opens a websocket-only session and reads its handshake from the first frame.
-pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, WsFramed), TransportError> {
-    let mut framed = open(http.clone(), None).await?;
-    let config = http.config();
-    let first = within(
-        config.request_timeout,
-        first_packet(&mut framed, config.max_frame_size),
-    )
-    .await?;
-    match first {
-        Packet::Open(handshake) => Ok((*handshake, framed)),
-        other => Err(ProtocolError::InvalidHandshake(format!(
-            "expected an open packet, got {:?}",
-            other.packet_type()
-        ))
-        .into()),
-    }
-}
-
-/// The first data frame's packet; control frames before it are skipped.
-async fn first_packet(framed: &mut WsFramed, limit: usize) -> Result<Packet, TransportError> {
-    loop {
-        let frame = framed
-            .next()
-            .await
-            .ok_or_else(|| TransportError::ConnectionLost("closed before the handshake".into()))?
-            .map_err(|e| protocol_error(e, limit))?;
-        match frame {
-            WsFrame::Text(data) => return decode_text(data),
-            WsFrame::Binary(data) => return Ok(Packet::binary(data)),
-            WsFrame::Close(reason) => return Err(close_error(reason)),
-            WsFrame::Ping(_) | WsFrame::Pong(_) | WsFrame::Continuation(_) => {}
-        }
-    }
-}
-
 /// The transport actor of one websocket.
 pub(crate) struct WebSocketTransport {
     sink: SinkWrite<Outgoing, CountingSink>,
-    session: Recipient<TransportEvent>,
+    session: SessionLink,
+    /// What is written and not yet read by the server.
+    writes: Rc<Writes>,
+    /// How long the server may leave what is written unread before the transport
+    /// gives up on it: its own heartbeat deadline.
+    stall_limit: Duration,
     /// The largest message accepted, fragments included.
     limit: usize,
     /// A fragmented message being put together.
@@ -114,23 +68,21 @@ struct Fragments {
 }
 
 impl WebSocketTransport {
-    /// Starts the actor on an open socket, with the session's limits: messages up to
-    /// `max_frame_size`, `request_timeout` for the server to answer a close.
+    /// Starts the actor on an open socket of a session whose handshake is `handshake`,
+    /// with the session's limits: messages up to `max_frame_size`, `request_timeout`
+    /// for the server to answer a close.
     pub fn start(
         framed: WsFramed,
         http: &Http,
-        session: Recipient<TransportEvent>,
+        handshake: &Handshake,
+        session: SessionLink,
     ) -> actix::Addr<Self> {
         let config = http.config();
         let (limit, close_timeout) = (config.max_frame_size, config.request_timeout);
         let framed = framed.into_map_codec(|_| Codec::new().max_size(limit).client_mode());
         let (sink, stream) = framed.split();
-        let sink = CountingSink {
-            inner: sink,
-            unflushed: 0,
-            written: WrittenCounter::new(config.send_buffer),
-            session: session.clone(),
-        };
+        let writes = Rc::new(Writes::default());
+        let sink = CountingSink::new(sink, config.send_buffer, session.clone(), writes.clone());
         let gate = Gate::default();
         WebSocketTransport::create(move |ctx| {
             ctx.add_stream(gate.wrap(stream));
@@ -139,6 +91,8 @@ impl WebSocketTransport {
                 close_requested: false,
                 sink: SinkWrite::new(sink, ctx),
                 session,
+                writes,
+                stall_limit: handshake.heartbeat_deadline(),
                 limit,
                 fragments: None,
                 ended: false,
@@ -150,10 +104,21 @@ impl WebSocketTransport {
     }
 
     fn report(&self, kind: TransportEventKind) {
-        self.session.do_send(TransportEvent {
-            transport: TransportKind::WebSocket,
-            kind,
-        });
+        self.session.report(kind);
+    }
+
+    /// Writes to the socket, unless the server has stopped reading (then the transport
+    /// ends: what it writes would only pile up).
+    fn write(&mut self, outgoing: Outgoing, ctx: &mut Context<Self>) {
+        if self.writes.wrote(self.stall_limit) {
+            let stalled = TransportError::WebSocket(format!(
+                "the server has read nothing for more than {:?}",
+                self.stall_limit
+            ));
+            return self.end(TransportEnd::Error(stalled), ctx);
+        }
+        // A closed sink means the end was already reported to the session.
+        let _ = self.sink.write(outgoing);
     }
 
     /// Reports the end once and stops.
@@ -167,7 +132,8 @@ impl WebSocketTransport {
         self.report_received();
         if !self.ended {
             self.ended = true;
-            self.report(TransportEventKind::Ended(end));
+            let unsent = self.writes.take_pending();
+            self.report(TransportEventKind::Ended { end, unsent });
         }
     }
 
@@ -255,7 +221,10 @@ impl Actor for WebSocketTransport {
         // The close handshake is done, the socket broke, or the close timed out: in
         // each case the session's close is as done as it will be.
         if self.close_requested {
-            self.report(TransportEventKind::Ended(TransportEnd::Closed));
+            self.report(TransportEventKind::Ended {
+                end: TransportEnd::Closed,
+                unsent: Vec::new(),
+            });
         }
     }
 }
@@ -277,9 +246,7 @@ impl StreamHandler<Result<WsFrame, WsProtocolError>> for WebSocketTransport {
                     self.receive(result, ctx);
                 }
             }
-            WsFrame::Ping(data) => {
-                let _ = self.sink.write(Outgoing::control(WsMessage::Pong(data)));
-            }
+            WsFrame::Ping(data) => self.write(Outgoing::control(WsMessage::Pong(data)), ctx),
             WsFrame::Pong(_) => {}
             // The answer to our own close: the closing handshake is complete.
             WsFrame::Close(_) if self.closing => ctx.stop(),
@@ -317,15 +284,15 @@ impl WriteHandler<WsProtocolError> for WebSocketTransport {
 impl Handler<Transmit> for WebSocketTransport {
     type Result = ();
 
-    fn handle(&mut self, Transmit(packets): Transmit, _: &mut Context<Self>) {
+    fn handle(&mut self, Transmit(packets): Transmit, ctx: &mut Context<Self>) {
         for packet in packets {
             let cost = wire_len(TransportKind::WebSocket, &packet);
             let message = match frame::encode(&packet) {
                 Frame::Text(text) => WsMessage::Text(text),
                 Frame::Binary(data) => WsMessage::Binary(data),
             };
-            // A closed sink means the end was already reported to the session.
-            let _ = self.sink.write(Outgoing { message, cost });
+            self.writes.queued(packet);
+            self.write(Outgoing::packet(message, cost), ctx);
         }
     }
 }
@@ -368,112 +335,5 @@ impl Handler<ResumeReading> for WebSocketTransport {
 
     fn handle(&mut self, _: ResumeReading, _: &mut Context<Self>) {
         self.gate.open();
-    }
-}
-
-/// A message for the socket, with what it counts against the send buffer.
-pub(crate) struct Outgoing {
-    message: WsMessage,
-    /// The packet's [`wire_len`]; control frames are not counted.
-    cost: usize,
-}
-
-impl Outgoing {
-    fn control(message: WsMessage) -> Self {
-        Outgoing { message, cost: 0 }
-    }
-}
-
-/// The socket's sink, telling the session how many bytes of packets each flush wrote,
-/// so that senders wait while too much is queued (backpressure).
-pub(crate) struct CountingSink {
-    inner: SplitSink<WsFramed, WsMessage>,
-    /// Bytes of packets handed to the codec since the last flush.
-    unflushed: usize,
-    written: WrittenCounter,
-    session: Recipient<TransportEvent>,
-}
-
-impl Sink<Outgoing> for CountingSink {
-    type Error = WsProtocolError;
-
-    fn poll_ready(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-    ) -> Poll<Result<(), Self::Error>> {
-        Pin::new(&mut self.inner).poll_ready(cx)
-    }
-
-    fn start_send(mut self: Pin<&mut Self>, outgoing: Outgoing) -> Result<(), Self::Error> {
-        self.unflushed += outgoing.cost;
-        Pin::new(&mut self.inner).start_send(outgoing.message)
-    }
-
-    fn poll_flush(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-    ) -> Poll<Result<(), Self::Error>> {
-        let flushed = ready!(Pin::new(&mut self.inner).poll_flush(cx));
-        if flushed.is_ok() {
-            let flushed_bytes = std::mem::take(&mut self.unflushed);
-            if let Some(written) = self.written.add(flushed_bytes) {
-                self.session.do_send(TransportEvent {
-                    transport: TransportKind::WebSocket,
-                    kind: TransportEventKind::Written(written),
-                });
-            }
-        }
-        Poll::Ready(flushed)
-    }
-
-    fn poll_close(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-    ) -> Poll<Result<(), Self::Error>> {
-        Pin::new(&mut self.inner).poll_close(cx)
-    }
-}
-
-fn decode_text(data: Bytes) -> Result<Packet, TransportError> {
-    let text = ByteString::try_from(data).map_err(|_| ProtocolError::InvalidUtf8)?;
-    Ok(frame::decode(Frame::Text(text))?)
-}
-
-/// Close codes that end a session normally: normal, going away, no status (Node's 1005).
-fn is_normal(code: u16) -> bool {
-    matches!(code, 1000 | 1001 | 1005)
-}
-
-fn close_error(reason: Option<CloseReason>) -> TransportError {
-    let (code, description) = match reason {
-        Some(reason) => (
-            u16::from(reason.code),
-            reason.description.unwrap_or_default(),
-        ),
-        None => (1005, String::new()),
-    };
-    TransportError::WebSocketClosed {
-        code,
-        reason: description,
-    }
-}
-
-fn protocol_error(error: WsProtocolError, limit: usize) -> TransportError {
-    match error {
-        WsProtocolError::Overflow => TransportError::FrameTooLarge { limit },
-        WsProtocolError::Io(e) => TransportError::ConnectionLost(e.to_string()),
-        other => TransportError::WebSocket(other.to_string()),
-    }
-}
-
-fn client_error(error: WsClientError, limit: usize) -> TransportError {
-    match error {
-        WsClientError::InvalidResponseStatus(status) => TransportError::Http {
-            status: status.as_u16(),
-            body: String::new(),
-        },
-        WsClientError::SendRequest(error) => send_error(error),
-        WsClientError::Protocol(error) => protocol_error(error, limit),
-        other => TransportError::WebSocket(other.to_string()),
     }
 }

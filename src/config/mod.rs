@@ -3,8 +3,14 @@
 
 use std::time::Duration;
 
-use awc::http::header::{self, HeaderName, HeaderValue};
+use awc::http::header::{HeaderName, HeaderValue};
 
+mod parse;
+mod reconnect;
+
+pub(crate) use self::parse::{parse_header, parse_transports};
+pub(crate) use self::reconnect::random_fraction;
+pub use self::reconnect::{ReconnectAttempt, ReconnectPolicy};
 use crate::error::ConfigError;
 use crate::protocol::polling::MAX_PACKETS_PER_PAYLOAD;
 use crate::protocol::TransportKind;
@@ -50,6 +56,34 @@ pub const DEFAULT_SEND_BUFFER: usize = 1024 * 1024;
 /// ```
 pub const DEFAULT_EVENT_BUFFER: usize = 1024;
 
+/// The bound of the send queue: messages that wait for room in the send buffer. A
+/// sender that waits for its answer (`send(..).await`) is held back instead of refused;
+/// `do_send`, `try_send` and the clients' `try_send` are refused once either bound is
+/// reached. See [`SessionBuilder::send_queue`](crate::SessionBuilder::send_queue).
+///
+/// ```
+/// use actix_engineio::SendQueueLimit;
+///
+/// let limit = SendQueueLimit::default();
+/// assert_eq!((limit.messages, limit.bytes), (1024, 1024 * 1024));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendQueueLimit {
+    /// The most messages.
+    pub messages: usize,
+    /// The most bytes of message data.
+    pub bytes: usize,
+}
+
+impl Default for SendQueueLimit {
+    fn default() -> Self {
+        SendQueueLimit {
+            messages: 1024,
+            bytes: 1024 * 1024,
+        }
+    }
+}
+
 /// The settings of a session, without its subscribers and without a custom
 /// [`http_client`](crate::SessionBuilder::http_client).
 ///
@@ -94,6 +128,10 @@ pub struct ClientConfig {
     pub(crate) logging: bool,
     /// How many events a client's channel holds before its session stops reading.
     pub(crate) event_buffer: usize,
+    /// How many messages, and bytes, may wait for room in the send buffer from senders
+    /// that do not wait for their answer.
+    pub(crate) send_queue: SendQueueLimit,
+    pub(crate) reconnect: Option<ReconnectPolicy>,
     /// The first invalid setting, reported when the session starts.
     pub(crate) error: Option<ConfigError>,
 }
@@ -134,6 +172,8 @@ impl Default for ClientConfig {
             tls: TlsOptions::default(),
             logging: true,
             event_buffer: DEFAULT_EVENT_BUFFER,
+            send_queue: SendQueueLimit::default(),
+            reconnect: None,
             error: None,
         }
     }
@@ -148,58 +188,5 @@ impl ClientConfig {
     /// Whether a polling session should probe for websocket when the server offers it.
     pub(crate) fn upgrade_wanted(&self) -> bool {
         self.upgrade && self.transports.contains(&TransportKind::WebSocket)
-    }
-}
-
-/// A header as given by the user; credentials are marked sensitive so that `Debug`
-/// output and logs do not show them.
-pub(crate) fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
-    let name = HeaderName::try_from(name).map_err(|e| e.to_string())?;
-    let mut value = HeaderValue::try_from(value).map_err(|e| e.to_string())?;
-    let secret = [
-        header::AUTHORIZATION,
-        header::PROXY_AUTHORIZATION,
-        header::COOKIE,
-    ];
-    value.set_sensitive(secret.contains(&name));
-    Ok((name, value))
-}
-
-pub(crate) fn parse_transports<I>(transports: I) -> Result<Vec<TransportKind>, String>
-where
-    I: IntoIterator,
-    I::Item: AsRef<str>,
-{
-    let mut list = Vec::new();
-    for name in transports {
-        let kind: TransportKind = name.as_ref().trim().parse()?;
-        if list.contains(&kind) {
-            return Err(format!("{kind} is listed twice"));
-        }
-        list.push(kind);
-    }
-    if list.is_empty() {
-        return Err("the list is empty".into());
-    }
-    Ok(list)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn transports_parse_names_and_kinds() {
-        assert_eq!(
-            parse_transports(["websocket", "polling"]),
-            Ok(vec![TransportKind::WebSocket, TransportKind::Polling])
-        );
-        assert_eq!(
-            parse_transports([TransportKind::Polling]),
-            Ok(vec![TransportKind::Polling])
-        );
-        assert!(parse_transports(Vec::<&str>::new()).is_err());
-        assert!(parse_transports(["polling", "polling"]).is_err());
-        assert!(parse_transports(["carrier-pigeon"]).is_err());
     }
 }

@@ -1,0 +1,115 @@
+//! What a session tells its subscribers and its client: each event of the state
+//! machine, in order, and the events of reconnection and of messages given back.
+
+use actix::{ActorFutureExt, AsyncContext, Context};
+
+use super::stream::{Delivered, Drained};
+use super::{session_log, Session};
+use crate::event::{
+    broadcast, Connect, Disconnect, Event as ClientEvent, Message, Reconnecting, Undelivered,
+    Upgrade,
+};
+use crate::protocol::{DisconnectReason, Event, TransportKind};
+
+impl Session {
+    /// Tells everyone of an event of the state machine.
+    pub(super) fn publish(&mut self, event: Event, ctx: &mut Context<Self>) {
+        let event = match event {
+            Event::Connected { sid, transport } => ClientEvent::Connect(Connect {
+                sid,
+                transport,
+                attempt: self.attempt,
+            }),
+            Event::Message(payload) => ClientEvent::Message(payload),
+            Event::Upgraded => {
+                session_log!(self, info, "engine.io session upgraded to websocket");
+                ClientEvent::Upgrade(Upgrade::Completed(TransportKind::WebSocket))
+            }
+            Event::UpgradeFailed(error) => {
+                session_log!(
+                    self,
+                    warn,
+                    "engine.io upgrade failed, staying on polling: {error}"
+                );
+                ClientEvent::Upgrade(Upgrade::Failed(error))
+            }
+            Event::Disconnected(reason) => return self.publish_disconnect(reason, ctx),
+        };
+        self.tell(event, ctx);
+    }
+
+    /// Tells everyone that a session ended, and why.
+    pub(super) fn publish_disconnect(&mut self, reason: DisconnectReason, ctx: &mut Context<Self>) {
+        match reason.detail() {
+            Some(detail) => session_log!(self, info, "engine.io session ended: {reason}: {detail}"),
+            None => session_log!(self, info, "engine.io session ended: {reason}"),
+        }
+        self.tell(ClientEvent::Disconnect(reason), ctx);
+    }
+
+    /// Tells everyone that a new session will be tried after `event.delay`.
+    pub(super) fn publish_reconnecting(&mut self, event: Reconnecting, ctx: &mut Context<Self>) {
+        session_log!(
+            self,
+            info,
+            "engine.io reconnecting in {:?} (attempt {})",
+            event.delay,
+            event.attempt
+        );
+        self.tell(ClientEvent::Reconnecting(event), ctx);
+    }
+
+    /// Gives back the messages that will never be written, if there are any.
+    pub(super) fn give_back_undelivered(&mut self, ctx: &mut Context<Self>) {
+        if self.undelivered.is_empty() {
+            return;
+        }
+        let messages = std::mem::take(&mut self.undelivered);
+        session_log!(
+            self,
+            warn,
+            "engine.io: {} messages were not sent before the session ended",
+            messages.len()
+        );
+        self.tell(ClientEvent::Undelivered(messages), ctx);
+    }
+
+    /// Gives `event` to the actor subscribers, then to the client.
+    fn tell(&mut self, event: ClientEvent, ctx: &mut Context<Self>) {
+        self.broadcast(&event);
+        let Some(stream) = self.stream.as_mut() else {
+            return;
+        };
+        if stream.deliver(event) == Delivered::Full {
+            self.pause_reading(ctx);
+        }
+    }
+
+    fn broadcast(&self, event: &ClientEvent) {
+        let subs = &self.subscribers;
+        match event {
+            ClientEvent::Connect(connect) => broadcast(&subs.connect, connect.clone()),
+            ClientEvent::Message(payload) => broadcast(&subs.message, Message(payload.clone())),
+            ClientEvent::Upgrade(upgrade) => broadcast(&subs.upgrade, upgrade.clone()),
+            ClientEvent::Disconnect(reason) => {
+                broadcast(&subs.disconnect, Disconnect(reason.clone()))
+            }
+            ClientEvent::Reconnecting(next) => broadcast(&subs.reconnecting, *next),
+            ClientEvent::Undelivered(messages) => {
+                broadcast(&subs.undelivered, Undelivered(messages.clone()))
+            }
+        }
+    }
+
+    /// The client's channel is full: the transports stop reading until it has room.
+    fn pause_reading(&mut self, ctx: &mut Context<Self>) {
+        if let Some(open) = self.open.as_mut() {
+            open.pause_reading();
+        }
+        ctx.spawn(Drained.map(|(), act: &mut Self, _| {
+            if let Some(open) = act.open.as_mut() {
+                open.resume_reading();
+            }
+        }));
+    }
+}

@@ -1,0 +1,109 @@
+//! Opening a websocket: for a websocket-only session (whose first frame is the
+//! handshake) or for the upgrade of a polling one; and what awc's errors mean.
+
+use std::rc::Rc;
+
+use awc::error::{WsClientError, WsProtocolError};
+use awc::ws::{CloseReason, Frame as WsFrame};
+use bytes::Bytes;
+use bytestring::ByteString;
+use futures::stream::StreamExt;
+
+use super::WsFramed;
+use crate::protocol::{frame, Frame, Handshake, Packet, ProtocolError, TransportError};
+use crate::transport::http::{send_error, Http};
+use crate::transport::within;
+
+/// Opens a websocket: a websocket-only session when `sid` is `None`, else the
+/// upgrade socket of session `sid`.
+pub(crate) async fn open(http: Rc<Http>, sid: Option<String>) -> Result<WsFramed, TransportError> {
+    let limit = http.config().max_frame_size;
+    let connect = http
+        .websocket(sid.as_deref())
+        .max_frame_size(limit)
+        .connect();
+    let connect = async { connect.await.map_err(|e| client_error(e, limit)) };
+    let (response, framed) = within(http.config().request_timeout, connect).await?;
+    http.store_cookies(response.headers());
+    Ok(framed)
+}
+
+/// Opens a websocket-only session and reads its handshake from the first frame.
+pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, WsFramed), TransportError> {
+    let mut framed = open(http.clone(), None).await?;
+    let config = http.config();
+    let first = within(
+        config.request_timeout,
+        first_packet(&mut framed, config.max_frame_size),
+    )
+    .await?;
+    match first {
+        Packet::Open(handshake) => Ok((*handshake, framed)),
+        other => Err(ProtocolError::InvalidHandshake(format!(
+            "expected an open packet, got {:?}",
+            other.packet_type()
+        ))
+        .into()),
+    }
+}
+
+/// The first data frame's packet; control frames before it are skipped.
+async fn first_packet(framed: &mut WsFramed, limit: usize) -> Result<Packet, TransportError> {
+    loop {
+        let frame = framed
+            .next()
+            .await
+            .ok_or_else(|| TransportError::ConnectionLost("closed before the handshake".into()))?
+            .map_err(|e| protocol_error(e, limit))?;
+        match frame {
+            WsFrame::Text(data) => return decode_text(data),
+            WsFrame::Binary(data) => return Ok(Packet::binary(data)),
+            WsFrame::Close(reason) => return Err(close_error(reason)),
+            WsFrame::Ping(_) | WsFrame::Pong(_) | WsFrame::Continuation(_) => {}
+        }
+    }
+}
+
+pub(super) fn decode_text(data: Bytes) -> Result<Packet, TransportError> {
+    let text = ByteString::try_from(data).map_err(|_| ProtocolError::InvalidUtf8)?;
+    Ok(frame::decode(Frame::Text(text))?)
+}
+
+/// Close codes that end a session normally: normal, going away, no status (Node's 1005).
+pub(super) fn is_normal(code: u16) -> bool {
+    matches!(code, 1000 | 1001 | 1005)
+}
+
+pub(super) fn close_error(reason: Option<CloseReason>) -> TransportError {
+    let (code, description) = match reason {
+        Some(reason) => (
+            u16::from(reason.code),
+            reason.description.unwrap_or_default(),
+        ),
+        None => (1005, String::new()),
+    };
+    TransportError::WebSocketClosed {
+        code,
+        reason: description,
+    }
+}
+
+pub(super) fn protocol_error(error: WsProtocolError, limit: usize) -> TransportError {
+    match error {
+        WsProtocolError::Overflow => TransportError::FrameTooLarge { limit },
+        WsProtocolError::Io(e) => TransportError::ConnectionLost(e.to_string()),
+        other => TransportError::WebSocket(other.to_string()),
+    }
+}
+
+fn client_error(error: WsClientError, limit: usize) -> TransportError {
+    match error {
+        WsClientError::InvalidResponseStatus(status) => TransportError::Http {
+            status: status.as_u16(),
+            body: String::new(),
+        },
+        WsClientError::SendRequest(error) => send_error(error),
+        WsClientError::Protocol(error) => protocol_error(error, limit),
+        other => TransportError::WebSocket(other.to_string()),
+    }
+}

@@ -40,6 +40,14 @@ impl Heartbeat {
 
 impl Actor for Heartbeat {
     type Context = Context<Self>;
+
+    fn started(&mut self, _: &mut Context<Self>) {
+        crate::diagnostics::actor_started();
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        crate::diagnostics::actor_stopped();
+    }
 }
 
 impl Handler<Arm> for Heartbeat {

@@ -36,6 +36,7 @@
 pub mod builder;
 mod client;
 mod config;
+pub mod diagnostics;
 mod error;
 mod event;
 mod heartbeat;

@@ -31,6 +31,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
         }
     });
     eio.on_upgrade(move |upgrade| print(&Event::Upgrade(upgrade), json));
+    eio.on_reconnecting(move |next| print(&Event::Reconnecting(next), json));
+    eio.on_undelivered(move |lost| print(&Event::Undelivered(lost), json));
     eio.on_disconnect(move |reason| print(&Event::Disconnect(reason), json));
     eio.connect(&args.url)?;
     for payload in args.outgoing.clone() {

@@ -393,6 +393,7 @@ impl Actor for Session {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        crate::diagnostics::actor_started();
         // Requests are queued in the order they are made, however many are pending;
         // backpressure comes from `Send` answering late, not from the mailbox.
         ctx.set_mailbox_capacity(0);
@@ -407,6 +408,10 @@ impl Actor for Session {
         if self.stream.as_ref().is_some_and(Stream::is_backed_up) {
             ctx.spawn(Drained.map(|(), _: &mut Self, _| ()));
         }
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        crate::diagnostics::actor_stopped();
     }
 }
 

@@ -210,6 +210,14 @@ impl PollingTransport {
 
 impl Actor for PollingTransport {
     type Context = Context<Self>;
+
+    fn started(&mut self, _: &mut Context<Self>) {
+        crate::diagnostics::actor_started();
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        crate::diagnostics::actor_stopped();
+    }
 }
 
 impl Handler<Transmit> for PollingTransport {

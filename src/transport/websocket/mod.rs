@@ -217,7 +217,12 @@ impl WebSocketTransport {
 impl Actor for WebSocketTransport {
     type Context = Context<Self>;
 
+    fn started(&mut self, _: &mut Context<Self>) {
+        crate::diagnostics::actor_started();
+    }
+
     fn stopped(&mut self, _: &mut Context<Self>) {
+        crate::diagnostics::actor_stopped();
         // The close handshake is done, the socket broke, or the close timed out: in
         // each case the session's close is as done as it will be.
         if self.close_requested {

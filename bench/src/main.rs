@@ -8,6 +8,12 @@
 mod bare;
 mod clients;
 mod common;
+mod cycles;
+/// The tests' TCP fault proxy, shared: cuts connections for the `cycles` command (which
+/// uses only some of it).
+#[allow(dead_code)]
+#[path = "../../tests/it/support/fault_proxy.rs"]
+mod fault_proxy;
 mod ours;
 mod plan;
 mod rei;
@@ -73,13 +79,31 @@ enum Internal {
     /// One measurement, given as JSON; prints the result as JSON (started by the benchmark).
     #[command(hide = true)]
     Measure { job: String },
+    /// Loses and reopens one session COUNT times (connections cut through a proxy) and
+    /// prints the live actors, open files and memory after 0, 10, 100, … cycles.
+    Cycles {
+        /// How many reconnections.
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        /// The transport: websocket or polling.
+        #[arg(long, default_value = "websocket")]
+        transport: String,
+    },
 }
 
 fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("error")).init();
     let cli = Cli::parse();
     match cli.command {
         Some(Internal::Serve) => server::serve(),
         Some(Internal::Measure { job }) => measure(&job),
+        Some(Internal::Cycles { count, transport }) => match cycles::run(count, &transport) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         None => match run(cli.run) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

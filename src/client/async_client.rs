@@ -291,7 +291,7 @@ impl AsyncClient {
     }
 
     /// Sends a message if the send buffer has room now; otherwise gives it back at
-    /// once in the error, with [`SendError::Full`].
+    /// once in the error, with [`SendError::Full`](crate::SendError::Full).
     ///
     /// ```no_run
     /// # async fn run(eio: actix_engineio::AsyncClient) {

@@ -33,6 +33,9 @@ mod polling;
 mod protocol_props;
 /// The README's programs: word for word the example files, and they do what it says.
 mod readme;
+/// Supervised reconnection and bounded delivery: lost sessions reopened, messages across
+/// an outage, bounded queues, against faults played by the fault proxy.
+mod reconnect;
 /// What every transport mode must show: echo, heartbeat, close, errors, subscribers.
 mod session;
 /// `https`/`wss` sessions and certificate verification.

@@ -3,9 +3,10 @@
 //
 // Usage: node server.js [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]
 //                       [--path PATH] [--cookie NAME] [--transports polling,websocket]
-//                       [--exit-with-stdin]
+//                       [--port N] [--exit-with-stdin]
 //
-// Listens on 127.0.0.1 on an ephemeral port and prints JSON lines on stdout:
+// Listens on 127.0.0.1 on an ephemeral port (on port N with --port N: a test restarts a
+// server on the port of the one it killed) and prints JSON lines on stdout:
 //   {"event":"listening","port":N}
 //   {"event":"request","method":"GET","url":"/engine.io/?EIO=4&...","headers":{...}}
 //   {"event":"connect","sid":"...","transport":"polling"}
@@ -28,6 +29,7 @@ function parseArgs(argv) {
     path: "/engine.io/",
     cookie: null,
     transports: ["polling", "websocket"],
+    port: 0,
     exitWithStdin: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -59,6 +61,9 @@ function parseArgs(argv) {
         break;
       case "--transports":
         opts.transports = value.split(",").map((t) => t.trim()).filter((t) => t.length > 0);
+        break;
+      case "--port":
+        opts.port = Number(value);
         break;
       default:
         throw new Error(`unknown flag ${flag}`);
@@ -125,7 +130,7 @@ server.on("connection_error", (err) => {
   );
 });
 
-httpServer.listen(0, "127.0.0.1", () => {
+httpServer.listen(opts.port, "127.0.0.1", () => {
   log({ event: "listening", port: httpServer.address().port });
 });
 

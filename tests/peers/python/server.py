@@ -4,9 +4,10 @@ actix-engineio test-suite.
 
 Usage: server.py [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]
                  [--path PATH] [--cookie NAME] [--transports polling,websocket]
-                 [--exit-with-stdin]
+                 [--port N] [--exit-with-stdin]
 
-Listens on 127.0.0.1 on an ephemeral port and prints JSON lines on stdout:
+Listens on 127.0.0.1 on an ephemeral port (on port N with --port N: a test restarts a server
+on the port of the one it killed) and prints JSON lines on stdout:
   {"event":"listening","port":N}
   {"event":"request","method":"GET","url":"/engine.io/?EIO=4&...","headers":{...}}
   {"event":"connect","sid":"...","transport":"polling"}
@@ -88,6 +89,7 @@ def parse_args():
     p.add_argument("--path", default="/engine.io/")
     p.add_argument("--cookie", default=None, help="name of the sticky session cookie")
     p.add_argument("--transports", default="polling,websocket")
+    p.add_argument("--port", type=int, default=0, help="0: an ephemeral port")
     p.add_argument("--exit-with-stdin", action="store_true",
                    help="exit when stdin is closed (the harness holds it open)")
     return p.parse_args()
@@ -157,7 +159,7 @@ async def main(args):
 
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", args.port)
     await site.start()
     port = runner.addresses[0][1]
     log({"event": "listening", "port": port})

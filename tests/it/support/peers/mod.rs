@@ -6,7 +6,8 @@
 //! * [`PeerKind::Rust`]: `engineioxide` 0.17 served by hyper 1, in this process, on its own
 //!   thread with its own tokio runtime ([`rust_peer`]).
 //!
-//! Every peer listens on `127.0.0.1` on an ephemeral port, echoes every message (text as the
+//! Every peer listens on `127.0.0.1` on an ephemeral port (or on [`PeerOptions::port`], to
+//! restart a server on the port of one a test killed), echoes every message (text as the
 //! same text, binary as the same bytes), closes the session from the server side when it
 //! receives the text message `close-me`, and logs [`PeerEvent`]s: every HTTP request it
 //! receives (polling GETs and POSTs and websocket upgrade requests), session opens,
@@ -115,6 +116,9 @@ pub struct PeerOptions {
     /// Serve HTTPS/WSS with this identity instead of plain HTTP (Rust peer only; `Peer::start`
     /// panics for node and python). [`Peer::url`] is then `https://127.0.0.1:PORT`.
     pub tls: Option<TlsIdentity>,
+    /// Listen on this port instead of an ephemeral one: a server restarted on the port of
+    /// one the test killed (`Some(old.port())`). `None`: an ephemeral port.
+    pub port: Option<u16>,
 }
 
 /// A TLS server identity: the certificate chain (leaf first) and its private key, both PEM.
@@ -134,6 +138,7 @@ impl Default for PeerOptions {
             cookie: None,
             transports: vec!["polling", "websocket"],
             tls: None,
+            port: None,
         }
     }
 }
@@ -156,6 +161,10 @@ impl PeerOptions {
         if let Some(cookie) = &self.cookie {
             args.push("--cookie".to_string());
             args.push(cookie.clone());
+        }
+        if let Some(port) = self.port {
+            args.push("--port".to_string());
+            args.push(port.to_string());
         }
         args.push("--exit-with-stdin".to_string());
         args

@@ -175,10 +175,10 @@ pub struct RustPeer {
 }
 
 impl RustPeer {
-    /// Binds 127.0.0.1:0 right away (so the port is known and connections queue in the
-    /// backlog) and serves it from a new thread.
+    /// Binds 127.0.0.1:0 (or [`PeerOptions::port`]) right away (so the port is known and
+    /// connections queue in the backlog) and serves it from a new thread.
     pub fn start(opts: &PeerOptions, log: Arc<EventLog>) -> RustPeer {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("rust peer: bind");
+        let listener = bind(opts.port.unwrap_or(0));
         listener
             .set_nonblocking(true)
             .expect("rust peer: set_nonblocking");
@@ -232,6 +232,23 @@ impl RustPeer {
 impl Drop for RustPeer {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Binds `127.0.0.1:port`. A given port is retried for a while: the server killed on it
+/// may still hold it for a moment (std sets `SO_REUSEADDR`, so sockets in `TIME_WAIT` do
+/// not count).
+fn bind(port: u16) -> std::net::TcpListener {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match std::net::TcpListener::bind(("127.0.0.1", port)) {
+            Ok(listener) => return listener,
+            Err(e) if port != 0 && std::time::Instant::now() < deadline => {
+                log::debug!("rust peer: bind {port}: {e}; retrying");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("rust peer: bind 127.0.0.1:{port}: {e}"),
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! packets, and reports to the session with [`TransportEvent`]s. It decides nothing
 //! about the session; the [`Connection`](crate::protocol::Connection) does.
 
+mod body;
 pub(crate) mod cookies;
 mod gate;
 pub(crate) mod http;

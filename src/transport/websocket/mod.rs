@@ -1,5 +1,6 @@
 //! The websocket transport: one actor owning one socket, one packet per frame.
 
+mod frames;
 mod open;
 mod sink;
 
@@ -9,14 +10,13 @@ use std::time::Duration;
 use actix::io::{SinkWrite, WriteHandler};
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, StreamHandler};
 use actix_codec::Framed;
-use actix_http::ws::Item;
 use awc::error::WsProtocolError;
-use awc::ws::{CloseCode, CloseReason, Codec, Frame as WsFrame, Message as WsMessage};
+use awc::ws::{CloseCode, CloseReason, Frame as WsFrame, Message as WsMessage};
 use awc::BoxedSocket;
-use bytes::BytesMut;
 use futures::stream::StreamExt;
 
-use self::open::{close_error, decode_text, is_normal, protocol_error};
+use self::frames::{LimitedCodec, Reassembly};
+use self::open::{close_error, is_normal, protocol_error};
 pub(crate) use self::open::{handshake, open};
 use self::sink::{CountingSink, Outgoing, Writes};
 use super::gate::Gate;
@@ -29,8 +29,8 @@ use crate::protocol::{
     frame, wire_len, Frame, Handshake, Packet, TransportEnd, TransportError, TransportKind,
 };
 
-/// A websocket as awc opens it.
-pub(crate) type WsFramed = Framed<BoxedSocket, Codec>;
+/// A websocket as the session opens it: awc's socket, frames checked from their header.
+pub(crate) type WsFramed = Framed<BoxedSocket, LimitedCodec>;
 
 /// The transport actor of one websocket.
 pub(crate) struct WebSocketTransport {
@@ -43,8 +43,8 @@ pub(crate) struct WebSocketTransport {
     stall_limit: Duration,
     /// The largest message accepted, fragments included.
     limit: usize,
-    /// A fragmented message being put together.
-    fragments: Option<Fragments>,
+    /// Data frames made packets, fragmented messages put together.
+    messages: Reassembly,
     /// Whether the end was reported to the session (it is reported once), or the
     /// session no longer listens.
     ended: bool,
@@ -61,12 +61,6 @@ pub(crate) struct WebSocketTransport {
     received: Vec<Packet>,
 }
 
-/// The parts of a fragmented message received so far.
-struct Fragments {
-    text: bool,
-    data: BytesMut,
-}
-
 impl WebSocketTransport {
     /// Starts the actor on an open socket of a session whose handshake is `handshake`,
     /// with the session's limits: messages up to `max_frame_size`, `request_timeout`
@@ -79,7 +73,6 @@ impl WebSocketTransport {
     ) -> actix::Addr<Self> {
         let config = http.config();
         let (limit, close_timeout) = (config.max_frame_size, config.request_timeout);
-        let framed = framed.into_map_codec(|_| Codec::new().max_size(limit).client_mode());
         let (sink, stream) = framed.split();
         let writes = Rc::new(Writes::default());
         let sink = CountingSink::new(sink, config.send_buffer, session.clone(), writes.clone());
@@ -94,7 +87,7 @@ impl WebSocketTransport {
                 writes,
                 stall_limit: handshake.heartbeat_deadline(),
                 limit,
-                fragments: None,
+                messages: Reassembly::new(limit),
                 ended: false,
                 closing: false,
                 close_timeout,
@@ -173,45 +166,6 @@ impl WebSocketTransport {
             self.report(TransportEventKind::Packets(packets));
         }
     }
-
-    fn continuation(&mut self, item: Item) -> Option<Result<Packet, TransportError>> {
-        let text = matches!(item, Item::FirstText(_));
-        let (data, last) = match item {
-            Item::FirstText(data) | Item::FirstBinary(data) => {
-                if self.fragments.is_some() {
-                    return Some(Err(TransportError::WebSocket(
-                        "a new fragmented message started before the last one ended".into(),
-                    )));
-                }
-                self.fragments = Some(Fragments {
-                    text,
-                    data: BytesMut::new(),
-                });
-                (data, false)
-            }
-            Item::Continue(data) => (data, false),
-            Item::Last(data) => (data, true),
-        };
-        let Some(fragments) = self.fragments.as_mut() else {
-            return Some(Err(TransportError::WebSocket(
-                "continuation frame without a first fragment".into(),
-            )));
-        };
-        if fragments.data.len() + data.len() > self.limit {
-            return Some(Err(TransportError::FrameTooLarge { limit: self.limit }));
-        }
-        fragments.data.extend_from_slice(&data);
-        if !last {
-            return None;
-        }
-        let Fragments { text, data } = self.fragments.take()?;
-        let data = data.freeze();
-        Some(if text {
-            decode_text(data)
-        } else {
-            Ok(Packet::binary(data))
-        })
-    }
 }
 
 impl Actor for WebSocketTransport {
@@ -244,10 +198,8 @@ impl StreamHandler<Result<WsFrame, WsProtocolError>> for WebSocketTransport {
             }
         };
         match frame {
-            WsFrame::Text(data) => self.receive(decode_text(data), ctx),
-            WsFrame::Binary(data) => self.receive(Ok(Packet::binary(data)), ctx),
-            WsFrame::Continuation(item) => {
-                if let Some(result) = self.continuation(item) {
+            WsFrame::Text(_) | WsFrame::Binary(_) | WsFrame::Continuation(_) => {
+                if let Some(result) = self.messages.push(frame) {
                     self.receive(result, ctx);
                 }
             }

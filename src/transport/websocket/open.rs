@@ -9,6 +9,7 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use futures::stream::StreamExt;
 
+use super::frames::{LimitedCodec, Reassembly};
 use super::WsFramed;
 use crate::protocol::{frame, Frame, Handshake, Packet, ProtocolError, TransportError};
 use crate::transport::http::{send_error, Http};
@@ -25,7 +26,7 @@ pub(crate) async fn open(http: Rc<Http>, sid: Option<String>) -> Result<WsFramed
     let connect = async { connect.await.map_err(|e| client_error(e, limit)) };
     let (response, framed) = within(http.config().request_timeout, connect).await?;
     http.store_cookies(response.headers());
-    Ok(framed)
+    Ok(framed.into_map_codec(|_| LimitedCodec::new(limit)))
 }
 
 /// Opens a websocket-only session and reads its handshake from the first frame.
@@ -47,19 +48,21 @@ pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, WsFramed), T
     }
 }
 
-/// The first data frame's packet; control frames before it are skipped.
+/// The first packet: of the first data frame, or of the first message put together
+/// from its fragments; control frames before it are skipped.
 async fn first_packet(framed: &mut WsFramed, limit: usize) -> Result<Packet, TransportError> {
+    let mut messages = Reassembly::new(limit);
     loop {
         let frame = framed
             .next()
             .await
             .ok_or_else(|| TransportError::ConnectionLost("closed before the handshake".into()))?
             .map_err(|e| protocol_error(e, limit))?;
-        match frame {
-            WsFrame::Text(data) => return decode_text(data),
-            WsFrame::Binary(data) => return Ok(Packet::binary(data)),
-            WsFrame::Close(reason) => return Err(close_error(reason)),
-            WsFrame::Ping(_) | WsFrame::Pong(_) | WsFrame::Continuation(_) => {}
+        if let WsFrame::Close(reason) = frame {
+            return Err(close_error(reason));
+        }
+        if let Some(packet) = messages.push(frame) {
+            return packet;
         }
     }
 }

@@ -1,0 +1,193 @@
+//! From websocket frames to packets: messages put together from their fragments, and
+//! a codec that refuses a frame from its header, before its payload is read, when it
+//! announces more than the limit (actix-http's own codec buffers the whole frame
+//! first, so a hostile header could make it wait for, or hold, any size).
+
+use actix_codec::{Decoder, Encoder};
+use actix_http::ws::{Codec, Frame as WsFrame, Item, Message as WsMessage, ProtocolError};
+use bytes::BytesMut;
+
+use super::open::decode_text;
+use crate::protocol::{Packet, TransportError};
+
+/// Turns data frames into packets, putting fragmented messages together, within
+/// `limit` bytes per message.
+pub(crate) struct Reassembly {
+    limit: usize,
+    /// A fragmented message being put together: whether text, and its data so far.
+    fragments: Option<(bool, BytesMut)>,
+}
+
+impl Reassembly {
+    pub fn new(limit: usize) -> Self {
+        Reassembly {
+            limit,
+            fragments: None,
+        }
+    }
+
+    /// The packet a data frame completes, if it completes one; `None` for a fragment
+    /// that is not the last, and for control frames (which are not data).
+    pub fn push(&mut self, frame: WsFrame) -> Option<Result<Packet, TransportError>> {
+        match frame {
+            WsFrame::Text(data) => Some(decode_text(data)),
+            WsFrame::Binary(data) => Some(Ok(Packet::binary(data))),
+            WsFrame::Continuation(item) => self.continuation(item),
+            WsFrame::Ping(_) | WsFrame::Pong(_) | WsFrame::Close(_) => None,
+        }
+    }
+
+    fn continuation(&mut self, item: Item) -> Option<Result<Packet, TransportError>> {
+        let (data, last) = match item {
+            Item::FirstText(data) | Item::FirstBinary(data) if self.fragments.is_some() => {
+                let _ = data;
+                return Some(Err(TransportError::WebSocket(
+                    "a new fragmented message started before the last one ended".into(),
+                )));
+            }
+            Item::FirstText(data) => {
+                self.fragments = Some((true, BytesMut::new()));
+                (data, false)
+            }
+            Item::FirstBinary(data) => {
+                self.fragments = Some((false, BytesMut::new()));
+                (data, false)
+            }
+            Item::Continue(data) => (data, false),
+            Item::Last(data) => (data, true),
+        };
+        let Some((_, so_far)) = self.fragments.as_mut() else {
+            return Some(Err(TransportError::WebSocket(
+                "continuation frame without a first fragment".into(),
+            )));
+        };
+        if so_far.len() + data.len() > self.limit {
+            return Some(Err(TransportError::FrameTooLarge { limit: self.limit }));
+        }
+        so_far.extend_from_slice(&data);
+        if !last {
+            return None;
+        }
+        let (text, data) = self.fragments.take()?;
+        let data = data.freeze();
+        Some(if text {
+            decode_text(data)
+        } else {
+            Ok(Packet::binary(data))
+        })
+    }
+}
+
+/// actix-http's websocket codec, with the size of each frame checked from its header.
+pub(crate) struct LimitedCodec {
+    inner: Codec,
+    limit: usize,
+}
+
+impl LimitedCodec {
+    /// A client codec for frames of at most `limit` bytes.
+    pub fn new(limit: usize) -> Self {
+        LimitedCodec {
+            inner: Codec::new().max_size(limit).client_mode(),
+            limit,
+        }
+    }
+}
+
+impl Decoder for LimitedCodec {
+    type Item = WsFrame;
+    type Error = ProtocolError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<WsFrame>, ProtocolError> {
+        if announced_len(src).is_some_and(|len| len > self.limit as u64) {
+            return Err(ProtocolError::Overflow);
+        }
+        self.inner.decode(src)
+    }
+}
+
+impl Encoder<WsMessage> for LimitedCodec {
+    type Error = ProtocolError;
+
+    fn encode(&mut self, item: WsMessage, dst: &mut BytesMut) -> Result<(), ProtocolError> {
+        self.inner.encode(item, dst)
+    }
+}
+
+/// The payload length a frame header at the start of `src` announces (RFC 6455 5.2),
+/// once enough of the header has arrived.
+fn announced_len(src: &[u8]) -> Option<u64> {
+    let short = u64::from(*src.get(1)? & 0x7f);
+    match short {
+        126 => Some(u64::from(u16::from_be_bytes(
+            src.get(2..4)?.try_into().ok()?,
+        ))),
+        127 => Some(u64::from_be_bytes(src.get(2..10)?.try_into().ok()?)),
+        len => Some(len),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(len: u64) -> Vec<u8> {
+        // FIN + binary; server frames are not masked.
+        let mut head = vec![0x82];
+        match len {
+            0..=125 => head.push(len as u8),
+            126..=0xffff => {
+                head.push(126);
+                head.extend_from_slice(&(len as u16).to_be_bytes());
+            }
+            _ => {
+                head.push(127);
+                head.extend_from_slice(&len.to_be_bytes());
+            }
+        }
+        head
+    }
+
+    #[test]
+    fn a_header_announcing_too_much_is_refused_before_any_payload() {
+        for len in [(1u64 << 32) + 5, 1 << 40, (1 << 63) - 1, 1025] {
+            let mut codec = LimitedCodec::new(1024);
+            let mut src = BytesMut::from(&header(len)[..]);
+            assert!(
+                matches!(codec.decode(&mut src), Err(ProtocolError::Overflow)),
+                "{len}"
+            );
+        }
+    }
+
+    #[test]
+    fn frames_within_the_limit_decode() {
+        let mut codec = LimitedCodec::new(1024);
+        let mut frame = header(3);
+        frame.extend_from_slice(b"abc");
+        let mut src = BytesMut::from(&frame[..]);
+        assert!(matches!(codec.decode(&mut src), Ok(Some(WsFrame::Binary(data))) if data == "abc"));
+        // A header that has not fully arrived waits, whatever it will say.
+        let mut partial = BytesMut::from(&header(1 << 40)[..3]);
+        assert!(matches!(codec.decode(&mut partial), Ok(None)));
+    }
+
+    #[test]
+    fn fragments_make_one_message_within_the_limit() {
+        let mut messages = Reassembly::new(8);
+        assert!(messages
+            .push(WsFrame::Continuation(Item::FirstText("4he".into())))
+            .is_none());
+        assert!(messages
+            .push(WsFrame::Continuation(Item::Continue("ll".into())))
+            .is_none());
+        let done = messages.push(WsFrame::Continuation(Item::Last("o".into())));
+        assert!(matches!(done, Some(Ok(packet)) if packet == Packet::text("hello")));
+        messages.push(WsFrame::Continuation(Item::FirstBinary("12345".into())));
+        let too_big = messages.push(WsFrame::Continuation(Item::Last("6789".into())));
+        assert!(matches!(
+            too_big,
+            Some(Err(TransportError::FrameTooLarge { limit: 8 }))
+        ));
+    }
+}

@@ -294,17 +294,7 @@ fn payload_error(error: PayloadError, limit: usize) -> TransportError {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-
-    use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
-    use flate2::Compression;
-
     use super::*;
-
-    fn compress<W: Write>(mut encoder: W, data: &[u8]) -> W {
-        encoder.write_all(data).unwrap();
-        encoder
-    }
 
     #[test]
     fn cache_busters_differ() {

@@ -12,12 +12,13 @@ use crate::protocol::{DisconnectReason, Payload, TransportKind, UpgradeError};
 /// ```
 /// use actix_engineio::{Connect, TransportKind};
 ///
-/// let event = Connect { sid: "abc".into(), transport: TransportKind::Polling, attempt: 0 };
+/// let event = Connect::new("abc", TransportKind::Polling, 0);
 /// assert_eq!(event.transport.to_string(), "polling");
 /// assert!(!event.is_reconnection());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, ActixMessage)]
 #[rtype(result = "()")]
+#[non_exhaustive]
 pub struct Connect {
     /// The session id the server gave.
     pub sid: String,
@@ -29,12 +30,29 @@ pub struct Connect {
 }
 
 impl Connect {
+    /// The event of a session `sid` opened over `transport`; `attempt` is 0 for a
+    /// first session. Sessions make these; the constructor is for tests of handlers.
+    ///
+    /// ```
+    /// use actix_engineio::{Connect, TransportKind};
+    ///
+    /// let event = Connect::new("s", TransportKind::WebSocket, 0);
+    /// assert_eq!(event.sid, "s");
+    /// ```
+    pub fn new(sid: impl Into<String>, transport: TransportKind, attempt: u32) -> Self {
+        Connect {
+            sid: sid.into(),
+            transport,
+            attempt,
+        }
+    }
+
     /// Whether this session replaces one that was lost.
     ///
     /// ```
     /// use actix_engineio::{Connect, TransportKind};
     ///
-    /// let event = Connect { sid: "s".into(), transport: TransportKind::WebSocket, attempt: 2 };
+    /// let event = Connect::new("s", TransportKind::WebSocket, 2);
     /// assert!(event.is_reconnection());
     /// ```
     pub fn is_reconnection(&self) -> bool {
@@ -48,16 +66,32 @@ impl Connect {
 /// use std::time::Duration;
 /// use actix_engineio::Reconnecting;
 ///
-/// let event = Reconnecting { attempt: 1, delay: Duration::from_millis(800) };
+/// let event = Reconnecting::new(1, Duration::from_millis(800));
 /// println!("reconnecting in {:?} (attempt {})", event.delay, event.attempt);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ActixMessage)]
 #[rtype(result = "()")]
+#[non_exhaustive]
 pub struct Reconnecting {
     /// 1 for the first attempt after the loss.
     pub attempt: u32,
     /// How long the session waits before it.
     pub delay: std::time::Duration,
+}
+
+impl Reconnecting {
+    /// The event of attempt `attempt`, made after `delay`. Sessions make these; the
+    /// constructor is for tests of handlers.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_engineio::Reconnecting;
+    ///
+    /// assert_eq!(Reconnecting::new(2, Duration::ZERO).attempt, 2);
+    /// ```
+    pub fn new(attempt: u32, delay: std::time::Duration) -> Self {
+        Reconnecting { attempt, delay }
+    }
 }
 
 /// Messages that were taken for sending and will never be written: the session they
@@ -129,11 +163,13 @@ pub enum Upgrade {
 ///         Event::Disconnect(reason) => format!("disconnected: {reason}"),
 ///         Event::Reconnecting(next) => format!("attempt {} in {:?}", next.attempt, next.delay),
 ///         Event::Undelivered(lost) => format!("{} messages not sent", lost.len()),
+///         other => format!("{other:?}"), // events added in later versions
 ///     }
 /// }
 /// assert_eq!(describe(&Event::Message("hi".into())), "text: hi");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// The session is open.
     Connect(Connect),

@@ -190,6 +190,7 @@ pub struct Abort;
 /// ```
 #[derive(actix::Message)]
 #[rtype(result = "()")]
+#[non_exhaustive]
 pub enum Subscribe {
     /// Subscribes to [`Connect`] (useful once reconnection exists).
     Connect(Recipient<Connect>),
@@ -246,6 +247,7 @@ pub struct Stats;
 /// assert_eq!(stats.refused_do_sends, 0);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, actix::MessageResponse)]
+#[non_exhaustive]
 pub struct SessionStats {
     /// Messages in the send queue, waiting for room in the send buffer.
     pub queued_messages: usize,

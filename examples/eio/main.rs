@@ -32,6 +32,7 @@ mod output;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use actix_engineio::protocol::redact_url;
 use actix_engineio::ConnectError;
 
 use self::args::{Api, Args};
@@ -60,7 +61,8 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(Failure::Connect(error)) => {
-            eprintln!("eio: cannot connect to {}: {error}", args.url);
+            // The URL may carry a token: print it redacted, as the crate's logs do.
+            eprintln!("eio: cannot connect to {}: {error}", redact_url(&args.url));
             ExitCode::from(1)
         }
     }

@@ -58,6 +58,11 @@ fn describe(event: &Event) -> (serde_json::Value, String) {
                 json!({"event": "disconnect", "reason": reason.to_string(), "detail": detail});
             (value, human)
         }
+        // Events added in later versions print as their debug form.
+        other => (
+            json!({"event": "other", "debug": format!("{other:?}")}),
+            format!("{other:?}"),
+        ),
     }
 }
 

@@ -13,6 +13,7 @@ mod park;
 mod runtime;
 mod sigint;
 
+use std::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use actix::Addr;
@@ -26,7 +27,7 @@ use self::dispatch::{in_handler, Delivery, Flavor};
 use self::handler::Outcome;
 use self::runtime::Runtime;
 use crate::builder::{start_session, HttpFactory};
-use crate::config::{parse_header, parse_transports, ClientConfig};
+use crate::config::{parse_header, parse_transports, ClientConfig, RedactedHeaders};
 use crate::error::{ConfigError, ConnectError, Unsent};
 use crate::event::{EventSender, SessionStatus, Subscribers};
 use crate::protocol::{DisconnectReason, Payload, SendError, TransportKind};
@@ -48,11 +49,22 @@ use crate::session::Session;
 /// client.connect_with("http://localhost:5000", options).await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConnectOptions {
     headers: Vec<(String, String)>,
     transports: Option<Vec<String>>,
     path: Option<String>,
+}
+
+/// Credential headers print as `<redacted>`.
+impl fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("transports", &self.transports)
+            .field("path", &self.path)
+            .finish()
+    }
 }
 
 impl ConnectOptions {

@@ -1,6 +1,7 @@
 //! Everything a session can be configured with, as plain data: the one home of every
 //! setting. The builders fill it in; the session and its transports read it.
 
+use std::fmt;
 use std::time::Duration;
 
 use awc::http::header::{HeaderName, HeaderValue};
@@ -8,6 +9,8 @@ use awc::http::header::{HeaderName, HeaderValue};
 mod parse;
 mod reconnect;
 
+pub(crate) use self::parse::RedactedHeaders;
+use self::parse::RedactedQuery;
 pub(crate) use self::parse::{parse_header, parse_transports};
 pub(crate) use self::reconnect::random_fraction;
 pub use self::reconnect::{ReconnectAttempt, ReconnectPolicy};
@@ -108,7 +111,7 @@ impl Default for SendQueueLimit {
 /// .join()
 /// .unwrap();
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientConfig {
     pub(crate) path: Option<String>,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
@@ -176,6 +179,43 @@ impl Default for ClientConfig {
             reconnect: None,
             error: None,
         }
+    }
+}
+
+/// Secrets stay hidden: credential headers print as `Sensitive`, query values that are
+/// or look like tokens as `<redacted>`.
+///
+/// ```
+/// use actix_engineio::Session;
+///
+/// let builder = Session::builder("http://127.0.0.1:3000")
+///     .header("Authorization", "Bearer hunter2")
+///     .query("token", "hunter2");
+/// assert!(!format!("{:?}", builder.client_config()).contains("hunter2"));
+/// ```
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("path", &self.path)
+            .field("headers", &self.headers)
+            .field("websocket_headers", &self.websocket_headers)
+            .field("websocket_protocols", &self.websocket_protocols)
+            .field("query", &RedactedQuery(&self.query))
+            .field("request_timeout", &self.request_timeout)
+            .field("max_frame_size", &self.max_frame_size)
+            .field("max_body_size", &self.max_body_size)
+            .field("send_buffer", &self.send_buffer)
+            .field("max_packets_per_post", &self.max_packets_per_post)
+            .field("transports", &self.transports)
+            .field("upgrade", &self.upgrade)
+            .field("timestamp_requests", &self.timestamp_requests)
+            .field("tls", &self.tls)
+            .field("logging", &self.logging)
+            .field("event_buffer", &self.event_buffer)
+            .field("send_queue", &self.send_queue)
+            .field("reconnect", &self.reconnect)
+            .field("error", &self.error)
+            .finish()
     }
 }
 

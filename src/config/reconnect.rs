@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use awc::http::header::{HeaderName, HeaderValue};
 
-use super::parse::parse_header;
+use super::parse::{parse_header, RedactedQuery};
 
 /// Whether and how a session opens again after it is lost, with python-socketio's
 /// defaults: 1 s, doubling up to 5 s, each delay randomized by half of it either way, and
@@ -250,13 +250,26 @@ pub(crate) fn random_fraction() -> f64 {
 ///     attempt.set_query("token", "new");
 /// }
 /// ```
-#[derive(Debug)]
 pub struct ReconnectAttempt {
     number: u32,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) give_up: bool,
     pub(crate) error: Option<String>,
+}
+
+/// Headers print as `Sensitive` when they carry credentials, query values that are or
+/// look like tokens as `<redacted>`.
+impl fmt::Debug for ReconnectAttempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReconnectAttempt")
+            .field("number", &self.number)
+            .field("headers", &self.headers)
+            .field("query", &RedactedQuery(&self.query))
+            .field("give_up", &self.give_up)
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 impl ReconnectAttempt {

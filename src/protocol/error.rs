@@ -36,7 +36,7 @@ pub enum ProtocolError {
     /// The server URL cannot be used to reach an Engine.IO server.
     #[error("invalid URL {url:?}: {reason}")]
     InvalidUrl {
-        /// The URL as the user gave it.
+        /// The URL as the user gave it, with its secrets redacted.
         url: String,
         /// Why it was refused.
         reason: String,
@@ -143,15 +143,15 @@ pub enum UpgradeError {
 ///
 /// ```
 /// use actix::{Addr, MailboxError};
-/// use actix_engineio::{Send, SendError, Session};
+/// use actix_engineio::{Send, SendError, Session, Unsent};
 ///
 /// async fn send_report(session: &Addr<Session>, report: Vec<u8>) -> Result<(), MailboxError> {
 ///     match session.send(Send::binary(report)).await? {
 ///         Ok(()) => {}
-///         Err(SendError::TooLarge { size, max_payload }) => {
+///         Err(Unsent { error: SendError::TooLarge { size, max_payload }, .. }) => {
 ///             eprintln!("{size} bytes is too much for the server ({max_payload}): split it");
 ///         }
-///         Err(err) => eprintln!("not sent: {err}"),
+///         Err(refused) => eprintln!("not sent: {refused}"),
 ///     }
 ///     Ok(())
 /// }

@@ -33,6 +33,7 @@ mod packet;
 mod payload;
 pub mod polling;
 mod reason;
+mod redact;
 mod transport;
 mod url;
 
@@ -43,5 +44,6 @@ pub use self::handshake::{Handshake, DEFAULT_MAX_PAYLOAD};
 pub use self::packet::{Packet, PacketType, PROBE};
 pub use self::payload::Payload;
 pub use self::reason::{DisconnectReason, TransportEnd};
+pub use self::redact::{is_secret_param, redact_url, REDACTED};
 pub use self::transport::{wire_len, TransportKind};
 pub use self::url::{Endpoint, DEFAULT_PATH, PROTOCOL_VERSION};

@@ -84,6 +84,7 @@ impl fmt::Display for DisconnectReason {
 /// assert_eq!(last, Some(Output::Event(Event::Disconnected(reason))));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TransportEnd {
     /// The server ended the session cleanly (a normal websocket close).
     ServerClosed,

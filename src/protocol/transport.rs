@@ -18,6 +18,7 @@ use super::{frame, polling, Packet};
 /// assert!("flashsocket".parse::<TransportKind>().is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TransportKind {
     /// HTTP long-polling: GETs to receive, POSTs to send.
     Polling,

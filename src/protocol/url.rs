@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use super::ProtocolError;
+use super::{redact_url, ProtocolError};
 
 /// The engine.io path used when neither the URL nor the configuration names one.
 ///
@@ -43,7 +43,7 @@ pub const PROTOCOL_VERSION: &str = "4";
 ///     "wss://example.com:8443/engine.io/?token=abc&EIO=4&transport=websocket"
 /// );
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Endpoint {
     /// `http(s)://host[:port]/path/?user-query`, the part shared by every request.
     base: Url,
@@ -73,7 +73,7 @@ impl Endpoint {
         query: &[(String, String)],
     ) -> Result<Self, ProtocolError> {
         let invalid = |reason: &str| ProtocolError::InvalidUrl {
-            url: url.to_owned(),
+            url: redact_url(url),
             reason: reason.to_owned(),
         };
         let mut base = Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
@@ -193,6 +193,15 @@ impl Endpoint {
             }
         }
         url
+    }
+}
+
+/// Shows the URL with its secrets redacted (see [`redact_url`]).
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Endpoint")
+            .field(&redact_url(self.base.as_str()))
+            .finish()
     }
 }
 

@@ -158,7 +158,10 @@ mod tests {
         raw.extend_from_slice(b"hello");
         raw.extend_from_slice(&[0x01, 0, 0, 0xff, 0xff]);
         assert!(!is_zlib(&raw));
-        assert_eq!(decode_body(raw.into(), Some("deflate"), 1 << 20).unwrap(), "hello");
+        assert_eq!(
+            decode_body(raw.into(), Some("deflate"), 1 << 20).unwrap(),
+            "hello"
+        );
     }
 
     #[test]

@@ -25,12 +25,22 @@ pub(crate) struct CookieJar {
     cookies: Vec<Stored>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 struct Stored {
     name: String,
     value: String,
     /// When it expires, if it does before the session ends.
     expires: Option<SystemTime>,
+}
+
+/// A cookie's value is a credential: only its name is shown.
+impl std::fmt::Debug for Stored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stored")
+            .field("name", &self.name)
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Stored {

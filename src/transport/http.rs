@@ -16,7 +16,7 @@ use super::cookies::CookieJar;
 use super::{tls, within};
 use crate::config::{ClientConfig, TlsOptions};
 use crate::error::ConfigError;
-use crate::protocol::{Endpoint, ProtocolError, TransportError};
+use crate::protocol::{redact_url, Endpoint, ProtocolError, TransportError};
 
 /// How much of an error response's body is kept for the error message.
 const ERROR_BODY_LIMIT: usize = 4096;
@@ -69,7 +69,8 @@ impl Http {
             .collect();
         if !config.tls.verify && config.logging {
             log::warn!(
-                "TLS certificate verification is off for {url}: any certificate is accepted"
+                "TLS certificate verification is off for {}: any certificate is accepted",
+                redact_url(url)
             );
         }
         Ok(Http {
@@ -117,7 +118,9 @@ impl Http {
 
     /// A websocket handshake request with the session's headers and cookies.
     pub fn websocket(&self, sid: Option<&str>) -> awc::ws::WebsocketsRequest {
-        let mut request = self.client.ws(self.endpoint.websocket_url(sid));
+        let url = self.endpoint.websocket_url(sid);
+        self.trace_request("GET (websocket)", &url);
+        let mut request = self.client.ws(url);
         for (name, value) in &self.headers {
             request = request.header(name.clone(), value.clone());
         }
@@ -198,6 +201,7 @@ impl Http {
         <awc::http::Uri as TryFrom<U>>::Error: Into<awc::error::HttpError>,
     {
         let mut request = self.client.request(method, url).timeout(timeout);
+        self.trace_request(request.get_method().as_str(), &request.get_uri().to_string());
         for (name, value) in &self.headers {
             request = request.append_header((name.clone(), value.clone()));
         }
@@ -205,6 +209,13 @@ impl Http {
             request = request.insert_header((header::COOKIE, cookie));
         }
         request
+    }
+
+    /// Logs a request at trace level, its URL redacted: the user's query may carry a token.
+    fn trace_request(&self, method: &str, url: &str) {
+        if self.config.logging && log::log_enabled!(log::Level::Trace) {
+            log::trace!("{method} {}", redact_url(url));
+        }
     }
 
     /// Stores cookies, then turns a non-2xx answer into an error with its body.

@@ -36,6 +36,8 @@ mod readme;
 /// Supervised reconnection and bounded delivery: lost sessions reopened, messages across
 /// an outage, bounded queues, against faults played by the fault proxy.
 mod reconnect;
+/// Credentials kept to their host and out of logs; redirects not followed.
+mod security;
 /// What every transport mode must show: echo, heartbeat, close, errors, subscribers.
 mod session;
 /// `https`/`wss` sessions and certificate verification.

@@ -6,7 +6,8 @@
 
 use actix::Addr;
 use actix_engineio::{
-    Close, Event, Payload, Send, SendError, Session, Stats, TrySend, Unsent,
+    AsyncClient, Client, Close, ConnectOptions, Event, Payload, Send, SendError, Session, Stats,
+    TrySend, Unsent,
 };
 use futures::future::join_all;
 
@@ -20,7 +21,13 @@ use crate::support::peers::{all_peers, start_peers, Peer};
 
 const OUTAGE_MESSAGES: usize = 1000;
 
-async fn connect(l: &str, mode: Mode, proxy: &FaultProxy, log: &Log, hold: bool) -> (Addr<Session>, String) {
+async fn connect(
+    l: &str,
+    mode: Mode,
+    proxy: &FaultProxy,
+    log: &Log,
+    hold: bool,
+) -> (Addr<Session>, String) {
     let builder = mode
         .builder(&proxy.url())
         .reconnect(policy().hold_messages(hold));
@@ -142,7 +149,11 @@ async fn by_default_sends_while_reconnecting_are_refused_with_the_payload_back()
             let (_, connect) = assert_reconnected(&l, &log.all(), &old_sid);
             echo(&session, &log, &l, "after").await;
             let after = messages(&events_of(&log.all(), &connect.sid));
-            assert_eq!(after, [Payload::from("after")], "{l}: a refused message was sent");
+            assert_eq!(
+                after,
+                [Payload::from("after")],
+                "{l}: a refused message was sent"
+            );
             within(&l, DEADLINE, session.send(Close)).await.unwrap();
         }
     }
@@ -153,13 +164,16 @@ async fn by_default_sends_while_reconnecting_are_refused_with_the_payload_back()
 /// what was never written comes back in one `Undelivered`, in order (a suffix of what was
 /// sent), after the `Disconnect`; none of it reaches the server later. With
 /// `hold_messages(true)` the same messages go out on the next session instead, in order,
-/// each once, and nothing comes back.
+/// each once, before what was sent while reconnecting, and nothing comes back.
 #[actix_rt::test]
 async fn messages_never_written_come_back_or_are_resent_when_held() {
     let peers = start_peers(&all_peers(), short_heartbeat());
     for peer in &peers {
         for hold in [false, true] {
-            let l = format!("[{} peer, polling only, undelivered, hold {hold}]", peer.kind());
+            let l = format!(
+                "[{} peer, polling only, undelivered, hold {hold}]",
+                peer.kind()
+            );
             let proxy = FaultProxy::start(peer.port());
             let log = Log::default();
             let (session, old_sid) = connect(&l, Mode::Polling, &proxy, &log, hold).await;
@@ -174,10 +188,28 @@ async fn messages_never_written_come_back_or_are_resent_when_held() {
                 }
             }
             proxy.cut();
+            log.nth_disconnect(&l, 1).await;
+            // While no session is open (the attempts hang in the stalled proxy): held
+            // behind what is resent, or refused.
+            let during = texts("during-", 10);
+            let answers: Vec<_> = during
+                .iter()
+                .map(|text| session.send(Send::text(text.as_str())))
+                .collect();
             proxy.resume();
             log.nth_connect(&l, 2).await;
             let (reason, connect) = assert_reconnected(&l, &log.all(), &old_sid);
             assert!(is_transport_error(&reason), "{l}: ended with {reason:?}");
+            for answer in join_all(answers).await {
+                match answer.unwrap() {
+                    Ok(()) if hold => {}
+                    Err(Unsent {
+                        error: SendError::Reconnecting,
+                        ..
+                    }) if !hold => {}
+                    other => panic!("{l}: a send while reconnecting answered {other:?}"),
+                }
+            }
             // Sent after what is resent, so echoed last.
             session.send(Send::text("after")).await.unwrap().unwrap();
             let sid = connect.sid.clone();
@@ -191,11 +223,19 @@ async fn messages_never_written_come_back_or_are_resent_when_held() {
             if hold {
                 assert!(given_back.is_empty(), "{l}: seen:\n{}", summary(&seen));
                 assert_eq!(resent.last(), Some(&Payload::from("after")), "{l}");
-                let resent = &resent[..resent.len() - 1];
+                let resent = &resent[..resent.len() - 1 - during.len()];
                 assert!(resent.len() >= 34, "{l}: seen:\n{}", summary(&seen));
-                assert_texts(&l, resent, &sent[sent.len() - resent.len()..]);
+                let mut expected = sent[sent.len() - resent.len()..].to_vec();
+                expected.extend(during);
+                expected.push("after".into());
+                assert_texts(&l, &messages(&events_of(&seen, &connect.sid)), &expected);
             } else {
-                assert_eq!(resent, [Payload::from("after")], "{l}: seen:\n{}", summary(&seen));
+                assert_eq!(
+                    resent,
+                    [Payload::from("after")],
+                    "{l}: seen:\n{}",
+                    summary(&seen)
+                );
                 assert!(given_back.len() >= 34, "{l}: seen:\n{}", summary(&seen));
                 assert_texts(&l, &given_back, &sent[sent.len() - given_back.len()..]);
                 let undelivered = seen
@@ -209,3 +249,93 @@ async fn messages_never_written_come_back_or_are_resent_when_held() {
     }
 }
 
+/// The same through the clients: messages never written when the connection died come back
+/// to the `on_undelivered` handler, in order, after `on_disconnect` and before the new
+/// session: `AsyncClient` here, `Client` below.
+#[actix_rt::test]
+async fn async_client_on_undelivered_gets_the_messages_never_written() {
+    let peers = start_peers(&all_peers(), short_heartbeat());
+    for peer in &peers {
+        let l = format!(
+            "[{} peer, polling only, AsyncClient, undelivered]",
+            peer.kind()
+        );
+        let proxy = FaultProxy::start(peer.port());
+        let client = AsyncClient::builder().reconnect(policy()).build();
+        let log = Log::default();
+        log.handle_async(&client);
+        let polling = ConnectOptions::new().transports(["polling"]);
+        within(&l, DEADLINE, client.connect_with(&proxy.url(), polling))
+            .await
+            .unwrap();
+        proxy.stall();
+        let sent = texts("async-", 50);
+        for text in &sent {
+            client.send(text.as_str()).await.unwrap();
+        }
+        proxy.cut();
+        proxy.resume();
+        log.nth_connect(&l, 2).await;
+        assert_given_back(&l, &log, &sent);
+        client.disconnect().await;
+    }
+}
+
+#[test]
+fn blocking_client_on_undelivered_gets_the_messages_never_written() {
+    let peers = start_peers(&all_peers(), short_heartbeat());
+    for peer in &peers {
+        let l = format!("[{} peer, polling only, Client, undelivered]", peer.kind());
+        let proxy = FaultProxy::start(peer.port());
+        let client = Client::builder()
+            .handle_sigint(false)
+            .reconnect(policy())
+            .build();
+        let log = Log::default();
+        log.handle_blocking(&client);
+        let polling = ConnectOptions::new().transports(["polling"]);
+        client.connect_with(&proxy.url(), polling).unwrap();
+        proxy.stall();
+        let sent = texts("blocking-", 50);
+        for text in &sent {
+            client.send(text.as_str()).unwrap();
+        }
+        proxy.cut();
+        proxy.resume();
+        log.until_blocking(&l, "a new session", |e| {
+            e.iter().filter(|e| matches!(e, Event::Connect(_))).count() >= 2
+        });
+        assert_given_back(&l, &log, &sent);
+        client.disconnect();
+    }
+}
+
+/// One `Undelivered`, between the loss and the new session, holding a suffix of `sent`
+/// (all but what the POST under way carried), in order.
+fn assert_given_back(l: &str, log: &Log, sent: &[String]) {
+    let seen = log.all();
+    let lost = seen
+        .iter()
+        .position(|e| matches!(e, Event::Disconnect(_)))
+        .unwrap_or_else(|| panic!("{l}: no Disconnect; seen:\n{}", summary(&seen)));
+    let back = seen
+        .iter()
+        .position(|e| matches!(e, Event::Undelivered(_)))
+        .unwrap_or_else(|| panic!("{l}: nothing given back; seen:\n{}", summary(&seen)));
+    let Event::Undelivered(given_back) = &seen[back] else {
+        unreachable!()
+    };
+    assert!(lost < back, "{l}: seen:\n{}", summary(&seen));
+    assert!(
+        seen[back..].iter().any(|e| matches!(e, Event::Connect(_))),
+        "{l}: given back after the new session; seen:\n{}",
+        summary(&seen)
+    );
+    assert!(given_back.len() >= 34, "{l}: seen:\n{}", summary(&seen));
+    assert_texts(l, given_back, &sent[sent.len() - given_back.len()..]);
+    assert_eq!(
+        log.undelivered().len(),
+        given_back.len(),
+        "{l}: given back twice"
+    );
+}

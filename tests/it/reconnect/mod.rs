@@ -12,36 +12,37 @@
 //! * [`delivery`]: messages across an outage: held and flushed in order, refused with the
 //!   payload given back, `Undelivered`;
 //! * [`bounds`]: the bounded send queue (`do_send` dropped and counted, `TrySend` refused),
-//!   backpressure against a stalled network, a cookie flood, a ping flood without reads;
+//!   backpressure against a stalled network;
+//! * [`floods`]: a cookie flood, a ping flood without reads;
 //! * [`clients`]: the core case through `AsyncClient` (handlers and `events()`) and `Client`.
 //!
-//! Every session here reconnects with short backoffs ([`policy`]: 50 ms, up to 200 ms) and the
-//! peers ping every second ([`short_heartbeat`]); every wait is on an event, with
-//! [`DEADLINE`].
+//! Every session here reconnects with short backoffs ([`policy()`]: 50 ms, up to 200 ms) and
+//! the peers ping every second ([`short_heartbeat`]); every wait is on an event, with
+//! [`DEADLINE`] (a few negative checks, "nothing more was tried", wait past the backoff).
 //!
-//! [`Log`] records every event a session publishes (all six, as [`Event`]s), from an actor
-//! subscriber or a client's handlers; [`assert_reconnected`] checks the promised sequence:
-//! `Disconnect` for the lost session, `Reconnecting` before each attempt, `Connect` with a
-//! new sid and the attempt that opened it, and nothing of the old session after its end.
+//! [`Log`] (`record.rs`) records every event a session publishes (all six, as [`Event`]s),
+//! from an actor subscriber or a client's handlers; [`assert_reconnected`] checks the promised
+//! sequence: `Disconnect` for the lost session, `Reconnecting` before each attempt, `Connect`
+//! with a new sid and the attempt that opened it, and nothing of the old session after its
+//! end.
 
 mod bounds;
 mod clients;
 mod delivery;
+mod floods;
 mod hook;
 mod network;
 mod policy;
+mod record;
 mod restart;
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actix::prelude::*;
-use actix_engineio::{
-    AsyncClient, Client, Connect, Disconnect, DisconnectReason, Event, Message, Payload,
-    ReconnectPolicy, Reconnecting, SessionBuilder, Undelivered, Upgrade,
-};
+use actix::Addr;
+use actix_engineio::{Connect, DisconnectReason, Event, ReconnectPolicy, Session, Upgrade};
 
-use crate::support::client::{describe, DEADLINE};
+pub use self::record::{messages, summary, Log};
+use crate::support::client::DEADLINE;
 use crate::support::peers::{any_of, Peer, PeerEvent, PeerKind, PeerOptions};
 
 /// The reconnection policy of these tests: 50 ms before the first attempt, doubling up to
@@ -50,6 +51,14 @@ pub fn policy() -> ReconnectPolicy {
     ReconnectPolicy::default()
         .initial_delay(Duration::from_millis(50))
         .max_delay(Duration::from_millis(200))
+}
+
+/// A policy whose every attempt waits exactly `delay`: long enough to act during the wait.
+pub fn waiting_policy(delay: Duration) -> ReconnectPolicy {
+    policy()
+        .initial_delay(delay)
+        .max_delay(delay)
+        .randomization(0.0)
 }
 
 /// Peers that ping every second and wait a second for the pong (whole seconds: python
@@ -101,6 +110,36 @@ pub fn any_peer() -> Option<PeerKind> {
     .map(|kinds| kinds[0])
 }
 
+/// Waits until `peer` has logged the opening of session `sid` (its log may lag behind what
+/// the client saw); panics after [`DEADLINE`].
+pub async fn peer_opened(peer: &Peer, l: &str, sid: &str) {
+    let logged = crate::support::client::peer_event(
+        peer,
+        |e| matches!(e, PeerEvent::Connect { sid: s, .. } if s == sid),
+    )
+    .await;
+    assert!(
+        logged.is_some(),
+        "{l}: the {} peer never opened {sid}: {:?}",
+        peer.kind(),
+        peer_sessions(peer)
+    );
+}
+
+/// [`peer_opened`] from a plain thread.
+pub fn peer_opened_blocking(peer: &Peer, l: &str, sid: &str) {
+    let logged = peer.wait_for(
+        DEADLINE,
+        |e| matches!(e, PeerEvent::Connect { sid: s, .. } if s == sid),
+    );
+    assert!(
+        logged.is_some(),
+        "{l}: the {} peer never opened {sid}: {:?}",
+        peer.kind(),
+        peer_sessions(peer)
+    );
+}
+
 /// The sessions the peer opened, in order.
 pub fn peer_sessions(peer: &Peer) -> Vec<String> {
     peer.events()
@@ -113,298 +152,11 @@ pub fn peer_sessions(peer: &Peer) -> Vec<String> {
 }
 
 // ---------------------------------------------------------------------------------------
-// the event log
-
-/// Every event a session published, in the order its subscriber or handlers got them.
-/// Cheap to clone (shared); usable from actors, async handlers and handler threads.
-#[derive(Clone, Default)]
-pub struct Log {
-    seen: Arc<Mutex<Vec<Event>>>,
-}
-
-impl Log {
-    fn lock(&self) -> MutexGuard<'_, Vec<Event>> {
-        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub fn push(&self, event: Event) {
-        self.lock().push(event);
-    }
-
-    pub fn all(&self) -> Vec<Event> {
-        self.lock().clone()
-    }
-
-    /// Subscribes a recorder of all six events to the session `builder` starts.
-    pub fn subscribe(&self, builder: SessionBuilder) -> SessionBuilder {
-        let recorder = Recorder(self.clone()).start();
-        builder
-            .on_connect(recorder.clone().recipient())
-            .on_message(recorder.clone().recipient())
-            .on_upgrade(recorder.clone().recipient())
-            .on_disconnect(recorder.clone().recipient())
-            .on_reconnecting(recorder.clone().recipient())
-            .on_undelivered(recorder.recipient())
-    }
-
-    /// Sets the six handlers of `client` to record here.
-    pub fn handle_async(&self, client: &AsyncClient) {
-        let log = self.clone();
-        client.on_connect(move |c| log.push(Event::Connect(c)));
-        let log = self.clone();
-        client.on_message(move |p| log.push(Event::Message(p)));
-        let log = self.clone();
-        client.on_upgrade(move |u| log.push(Event::Upgrade(u)));
-        let log = self.clone();
-        client.on_disconnect(move |r| log.push(Event::Disconnect(r)));
-        let log = self.clone();
-        client.on_reconnecting(move |r| log.push(Event::Reconnecting(r)));
-        let log = self.clone();
-        client.on_undelivered(move |u| log.push(Event::Undelivered(u)));
-    }
-
-    /// Sets the six handlers of `client` to record here.
-    pub fn handle_blocking(&self, client: &Client) {
-        let log = self.clone();
-        client.on_connect(move |c| log.push(Event::Connect(c)));
-        let log = self.clone();
-        client.on_message(move |p| log.push(Event::Message(p)));
-        let log = self.clone();
-        client.on_upgrade(move |u| log.push(Event::Upgrade(u)));
-        let log = self.clone();
-        client.on_disconnect(move |r| log.push(Event::Disconnect(r)));
-        let log = self.clone();
-        client.on_reconnecting(move |r| log.push(Event::Reconnecting(r)));
-        let log = self.clone();
-        client.on_undelivered(move |u| log.push(Event::Undelivered(u)));
-    }
-
-    pub fn connects(&self) -> Vec<Connect> {
-        connects(&self.lock())
-    }
-
-    pub fn disconnects(&self) -> Vec<DisconnectReason> {
-        disconnects(&self.lock())
-    }
-
-    pub fn reconnectings(&self) -> Vec<Reconnecting> {
-        self.lock()
-            .iter()
-            .filter_map(|e| match e {
-                Event::Reconnecting(r) => Some(*r),
-                _ => None,
-            })
-            .collect()
-    }
-
-    pub fn messages(&self) -> Vec<Payload> {
-        messages(&self.lock())
-    }
-
-    pub fn undelivered(&self) -> Vec<Payload> {
-        self.lock()
-            .iter()
-            .filter_map(|e| match e {
-                Event::Undelivered(lost) => Some(lost.clone()),
-                _ => None,
-            })
-            .flatten()
-            .collect()
-    }
-
-    /// The events, one short line each, for failure messages.
-    pub fn summary(&self) -> String {
-        summary(&self.lock())
-    }
-
-    /// Waits (on the caller's runtime) until `done` holds for the events; panics after
-    /// [`DEADLINE`] with `what` and the events.
-    pub async fn until(&self, l: &str, what: &str, done: impl Fn(&[Event]) -> bool) -> Vec<Event> {
-        let start = Instant::now();
-        loop {
-            {
-                let seen = self.lock();
-                if done(&seen) {
-                    return seen.clone();
-                }
-            }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "{l}: no {what} within {DEADLINE:?}; seen:\n{}",
-                self.summary()
-            );
-            actix_rt::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-
-    /// [`until`](Self::until) from a plain thread.
-    pub fn until_blocking(
-        &self,
-        l: &str,
-        what: &str,
-        done: impl Fn(&[Event]) -> bool,
-    ) -> Vec<Event> {
-        let start = Instant::now();
-        loop {
-            {
-                let seen = self.lock();
-                if done(&seen) {
-                    return seen.clone();
-                }
-            }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "{l}: no {what} within {DEADLINE:?}; seen:\n{}",
-                self.summary()
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    /// Waits for the `n`th `Connect` (1 for the first) and gives it.
-    pub async fn nth_connect(&self, l: &str, n: usize) -> Connect {
-        let seen = self
-            .until(l, &format!("connect #{n}"), |e| connects(e).len() >= n)
-            .await;
-        connects(&seen).swap_remove(n - 1)
-    }
-
-    /// Waits for the `n`th `Disconnect` (1 for the first) and gives its reason.
-    pub async fn nth_disconnect(&self, l: &str, n: usize) -> DisconnectReason {
-        let seen = self
-            .until(l, &format!("disconnect #{n}"), |e| {
-                disconnects(e).len() >= n
-            })
-            .await;
-        disconnects(&seen).swap_remove(n - 1)
-    }
-
-    /// Waits until `Reconnecting` announced attempt `attempt` (or a later one).
-    pub async fn attempt(&self, l: &str, attempt: u32) {
-        self.until(l, &format!("reconnecting attempt {attempt}"), |e| {
-            e.iter()
-                .any(|e| matches!(e, Event::Reconnecting(r) if r.attempt >= attempt))
-        })
-        .await;
-    }
-}
-
-fn connects(events: &[Event]) -> Vec<Connect> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Connect(c) => Some(c.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn disconnects(events: &[Event]) -> Vec<DisconnectReason> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Disconnect(r) => Some(r.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-pub fn messages(events: &[Event]) -> Vec<Payload> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Message(p) => Some(p.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// One short line per event; runs of messages as one line.
-pub fn summary(events: &[Event]) -> String {
-    let mut lines: Vec<String> = Vec::new();
-    let mut run: Vec<&Payload> = Vec::new();
-    let flush = |run: &mut Vec<&Payload>, lines: &mut Vec<String>| {
-        match run.as_slice() {
-            [] => {}
-            [one] => lines.push(format!("  Message {}", describe(one))),
-            [first, .., last] => lines.push(format!(
-                "  {} Messages, {} .. {}",
-                run.len(),
-                describe(first),
-                describe(last)
-            )),
-        }
-        run.clear();
-    };
-    for event in events {
-        if let Event::Message(p) = event {
-            run.push(p);
-            continue;
-        }
-        flush(&mut run, &mut lines);
-        lines.push(match event {
-            Event::Undelivered(lost) => format!("  Undelivered({} messages)", lost.len()),
-            other => format!("  {other:?}"),
-        });
-    }
-    flush(&mut run, &mut lines);
-    lines.join("\n")
-}
-
-/// Records events into a [`Log`].
-pub struct Recorder(Log);
-
-impl Actor for Recorder {
-    type Context = Context<Self>;
-}
-
-impl Handler<Connect> for Recorder {
-    type Result = ();
-    fn handle(&mut self, event: Connect, _: &mut Context<Self>) {
-        self.0.push(Event::Connect(event));
-    }
-}
-
-impl Handler<Message> for Recorder {
-    type Result = ();
-    fn handle(&mut self, Message(payload): Message, _: &mut Context<Self>) {
-        self.0.push(Event::Message(payload));
-    }
-}
-
-impl Handler<Upgrade> for Recorder {
-    type Result = ();
-    fn handle(&mut self, event: Upgrade, _: &mut Context<Self>) {
-        self.0.push(Event::Upgrade(event));
-    }
-}
-
-impl Handler<Disconnect> for Recorder {
-    type Result = ();
-    fn handle(&mut self, Disconnect(reason): Disconnect, _: &mut Context<Self>) {
-        self.0.push(Event::Disconnect(reason));
-    }
-}
-
-impl Handler<Reconnecting> for Recorder {
-    type Result = ();
-    fn handle(&mut self, event: Reconnecting, _: &mut Context<Self>) {
-        self.0.push(Event::Reconnecting(event));
-    }
-}
-
-impl Handler<Undelivered> for Recorder {
-    type Result = ();
-    fn handle(&mut self, Undelivered(lost): Undelivered, _: &mut Context<Self>) {
-        self.0.push(Event::Undelivered(lost));
-    }
-}
-
-// ---------------------------------------------------------------------------------------
 // the promised sequence
 
 /// Checks the reconnection that followed the session `old_sid` in `events`:
-/// * its `Connect`, then exactly one `Disconnect` for it, with nothing of it after;
+/// * its `Connect` (if seen: a subscriber added later has not), then its `Disconnect`, with
+///   nothing of it after;
 /// * then `Reconnecting` for attempts 1, 2, … n in order, each with a delay, with nothing
 ///   but `Undelivered` between them;
 /// * then `Connect` with a new sid and `attempt` n (a reconnection).
@@ -412,11 +164,12 @@ impl Handler<Undelivered> for Recorder {
 /// Returns the reason of the loss and the new `Connect`.
 pub fn assert_reconnected(l: &str, events: &[Event], old_sid: &str) -> (DisconnectReason, Connect) {
     let fail = |why: String| -> ! { panic!("{l}: {why}; seen:\n{}", summary(events)) };
+    // A subscriber added to the running session has not seen its Connect.
     let start = events
         .iter()
         .position(|e| matches!(e, Event::Connect(c) if c.sid == old_sid))
-        .unwrap_or_else(|| fail(format!("no Connect of session {old_sid}")));
-    let rest = &events[start + 1..];
+        .map_or(0, |i| i + 1);
+    let rest = &events[start..];
     let end = rest
         .iter()
         .position(|e| matches!(e, Event::Disconnect(_) | Event::Connect(_)))
@@ -485,7 +238,7 @@ pub fn is_transport_error(reason: &DisconnectReason) -> bool {
 // echoes
 
 /// Sends `text` through the session actor and waits for its echo, the next message.
-pub async fn echo(session: &Addr<actix_engineio::Session>, log: &Log, l: &str, text: &str) {
+pub async fn echo(session: &Addr<Session>, log: &Log, l: &str, text: &str) {
     let before = log.messages().len();
     match session.send(actix_engineio::Send::text(text)).await {
         Ok(Ok(())) => {}

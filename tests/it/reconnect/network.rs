@@ -3,20 +3,21 @@
 //! (ping timeout), connections refused for a while. Each time the same session actor
 //! reports the loss, retries, and opens a new session on the same server.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::Addr;
 use actix_engineio::{Close, DisconnectReason, Event, Send, Session, TransportKind, Upgrade};
 
 use super::{
-    assert_reconnected, echo, events_of, is_transport_error, messages, peer_sessions, policy,
-    short_heartbeat, summary, upgraded, Log,
+    assert_reconnected, echo, events_of, is_transport_error, messages, peer_opened, peer_sessions,
+    policy, short_heartbeat, summary, upgraded, Log,
 };
-use crate::support::client::{assert_texts, peer_event, texts, within, Mode, DEADLINE};
+use crate::support::client::{assert_texts, peer_event, sleep, texts, within, Mode, DEADLINE};
 use crate::support::fault_proxy::FaultProxy;
-use crate::support::peers::{
-    all_peers, any_of, start_peers, Peer, PeerEvent, PeerKind,
-};
+use crate::support::peers::{all_peers, any_of, start_peers, Peer, PeerEvent, PeerKind};
+use crate::support::scripted::{open_packet, Reply, Scripted};
 
 /// Connects `mode` through `proxy` with the test policy (and `request_timeout`, if given).
 async fn connect(l: &str, mode: Mode, proxy: &FaultProxy, log: &Log) -> (Addr<Session>, String) {
@@ -49,6 +50,9 @@ async fn cut(peer: &Peer, mode: Mode) {
     if mode == Mode::Upgrade {
         upgraded(&log, &l, &old_sid).await;
     }
+    // A subscriber added to the running session stays through the reconnection.
+    let late = Log::default();
+    late.subscribe_running(&session).await;
     let burst = texts("old-", 500);
     for text in &burst {
         session.do_send(Send::text(text.as_str()));
@@ -64,11 +68,7 @@ async fn cut(peer: &Peer, mode: Mode) {
     let all = log.all();
     let (_, connect) = assert_reconnected(&l, &all, &old_sid);
     assert_eq!(connect.transport, mode.opens_on(), "{l}");
-    assert!(
-        peer_sessions(peer).contains(&connect.sid),
-        "{l}: the peer never opened {}",
-        connect.sid
-    );
+    peer_opened(peer, &l, &connect.sid).await;
 
     let before = messages(&events_of(&all, &old_sid));
     assert!(
@@ -84,6 +84,9 @@ async fn cut(peer: &Peer, mode: Mode) {
     }
     let after = messages(&events_of(&log.all(), &connect.sid));
     assert_texts(&l, &after, &fresh);
+    let (_, again) = assert_reconnected(&l, &late.all(), &old_sid);
+    assert_eq!(again, connect, "{l}: the late subscriber");
+    assert_texts(&l, &messages(&events_of(&late.all(), &connect.sid)), &fresh);
     close(&l, &session, &log, 2).await;
 }
 
@@ -121,7 +124,10 @@ async fn network_cut_after_the_upgrade_reconnects() {
 async fn network_down_mid_upgrade_reconnects_and_upgrades() {
     let peers = start_peers(&all_peers(), short_heartbeat());
     for peer in &peers {
-        let l = format!("[{} peer, polling with upgrade, cut mid-upgrade]", peer.kind());
+        let l = format!(
+            "[{} peer, polling with upgrade, cut mid-upgrade]",
+            peer.kind()
+        );
         let proxy = FaultProxy::start(peer.port());
         proxy.slow(Duration::from_millis(300));
         let log = Log::default();
@@ -149,7 +155,9 @@ async fn network_down_mid_upgrade_reconnects_and_upgrades() {
         assert_eq!(connect.transport, TransportKind::Polling, "{l}");
         let old = events_of(&log.all(), &old_sid);
         assert!(
-            !old.contains(&Event::Upgrade(Upgrade::Completed(TransportKind::WebSocket))),
+            !old.contains(&Event::Upgrade(Upgrade::Completed(
+                TransportKind::WebSocket
+            ))),
             "{l}: the lost session completed its upgrade; seen:\n{}",
             summary(&old)
         );
@@ -165,7 +173,10 @@ async fn network_down_mid_upgrade_reconnects_and_upgrades() {
                 })
                 .collect();
             assert!(!upgrades.contains(&old_sid), "{l}: node upgraded {old_sid}");
-            assert!(upgrades.contains(&connect.sid), "{l}: node never upgraded the new session");
+            assert!(
+                upgrades.contains(&connect.sid),
+                "{l}: node never upgraded the new session"
+            );
         }
         close(&l, &session, &log, 2).await;
     }
@@ -224,6 +235,7 @@ async fn refused_for_a_while_then_accepted_again() {
             let log = Log::default();
             let (session, old_sid) = connect(&l, mode, &proxy, &log).await;
             echo(&session, &log, &l, "before").await;
+            peer_opened(peer, &l, &old_sid).await;
             let sessions = peer_sessions(peer).len();
             let accepted = proxy.connections_accepted();
 
@@ -248,3 +260,52 @@ async fn refused_for_a_while_then_accepted_again() {
     }
 }
 
+/// A lost connection's transport may report its end late: here the first session's server
+/// stops pinging and never answers the close, so the old websocket gives up on its close
+/// only after the request timeout (2 s), long after the new session opened. That late end
+/// must not touch the new session: it stays up, and echoes.
+#[actix_rt::test]
+async fn a_lost_connections_late_end_does_not_end_the_new_session() {
+    let l = "[scripted, a late end of the lost connection]";
+    let sockets = Arc::new(AtomicUsize::new(0));
+    let server = Scripted::start(move |request| {
+        let n = sockets.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if !request.is_websocket() {
+                return Reply::text(404, "");
+            }
+            Reply::websocket(move |mut ws| async move {
+                if n == 0 {
+                    // Silent: no ping, no answer to the close; the socket stays open.
+                    ws.send_text(&open_packet("s0", &[], 300, 300)).await;
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                } else {
+                    ws.send_text(&open_packet(&format!("s{n}"), &[], 25_000, 20_000))
+                        .await;
+                    ws.echo().await;
+                }
+            })
+        }
+    });
+    let timeout = Duration::from_secs(2);
+    let log = Log::default();
+    let builder = Mode::WebSocket
+        .builder(&server.url())
+        .request_timeout(timeout)
+        .reconnect(policy());
+    let session = within(l, DEADLINE, log.subscribe(builder).connect())
+        .await
+        .unwrap();
+    assert_eq!(
+        log.nth_disconnect(l, 1).await,
+        DisconnectReason::PingTimeout
+    );
+    let connect = log.nth_connect(l, 2).await;
+    assert_reconnected(l, &log.all(), "s0");
+    // Past the old websocket's close timeout, twice over.
+    sleep(timeout * 2).await;
+    assert_eq!(log.disconnects().len(), 1, "{l}: seen:\n{}", log.summary());
+    echo(&session, &log, l, "still here").await;
+    assert_eq!(connect.sid, "s1", "{l}");
+    within(l, DEADLINE, session.send(Close)).await.unwrap();
+}

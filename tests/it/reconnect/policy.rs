@@ -11,10 +11,10 @@ use actix_engineio::{
 };
 
 use super::{
-    any_peer, assert_reconnected, echo, is_transport_error, peer_sessions, policy,
-    short_heartbeat, start_peer, summary, Log,
+    any_peer, assert_reconnected, echo, is_transport_error, peer_opened, peer_sessions, policy,
+    short_heartbeat, start_peer, summary, waiting_policy, Log,
 };
-use crate::support::client::{sleep, within, Mode, DEADLINE};
+use crate::support::client::{sleep, wait_until, within, Mode, DEADLINE};
 use crate::support::fault_proxy::FaultProxy;
 use crate::support::peers::{all_peers, start_or_skip, start_peers, PeerOptions};
 
@@ -29,7 +29,7 @@ async fn close_during_the_backoff_wait_ends_for_good_at_once() {
     };
     let l = format!("[{kind} peer, websocket only, Close while waiting]");
     let delay = Duration::from_secs(1);
-    let slow = policy().initial_delay(delay).randomization(0.0);
+    let slow = waiting_policy(delay);
     let proxy = FaultProxy::start(peer.port());
     let log = Log::default();
     let builder = log.subscribe(Mode::WebSocket.builder(&proxy.url()).reconnect(slow));
@@ -38,6 +38,8 @@ async fn close_during_the_backoff_wait_ends_for_good_at_once() {
 
     proxy.cut();
     log.attempt(&l, 1).await;
+    assert_eq!(log.reconnectings()[0].delay, delay, "{l}");
+    peer_opened(&peer, &l, &log.connects()[0].sid).await;
     let accepted = proxy.connections_accepted();
     let sessions = peer_sessions(&peer);
     let asked = Instant::now();
@@ -59,13 +61,27 @@ async fn close_during_the_backoff_wait_ends_for_good_at_once() {
         accepted,
         "{l}: a connection was made after Close"
     );
-    assert_eq!(peer_sessions(&peer), sessions, "{l}: a session was opened after Close");
+    assert_eq!(
+        peer_sessions(&peer),
+        sessions,
+        "{l}: a session was opened after Close"
+    );
     let seen = log.all();
     assert_eq!(log.connects().len(), 1, "{l}: seen:\n{}", summary(&seen));
-    assert_eq!(log.reconnectings().len(), 1, "{l}: seen:\n{}", summary(&seen));
-    assert!(matches!(seen.last(), Some(Event::Disconnect(DisconnectReason::ClientDisconnect))));
+    assert_eq!(
+        log.reconnectings().len(),
+        1,
+        "{l}: seen:\n{}",
+        summary(&seen)
+    );
+    assert!(matches!(
+        seen.last(),
+        Some(Event::Disconnect(DisconnectReason::ClientDisconnect))
+    ));
     // Over for good: waiting ends at once, sending is refused.
-    within(&l, Duration::from_secs(2), session.send(Wait)).await.ok();
+    within(&l, Duration::from_secs(2), session.send(Wait))
+        .await
+        .ok();
     match session.send(Send::text("late")).await {
         Ok(Err(refused)) => assert_eq!(refused.error, SendError::Closed, "{l}"),
         Err(_) => {}
@@ -98,7 +114,10 @@ async fn attempts_running_out_end_with_reconnect_failed() {
                 attempts: 3,
                 last: TransportError::Connect(_),
             } => {}
-            other => panic!("{l}: the final Disconnect is {other:?}; seen:\n{}", log.summary()),
+            other => panic!(
+                "{l}: the final Disconnect is {other:?}; seen:\n{}",
+                log.summary()
+            ),
         }
         within(&l, DEADLINE, session.send(Wait)).await.ok();
         let attempts: Vec<u32> = log.reconnectings().iter().map(|r| r.attempt).collect();
@@ -135,7 +154,10 @@ async fn retry_first_connect_returns_once_the_server_appears() {
     );
     let connecting = actix_rt::spawn(builder.connect());
     log.attempt(&l, 3).await;
-    assert!(!connecting.is_finished(), "{l}: connect returned with no server");
+    assert!(
+        !connecting.is_finished(),
+        "{l}: connect returned with no server"
+    );
     let peer = start_peer(
         kind,
         PeerOptions {
@@ -149,12 +171,16 @@ async fn retry_first_connect_returns_once_the_server_appears() {
         .unwrap()
         .unwrap_or_else(|e| panic!("{l}: connect failed once the server was up: {e}"));
     let connect = log.nth_connect(&l, 1).await;
-    assert!(peer_sessions(&peer).contains(&connect.sid), "{l}");
+    peer_opened(&peer, &l, &connect.sid).await;
     let seen = log.all();
     let announced: Vec<u32> = log.reconnectings().iter().map(|r| r.attempt).collect();
     let expected: Vec<u32> = (1..=connect.attempt).collect();
     assert_eq!(announced, expected, "{l}: seen:\n{}", summary(&seen));
-    assert!(log.disconnects().is_empty(), "{l}: seen:\n{}", summary(&seen));
+    assert!(
+        log.disconnects().is_empty(),
+        "{l}: seen:\n{}",
+        summary(&seen)
+    );
     assert!(
         matches!(seen.iter().position(|e| matches!(e, Event::Connect(_))), Some(i) if i == announced.len()),
         "{l}: the Connect is not right after the attempts; seen:\n{}",
@@ -221,8 +247,103 @@ async fn server_disconnect_reconnects_unless_told_not_to() {
                     summary(&seen)
                 );
                 assert_eq!(log.connects().len(), 1, "{l}");
+                peer_opened(peer, &l, &first.sid).await;
                 assert_eq!(peer_sessions(peer).last(), Some(&first.sid), "{l}");
             }
         }
+    }
+}
+
+/// `Close` while an attempt's handshake is in flight (the proxy holds its bytes) answers
+/// at once and ends the session for good: the handshake is dropped, no `Connect` follows
+/// even once the network moves again.
+#[actix_rt::test]
+async fn close_during_an_attempt_in_flight_ends_for_good_at_once() {
+    let Some(kind) = any_peer() else { return };
+    let Some(peer) = start_or_skip(kind, short_heartbeat()) else {
+        return;
+    };
+    for mode in [Mode::WebSocket, Mode::Polling] {
+        let l = format!("[{kind} peer, {mode}, Close during an attempt]");
+        let proxy = FaultProxy::start(peer.port());
+        let log = Log::default();
+        let builder = mode
+            .builder(&proxy.url())
+            .request_timeout(Duration::from_secs(10))
+            .reconnect(policy());
+        let session = within(&l, DEADLINE, log.subscribe(builder).connect())
+            .await
+            .unwrap();
+        echo(&session, &log, &l, "before").await;
+        proxy.stall();
+        let accepted = proxy.connections_accepted();
+        proxy.cut();
+        log.attempt(&l, 1).await;
+        assert!(
+            wait_until(DEADLINE, || proxy.connections_accepted() > accepted).await,
+            "{l}: the attempt made no connection"
+        );
+        let asked = Instant::now();
+        within(&l, DEADLINE, session.send(Close)).await.unwrap();
+        let took = asked.elapsed();
+        assert!(took < Duration::from_secs(1), "{l}: Close took {took:?}");
+        proxy.resume();
+        // Longer than any backoff of the policy: nothing follows.
+        sleep(Duration::from_millis(600)).await;
+        let seen = log.all();
+        assert_eq!(log.connects().len(), 1, "{l}: seen:\n{}", summary(&seen));
+        assert_eq!(
+            log.reconnectings().len(),
+            1,
+            "{l}: seen:\n{}",
+            summary(&seen)
+        );
+        assert!(
+            matches!(
+                seen.last(),
+                Some(Event::Disconnect(DisconnectReason::ClientDisconnect))
+            ),
+            "{l}: seen:\n{}",
+            summary(&seen)
+        );
+    }
+}
+
+/// The network breaks while the close is on its way (the proxy stalls, `Close` is sent,
+/// then the connections are cut): the session still ends as the client's close, for good,
+/// without a reconnection.
+#[actix_rt::test]
+async fn a_close_cut_short_by_the_network_does_not_reconnect() {
+    let Some(kind) = any_peer() else { return };
+    let Some(peer) = start_or_skip(kind, short_heartbeat()) else {
+        return;
+    };
+    for mode in [Mode::WebSocket, Mode::Polling] {
+        let l = format!("[{kind} peer, {mode}, close cut short]");
+        let proxy = FaultProxy::start(peer.port());
+        let log = Log::default();
+        let builder = log.subscribe(mode.builder(&proxy.url()).reconnect(policy()));
+        let session = within(&l, DEADLINE, builder.connect()).await.unwrap();
+        echo(&session, &log, &l, "before").await;
+        proxy.stall();
+        // In the mailbox before anything the transports report of the cut below: the
+        // close is under way when the network breaks.
+        let closing = session.send(Close);
+        proxy.cut();
+        proxy.resume();
+        within(&l, DEADLINE, closing).await.unwrap();
+        assert_eq!(
+            log.nth_disconnect(&l, 1).await,
+            DisconnectReason::ClientDisconnect,
+            "{l}"
+        );
+        sleep(Duration::from_millis(600)).await;
+        let seen = log.all();
+        assert_eq!(log.disconnects().len(), 1, "{l}: seen:\n{}", summary(&seen));
+        assert!(
+            !seen.iter().any(|e| matches!(e, Event::Reconnecting(_))),
+            "{l}: seen:\n{}",
+            summary(&seen)
+        );
     }
 }

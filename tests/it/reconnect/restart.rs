@@ -8,8 +8,8 @@ use std::time::Duration;
 use actix_engineio::{Close, DisconnectReason, Event, TransportError};
 
 use super::{
-    assert_reconnected, echo, is_transport_error, kill_peer, messages, peer_sessions, policy,
-    restart_peer, short_heartbeat, start_peer, upgraded, Log,
+    assert_reconnected, echo, is_transport_error, kill_peer, messages, peer_opened, peer_sessions,
+    policy, restart_peer, short_heartbeat, start_peer, upgraded, Log,
 };
 use crate::support::client::{within, Mode, ALL_MODES, DEADLINE};
 use crate::support::fault_proxy::FaultProxy;
@@ -51,12 +51,7 @@ async fn killed_and_restarted(kind: PeerKind) {
         let (_, connect) = assert_reconnected(&l, &log.all(), &first.sid);
         assert_eq!(connect, second);
         assert_eq!(connect.transport, mode.opens_on(), "{l}");
-        assert!(
-            peer_sessions(&peer).contains(&connect.sid),
-            "{l}: the new server never opened {}: {:?}",
-            connect.sid,
-            peer_sessions(&peer)
-        );
+        peer_opened(&peer, &l, &connect.sid).await;
         echo(&session, &log, &l, "after the restart").await;
         if mode == Mode::Upgrade {
             upgraded(&log, &l, &connect.sid).await;
@@ -157,12 +152,7 @@ async fn session_unknown_after_restart(kind: PeerKind) {
     }
     log.nth_connect(&l, 2).await;
     let (_, connect) = assert_reconnected(&l, &log.all(), &first.sid);
-    assert!(
-        peer_sessions(&new).contains(&connect.sid),
-        "{l}: the new server never opened {}: {:?}",
-        connect.sid,
-        peer_sessions(&new)
-    );
+    peer_opened(&new, &l, &connect.sid).await;
     assert!(
         !peer_sessions(&old).contains(&connect.sid),
         "{l}: the new session opened on the old server"

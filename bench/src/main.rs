@@ -19,6 +19,7 @@ mod plan;
 mod rei;
 mod report;
 mod server;
+mod soak;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -75,7 +76,7 @@ pub struct RunArgs {
 enum Internal {
     /// The echo server (started by the benchmark itself).
     #[command(hide = true)]
-    Serve,
+    Serve(server::ServeOptions),
     /// One measurement, given as JSON; prints the result as JSON (started by the benchmark).
     #[command(hide = true)]
     Measure { job: String },
@@ -89,16 +90,26 @@ enum Internal {
         #[arg(long, default_value = "websocket")]
         transport: String,
     },
+    /// Runs many supervised sessions against the echo server behind a fault proxy (cut,
+    /// stall, restart) and reports memory, files, actors and every message's fate.
+    Soak(soak::SoakArgs),
 }
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("error")).init();
     let cli = Cli::parse();
     match cli.command {
-        Some(Internal::Serve) => server::serve(),
+        Some(Internal::Serve(options)) => server::serve(options),
         Some(Internal::Measure { job }) => measure(&job),
         Some(Internal::Cycles { count, transport }) => match cycles::run(count, &transport) {
             Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Some(Internal::Soak(args)) => match soak::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");
                 ExitCode::FAILURE

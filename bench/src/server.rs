@@ -1,5 +1,9 @@
 //! The engineioxide echo server, in a process of its own (`serve`), and the guard that
 //! starts it from the benchmark and kills it by PID when the benchmark ends.
+//!
+//! For the soak, the server can also print every text message it receives
+//! (`--log-received`: one `R <text>` line each, after the `PORTS` line) and take shorter
+//! heartbeat settings, so that a stalled connection is noticed in seconds.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -28,8 +32,43 @@ const BACKLOG: u32 = 4096;
 /// Sessions open right now.
 static OPEN: AtomicI64 = AtomicI64::new(0);
 
+/// What receives the server's output lines after its `PORTS` line.
+pub type LineSink = Box<dyn FnMut(&str) + std::marker::Send>;
+
+/// How `serve` runs.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Print `R <text>` for every text message received.
+    #[arg(long)]
+    pub log_received: bool,
+    /// The ping interval, in milliseconds (engineioxide's default when absent).
+    #[arg(long)]
+    pub ping_interval_ms: Option<u64>,
+    /// The ping timeout, in milliseconds (engineioxide's default when absent).
+    #[arg(long)]
+    pub ping_timeout_ms: Option<u64>,
+}
+
+impl ServeOptions {
+    fn args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if self.log_received {
+            args.push("--log-received".to_owned());
+        }
+        if let Some(ms) = self.ping_interval_ms {
+            args.extend(["--ping-interval-ms".to_owned(), ms.to_string()]);
+        }
+        if let Some(ms) = self.ping_timeout_ms {
+            args.extend(["--ping-timeout-ms".to_owned(), ms.to_string()]);
+        }
+        args
+    }
+}
+
 #[derive(Debug)]
-struct Echo;
+struct Echo {
+    log_received: bool,
+}
 
 impl EngineIoHandler for Echo {
     type Data = ();
@@ -43,6 +82,11 @@ impl EngineIoHandler for Echo {
     }
 
     fn on_message(self: &Arc<Self>, msg: Str, socket: Arc<Socket<()>>) {
+        if self.log_received {
+            // One write per line: the soak reads whole lines.
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "R {msg}");
+        }
         if let Err(e) = socket.emit(msg) {
             eprintln!(
                 "[echo server] {}: cannot echo a text message: {e}",
@@ -63,7 +107,7 @@ impl EngineIoHandler for Echo {
 
 /// The `serve` subcommand: binds 127.0.0.1:0 for engine.io and another port for the
 /// session count, prints `PORTS <engine.io> <stats>`, and serves until killed.
-pub fn serve() -> ! {
+pub fn serve(options: ServeOptions) -> ! {
     let (soft, hard) = raise_nofile();
     let runtime = tokio::runtime::Runtime::new().expect("echo server: tokio runtime");
     runtime.block_on(async move {
@@ -90,13 +134,23 @@ pub fn serve() -> ! {
             }
         });
 
-        let config = EngineIoConfig::builder()
+        let mut config = EngineIoConfig::builder();
+        if let Some(ms) = options.ping_interval_ms {
+            config = config.ping_interval(Duration::from_millis(ms));
+        }
+        if let Some(ms) = options.ping_timeout_ms {
+            config = config.ping_timeout(Duration::from_millis(ms));
+        }
+        let config = config
             .max_buffer_size(MAX_BUFFER_SIZE)
             .max_payload(MAX_MESSAGE as u64)
             .ws_max_message_size(MAX_MESSAGE)
             .ws_max_frame_size(MAX_MESSAGE)
             .build();
-        let service = EngineIoService::with_config(Arc::new(Echo), config);
+        let echo = Echo {
+            log_received: options.log_received,
+        };
+        let service = EngineIoService::with_config(Arc::new(echo), config);
         loop {
             let stream = match listener.accept().await {
                 Ok((stream, _)) => stream,
@@ -129,10 +183,20 @@ pub struct ServerGuard {
 
 impl ServerGuard {
     pub fn start() -> BenchResult<ServerGuard> {
+        Self::start_with(&ServeOptions::default(), None)
+    }
+
+    /// Starts a server with `options`; every line it prints after its `PORTS` line goes
+    /// to `on_line`, on a thread of its own, until the server ends.
+    pub fn start_with(
+        options: &ServeOptions,
+        on_line: Option<LineSink>,
+    ) -> BenchResult<ServerGuard> {
         let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
         let mut command = Command::new(exe);
         command
             .arg("serve")
+            .args(options.args())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -149,7 +213,8 @@ impl ServerGuard {
             nofile: (0, 0),
         };
         let mut line = String::new();
-        BufReader::new(stdout)
+        let mut stdout = BufReader::new(stdout);
+        stdout
             .read_line(&mut line)
             .map_err(|e| format!("echo server: {e}"))?;
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -160,6 +225,14 @@ impl ServerGuard {
                 guard.nofile = (soft.parse().unwrap_or(0), hard.parse().unwrap_or(0));
             }
             _ => return Err(format!("the echo server said {line:?}")),
+        }
+        if let Some(mut on_line) = on_line {
+            std::thread::spawn(move || {
+                for line in stdout.lines() {
+                    let Ok(line) = line else { break };
+                    on_line(&line);
+                }
+            });
         }
         Ok(guard)
     }

@@ -201,7 +201,10 @@ impl Http {
         <awc::http::Uri as TryFrom<U>>::Error: Into<awc::error::HttpError>,
     {
         let mut request = self.client.request(method, url).timeout(timeout);
-        self.trace_request(request.get_method().as_str(), &request.get_uri().to_string());
+        self.trace_request(
+            request.get_method().as_str(),
+            &request.get_uri().to_string(),
+        );
         for (name, value) in &self.headers {
             request = request.append_header((name.clone(), value.clone()));
         }

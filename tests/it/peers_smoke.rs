@@ -1,6 +1,8 @@
 //! Proves each real peer server (node engine.io, python-engineio, engineioxide) starts, answers
 //! an Engine.IO v4 handshake with the configured options, echoes over long-polling, closes on
-//! `close-me`, logs every request, and is gone after `kill()`.
+//! `close-me`, logs every request, and is gone after `kill()`; that the process peers' TLS
+//! files are removed with them; and that the stock python server is python-engineio with
+//! its defaults.
 //!
 //! Uses a raw HTTP/1.1 client on `std::net::TcpStream`, independent of the crate under test.
 
@@ -8,7 +10,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::support::peers::{all_peers, Peer, PeerEvent, PeerKind, PeerOptions};
+use crate::support::peers::{
+    all_peers, any_of, start_or_skip, Peer, PeerEvent, PeerKind, PeerOptions,
+};
+use crate::support::pki::TestCa;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -369,4 +374,115 @@ async fn handshake_through_awc_parsed_by_the_core() {
         );
         assert_eq!(handshake.max_payload, 123_456, "{kind}");
     }
+}
+
+/// The TLS certificate and key of a process peer are files in a directory of their own,
+/// readable by the owner only, removed when the peer is killed or dropped.
+#[test]
+fn tls_files_are_removed_with_the_process_peer() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let Some(kinds) = any_of(
+        &[PeerKind::Node, PeerKind::Python],
+        "the peers that take TLS files",
+    ) else {
+        return;
+    };
+    let ca = TestCa::new("smoke CA");
+    let identity = ca.localhost_identity();
+    let opts = PeerOptions {
+        tls: Some(identity.clone()),
+        ..PeerOptions::default()
+    };
+    for kind in kinds {
+        for end in ["kill()", "drop"] {
+            let mut peer = Peer::start(kind, opts.clone());
+            assert!(peer.url().starts_with("https://"), "{kind}: {}", peer.url());
+            let dir = peer
+                .tls_files()
+                .unwrap_or_else(|| panic!("{kind}: no TLS files"))
+                .to_path_buf();
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+            assert_eq!(
+                mode & 0o777,
+                0o700,
+                "{kind}: {} mode {mode:o}",
+                dir.display()
+            );
+            assert_eq!(
+                std::fs::read_to_string(dir.join("cert.pem")).unwrap(),
+                identity.cert_chain_pem,
+                "{kind}"
+            );
+            assert_eq!(
+                std::fs::read_to_string(dir.join("key.pem")).unwrap(),
+                identity.key_pem,
+                "{kind}"
+            );
+            if end == "kill()" {
+                peer.kill();
+                assert_eq!(peer.tls_files(), None, "{kind}");
+            } else {
+                drop(peer);
+            }
+            assert!(
+                !dir.exists(),
+                "{kind}: {} still exists after {end}",
+                dir.display()
+            );
+        }
+    }
+}
+
+/// The stock python server is python-engineio with its defaults: the handshake announces
+/// them, and a text message that parses as JSON is decoded and encoded again (compact),
+/// which the usual python peer prevents (`polling_echo_close_and_request_log`).
+#[test]
+fn stock_python_peer_runs_python_engineio_defaults() {
+    let Some(peer) = start_or_skip(PeerKind::Python, PeerOptions::stock_python()) else {
+        return;
+    };
+    assert_eq!(peer.name(), "stock python");
+    let (_, open) = handshake(&peer, "/engine.io/");
+    assert_eq!(open["pingInterval"], 25000, "{open}");
+    assert_eq!(open["pingTimeout"], 20000, "{open}");
+    assert_eq!(open["maxPayload"], 1_000_000, "{open}");
+    assert_eq!(open["upgrades"], serde_json::json!(["websocket"]), "{open}");
+    let sid = open["sid"].as_str().unwrap().to_string();
+    let url = format!("/engine.io/?EIO=4&transport=polling&sid={sid}");
+
+    let res = http(peer.port(), "POST", &url, br#"4{"a": 1}"#);
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(
+        poll_messages(&peer, "/engine.io/", &sid),
+        [r#"4{"a":1}"#],
+        "python-engineio's own JSON handling"
+    );
+    let res = http(peer.port(), "POST", &url, b"4hello");
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(poll_messages(&peer, "/engine.io/", &sid), ["4hello"]);
+    assert!(
+        peer.wait_for(TIMEOUT, |e| *e
+            == PeerEvent::Connect {
+                sid: sid.clone(),
+                transport: "polling".into()
+            })
+        .is_some(),
+        "{:?}",
+        peer.events()
+    );
+}
+
+/// The stock server takes python-engineio's defaults, not the harness's engine options:
+/// `Peer::start` refuses them before starting anything (whatever `EIO_TEST_PEERS` says).
+#[test]
+#[should_panic(expected = "the stock python peer runs python-engineio's defaults")]
+fn stock_python_peer_refuses_engine_options() {
+    Peer::start(
+        PeerKind::Python,
+        PeerOptions {
+            max_payload: 1000,
+            ..PeerOptions::stock_python()
+        },
+    );
 }

@@ -1,7 +1,8 @@
 //! TLS from the command line: `--ca-file` trusts a CA (over https and wss), `--insecure`
 //! accepts any certificate, neither refuses an unknown one (exit 1), an unusable CA file is
-//! a bad argument (exit 2). Only the Rust peer serves TLS. Every case runs for each API,
-//! each with a peer of its own.
+//! a bad argument (exit 2). Every case runs for each API, each with a peer of its own: the
+//! in-process Rust peer, since what is tested here is the command line's TLS options (the
+//! TLS of every peer, node and python too, is tested in `tests/it/tls/`).
 
 use serde_json::json;
 
@@ -10,9 +11,12 @@ use super::harness::{assert_cannot_connect, binary, opened_on, run, text};
 use crate::support::net::Untouched;
 use crate::support::peers::{any_of, Peer, PeerKind, PeerOptions};
 
-/// The peers that serve TLS: the Rust peer only.
+/// The peer the command line's TLS cases run against: the Rust peer.
 fn tls_peers() -> Option<Vec<PeerKind>> {
-    any_of(&[PeerKind::Rust], "the only peer that serves TLS")
+    any_of(
+        &[PeerKind::Rust],
+        "the command line's TLS cases run against it",
+    )
 }
 use crate::support::pki::{missing_file, TempFile, TestCa};
 

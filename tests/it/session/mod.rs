@@ -9,22 +9,26 @@
 //! By concern: [`echo`] (messages come back exactly, pipelined, to every subscriber, within
 //! `maxPayload`), [`heartbeat`] (pings keep the session alive; a ping timeout ends it),
 //! [`close`] (server close, client close, a killed server), [`errors`] (malformed input,
-//! failed handshakes). The numbers in the section comments number the behaviours tested here,
+//! failed handshakes), [`stock_python`] (the basic echo and close cases against a stock
+//! python-engineio server, as users deploy it, beside the python peer whose JSON handling
+//! and request reading are replaced). The numbers in the section comments number the behaviours tested here,
 //! not docs/protocol.md sections.
 
 mod close;
 mod echo;
 mod errors;
 mod heartbeat;
+mod stock_python;
 
 use std::time::Duration;
 
 use crate::support::client::{peer_event, Client, Mode, DEADLINE};
 use crate::support::peers::{Peer, PeerEvent, PeerOptions};
 
-/// `[<kind> peer, <mode>]`, the start of every assertion message about a session.
+/// `[<name> peer, <mode>]` (e.g. `[stock python peer, polling only]`), the start of every
+/// assertion message about a session.
 fn label(peer: &Peer, mode: Mode) -> String {
-    format!("[{} peer, {mode}]", peer.kind())
+    format!("[{} peer, {mode}]", peer.name())
 }
 
 /// A session to `peer` in `mode`, connected.

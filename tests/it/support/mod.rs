@@ -11,7 +11,8 @@
 //! * [`examples`]: the crate's example binaries, built once for the tests that run them;
 //! * [`net`]: listeners nobody may connect to, refused ports, request parsing;
 //! * [`fault_proxy`]: a TCP proxy that cuts, stalls, refuses or slows connections on command;
-//! * [`pki`]: a throw-away certificate authority for the TLS tests.
+//! * [`pki`]: a throw-away certificate authority for the TLS tests, and temporary files and
+//!   directories that hand its PEMs to a client or a peer process.
 
 pub mod client;
 pub mod examples;

@@ -1,17 +1,18 @@
-//! Sessions that verify: with the test CA trusted (`ca_certificate_pem` or `ca_file`) in
-//! every mode, to `localhost` by name, and with `ssl_verify(false)` whatever the certificate.
+//! Sessions that verify, against every peer: with the test CA trusted (`ca_certificate_pem`
+//! or `ca_file`) in every mode, to `localhost` by name, and with `ssl_verify(false)` whatever
+//! the certificate.
 
 use actix_engineio::{Close, DisconnectReason, Payload, Send, Session, TransportKind, Upgrade};
 
-use super::{tls_peer, CaSource, Mode};
+use super::{label, tls_peers, CaSource, Mode};
 use crate::support::client::{peer_event, Events};
-use crate::support::peers::{Peer, PeerEvent, PeerRequest, TlsIdentity};
+use crate::support::peers::{Peer, PeerEvent, TlsIdentity};
 use crate::support::pki::{TempFile, TestCa};
 
 /// Opens a session in `mode` trusting `ca` the `source` way, checks it echoes text and
 /// binary (after the upgrade too, in upgrade mode), and closes it.
 async fn echo_over_tls(peer: &Peer, ca: &TestCa, mode: Mode, source: CaSource) {
-    let what = format!("{mode:?} with the CA from {source:?}");
+    let what = format!("{} {mode:?} with the CA from {source:?}", label(peer));
     let file;
     let builder = match source {
         CaSource::Pem => mode.builder(peer).ca_certificate_pem(ca.pem()),
@@ -75,30 +76,43 @@ async fn echo_over_tls(peer: &Peer, ca: &TestCa, mode: Mode, source: CaSource) {
         );
     }
 
-    // The peer saw the transports the mode implies (every request reached it over TLS: the
-    // peer speaks nothing else).
-    let requests = peer.requests();
-    let websocket = |r: &&PeerRequest| r.is_websocket();
+    // The peer saw the session open on the transport the mode implies, and in upgrade mode
+    // the websocket request of the upgrade (every request reached it over TLS: the peer
+    // speaks nothing else).
+    let opened = peer_event(
+        peer,
+        |e| matches!(e, PeerEvent::Connect { sid: s, .. } if *s == sid),
+    )
+    .await;
+    assert_eq!(
+        opened,
+        Some(PeerEvent::Connect {
+            sid: sid.clone(),
+            transport: mode.first_transport().as_str().to_string(),
+        }),
+        "{what}: the peer's connect"
+    );
     match mode {
-        Mode::Polling => assert!(
-            !requests.iter().any(|r| r.is_websocket()),
-            "{what}: a websocket request in polling mode: {requests:?}"
-        ),
-        Mode::Upgrade => assert!(
-            requests
-                .iter()
-                .filter(websocket)
-                .any(|r| r.query("sid").as_deref() == Some(sid.as_str())),
-            "{what}: no upgrade request for {sid}: {requests:?}"
-        ),
-        Mode::WebSocket | Mode::WebSocketWssUrl => assert!(
-            requests
-                .iter()
-                .filter(websocket)
-                .any(|r| r.query("sid").is_none()
-                    && r.query("transport").as_deref() == Some("websocket")),
-            "{what}: no websocket handshake request: {requests:?}"
-        ),
+        Mode::Polling => {
+            let requests = peer.requests();
+            assert!(
+                !requests.iter().any(|r| r.is_websocket()),
+                "{what}: a websocket request in polling mode: {requests:?}"
+            );
+        }
+        Mode::Upgrade => {
+            let upgrade = peer_event(peer, |e| {
+                matches!(e, PeerEvent::Request(r)
+                    if r.is_websocket() && r.query("sid").as_deref() == Some(sid.as_str()))
+            })
+            .await;
+            assert!(
+                upgrade.is_some(),
+                "{what}: no upgrade request for {sid}: {:?}",
+                peer.requests()
+            );
+        }
+        Mode::WebSocket | Mode::WebSocketWssUrl => {}
     }
 
     session.send(Close).await.unwrap();
@@ -120,11 +134,10 @@ async fn echo_over_tls(peer: &Peer, ca: &TestCa, mode: Mode, source: CaSource) {
 
 async fn echo_both_ca_sources(mode: Mode) {
     let ca = TestCa::new("actix-engineio test CA");
-    let Some(peer) = tls_peer(ca.localhost_identity()) else {
-        return;
-    };
-    echo_over_tls(&peer, &ca, mode, CaSource::Pem).await;
-    echo_over_tls(&peer, &ca, mode, CaSource::File).await;
+    for peer in &tls_peers(ca.localhost_identity()) {
+        echo_over_tls(peer, &ca, mode, CaSource::Pem).await;
+        echo_over_tls(peer, &ca, mode, CaSource::File).await;
+    }
 }
 
 #[actix_rt::test]
@@ -150,76 +163,77 @@ async fn trusted_ca_polling_upgrades_to_websocket_and_echoes() {
 #[actix_rt::test]
 async fn localhost_name_verifies() {
     let ca = TestCa::new("actix-engineio test CA");
-    let Some(peer) = tls_peer(ca.localhost_identity()) else {
-        return;
-    };
-    let url = peer.url().replace("127.0.0.1", "localhost");
-    let events = Events::default();
-    let session = events
-        .subscribe(
-            Session::builder(url)
-                .transports(["websocket"])
-                .ca_certificate_pem(ca.pem()),
-        )
-        .connect()
-        .await
-        .expect("https://localhost with the CA");
-    session.send(Send::text("hi")).await.unwrap().unwrap();
-    assert_eq!(events.messages(1).await, [Payload::from("hi")]);
-    session.send(Close).await.unwrap();
-    assert_eq!(
-        events.disconnect().await,
-        DisconnectReason::ClientDisconnect
-    );
-}
-
-/// `ssl_verify(false)` without any CA: connects and echoes in every mode.
-async fn insecure_echoes(identity: TlsIdentity) {
-    let Some(peer) = tls_peer(identity) else {
-        return;
-    };
-    for mode in [
-        Mode::Polling,
-        Mode::WebSocket,
-        Mode::WebSocketWssUrl,
-        Mode::Upgrade,
-    ] {
+    for peer in &tls_peers(ca.localhost_identity()) {
+        let l = label(peer);
+        let url = peer.url().replace("127.0.0.1", "localhost");
         let events = Events::default();
         let session = events
-            .subscribe(mode.builder(&peer).ssl_verify(false))
+            .subscribe(
+                Session::builder(url)
+                    .transports(["websocket"])
+                    .ca_certificate_pem(ca.pem()),
+            )
             .connect()
             .await
-            .unwrap_or_else(|e| panic!("{mode:?} with ssl_verify(false): {e:?}"));
-        assert_eq!(
-            events.connect().map(|c| c.transport),
-            Some(mode.first_transport()),
-            "{mode:?}"
-        );
-        session.send(Send::text("insecure")).await.unwrap().unwrap();
-        session
-            .send(Send::binary(vec![7u8, 0, 7]))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            events.messages(2).await,
-            [Payload::from("insecure"), Payload::from(vec![7u8, 0, 7])],
-            "{mode:?}: seen {:?}",
-            events.all()
-        );
-        if let Mode::Upgrade = mode {
-            assert_eq!(
-                events.upgrade().await,
-                Upgrade::Completed(TransportKind::WebSocket),
-                "{mode:?}"
-            );
-        }
+            .unwrap_or_else(|e| panic!("{l}: https://localhost with the CA: {e:?}"));
+        session.send(Send::text("hi")).await.unwrap().unwrap();
+        assert_eq!(events.messages(1).await, [Payload::from("hi")], "{l}");
         session.send(Close).await.unwrap();
         assert_eq!(
             events.disconnect().await,
             DisconnectReason::ClientDisconnect,
-            "{mode:?}"
+            "{l}"
         );
+    }
+}
+
+/// `ssl_verify(false)` without any CA: connects and echoes in every mode, on every peer.
+async fn insecure_echoes(identity: TlsIdentity) {
+    for peer in &tls_peers(identity) {
+        for mode in [
+            Mode::Polling,
+            Mode::WebSocket,
+            Mode::WebSocketWssUrl,
+            Mode::Upgrade,
+        ] {
+            let what = format!("{} {mode:?} with ssl_verify(false)", label(peer));
+            let events = Events::default();
+            let session = events
+                .subscribe(mode.builder(peer).ssl_verify(false))
+                .connect()
+                .await
+                .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+            assert_eq!(
+                events.connect().map(|c| c.transport),
+                Some(mode.first_transport()),
+                "{what}"
+            );
+            session.send(Send::text("insecure")).await.unwrap().unwrap();
+            session
+                .send(Send::binary(vec![7u8, 0, 7]))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                events.messages(2).await,
+                [Payload::from("insecure"), Payload::from(vec![7u8, 0, 7])],
+                "{what}: seen {:?}",
+                events.all()
+            );
+            if let Mode::Upgrade = mode {
+                assert_eq!(
+                    events.upgrade().await,
+                    Upgrade::Completed(TransportKind::WebSocket),
+                    "{what}"
+                );
+            }
+            session.send(Close).await.unwrap();
+            assert_eq!(
+                events.disconnect().await,
+                DisconnectReason::ClientDisconnect,
+                "{what}"
+            );
+        }
     }
 }
 

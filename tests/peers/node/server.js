@@ -3,7 +3,7 @@
 //
 // Usage: node server.js [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]
 //                       [--path PATH] [--cookie NAME] [--transports polling,websocket]
-//                       [--port N] [--exit-with-stdin]
+//                       [--port N] [--tls-cert FILE --tls-key FILE] [--exit-with-stdin]
 //
 // Listens on 127.0.0.1 on an ephemeral port (on port N with --port N: a test restarts a
 // server on the port of the one it killed) and prints JSON lines on stdout:
@@ -14,11 +14,15 @@
 //   {"event":"close","sid":"...","reason":"..."}
 // Every message is echoed back (text as text, binary as binary), except the text
 // message "close-me", which makes the server close the session.
+// With --tls-cert and --tls-key (PEM files: the certificate chain, leaf first, and its
+// private key) it serves https and wss instead of http and ws (node's `https` server).
 // With --exit-with-stdin the process exits when its stdin is closed, so it never
 // outlives the test process that spawned it.
 "use strict";
 
+const fs = require("fs");
 const http = require("http");
+const https = require("https");
 const engine = require("engine.io");
 
 function parseArgs(argv) {
@@ -30,6 +34,8 @@ function parseArgs(argv) {
     cookie: null,
     transports: ["polling", "websocket"],
     port: 0,
+    tlsCert: null,
+    tlsKey: null,
     exitWithStdin: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -65,9 +71,18 @@ function parseArgs(argv) {
       case "--port":
         opts.port = Number(value);
         break;
+      case "--tls-cert":
+        opts.tlsCert = value;
+        break;
+      case "--tls-key":
+        opts.tlsKey = value;
+        break;
       default:
         throw new Error(`unknown flag ${flag}`);
     }
+  }
+  if ((opts.tlsCert === null) !== (opts.tlsKey === null)) {
+    throw new Error("--tls-cert and --tls-key go together");
   }
   return opts;
 }
@@ -81,10 +96,17 @@ const opts = parseArgs(process.argv.slice(2));
 
 // Requests outside the engine.io path get a 404 (engine.io's attach() hands them to the
 // listeners that existed before it; without one they would hang).
-const httpServer = http.createServer((req, res) => {
+function notFound(req, res) {
   res.writeHead(404, { "Content-Type": "text/plain" });
   res.end("not found");
-});
+}
+const httpServer =
+  opts.tlsCert === null
+    ? http.createServer(notFound)
+    : https.createServer(
+        { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) },
+        notFound
+      );
 const engineOpts = {
   path: opts.path,
   pingInterval: opts.pingInterval,

@@ -4,7 +4,8 @@ actix-engineio test-suite.
 
 Usage: server.py [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]
                  [--path PATH] [--cookie NAME] [--transports polling,websocket]
-                 [--port N] [--exit-with-stdin]
+                 [--port N] [--tls-cert FILE --tls-key FILE] [--exit-with-stdin]
+       server.py --stock [--port N] [--tls-cert FILE --tls-key FILE] [--exit-with-stdin]
 
 Listens on 127.0.0.1 on an ephemeral port (on port N with --port N: a test restarts a server
 on the port of the one it killed) and prints JSON lines on stdout:
@@ -17,6 +18,9 @@ on the port of the one it killed) and prints JSON lines on stdout:
 Every message is echoed back (text as text, binary as binary), except the text message
 "close-me", which makes the server close the session.
 
+With --tls-cert and --tls-key (PEM files: the certificate chain, leaf first, and its private
+key) it serves https and wss instead of http and ws (aiohttp with an ssl.SSLContext).
+
 Two python-engineio quirks are worked around here (see tests/peers/README.md):
   * its aiohttp driver reads a polling POST body with `request.content.read(length)`, which
     returns only what has arrived so far: a large body is truncated. The request
@@ -24,6 +28,13 @@ Two python-engineio quirks are worked around here (see tests/peers/README.md):
   * it JSON-decodes every text message that parses as JSON and re-encodes it when sending,
     which changes the text (e.g. '{"a": 1}' comes back as '{"a":1}'). A json module whose
     `loads` always raises ValueError keeps text messages as they are.
+
+--stock runs python-engineio as users deploy it instead: `AsyncServer(async_mode="aiohttp")`
+with every default (ping interval 25 s, ping timeout 20 s, max_http_buffer_size 1000000, path
+/engine.io/, both transports, compression, same-origin CORS, its own json handling and request
+reading), attached with its default path, and only the echo, close-me and logging handlers
+above. The engine options (--ping-interval, ..., --transports) are refused with --stock. The
+request log is an aiohttp middleware, outside python-engineio, in both modes.
 """
 
 import argparse
@@ -31,6 +42,7 @@ import asyncio
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 import urllib.parse
@@ -81,18 +93,50 @@ def translate_request_exact(request):
     return environ
 
 
+# The engine options and their defaults (the customised server's); --stock refuses them.
+ENGINE_OPTIONS = {
+    "ping_interval": 25000,
+    "ping_timeout": 20000,
+    "max_payload": 1000000,
+    "path": "/engine.io/",
+    "cookie": None,
+    "transports": "polling,websocket",
+}
+
+
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--ping-interval", type=int, default=25000, help="milliseconds")
-    p.add_argument("--ping-timeout", type=int, default=20000, help="milliseconds")
-    p.add_argument("--max-payload", type=int, default=1000000, help="bytes")
-    p.add_argument("--path", default="/engine.io/")
-    p.add_argument("--cookie", default=None, help="name of the sticky session cookie")
-    p.add_argument("--transports", default="polling,websocket")
+    p.add_argument("--ping-interval", type=int, help="milliseconds (default 25000)")
+    p.add_argument("--ping-timeout", type=int, help="milliseconds (default 20000)")
+    p.add_argument("--max-payload", type=int, help="bytes (default 1000000)")
+    p.add_argument("--path", help="default /engine.io/")
+    p.add_argument("--cookie", help="name of the sticky session cookie")
+    p.add_argument("--transports", help="default polling,websocket")
     p.add_argument("--port", type=int, default=0, help="0: an ephemeral port")
+    p.add_argument("--tls-cert", help="serve https/wss: certificate chain, PEM, leaf first")
+    p.add_argument("--tls-key", help="serve https/wss: the private key of --tls-cert, PEM")
+    p.add_argument("--stock", action="store_true",
+                   help="python-engineio with every default and no workaround")
     p.add_argument("--exit-with-stdin", action="store_true",
                    help="exit when stdin is closed (the harness holds it open)")
-    return p.parse_args()
+    args = p.parse_args()
+    if (args.tls_cert is None) != (args.tls_key is None):
+        p.error("--tls-cert and --tls-key go together")
+    for name, default in ENGINE_OPTIONS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+        elif args.stock:
+            p.error(f"--{name.replace('_', '-')} cannot be used with --stock")
+    return args
+
+
+def tls_context(args):
+    """The server-side TLS context of --tls-cert/--tls-key, or None for plain http."""
+    if args.tls_cert is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    return context
 
 
 def headers_of(request):
@@ -106,7 +150,8 @@ def headers_of(request):
     return headers
 
 
-async def main(args):
+def customised_server(args):
+    """The peer's usual server: the harness's options, and both quirks worked around."""
     transports = [t.strip() for t in args.transports.split(",") if t.strip()]
     eio = engineio.AsyncServer(
         async_mode="aiohttp",
@@ -121,6 +166,14 @@ async def main(args):
     # Quirk (a): read the whole POST body. `_async` is the per-server driver table.
     eio._async = dict(eio._async)
     eio._async["translate_request"] = translate_request_exact
+    return eio
+
+
+async def main(args):
+    if args.stock:
+        eio = engineio.AsyncServer(async_mode="aiohttp")
+    else:
+        eio = customised_server(args)
 
     @eio.on("connect")
     async def on_connect(sid, environ):
@@ -155,11 +208,14 @@ async def main(args):
         middlewares=[log_requests],
         client_max_size=max(args.max_payload * 2, 1024 ** 2),
     )
-    eio.attach(app, engineio_path=args.path)
+    if args.stock:
+        eio.attach(app)
+    else:
+        eio.attach(app, engineio_path=args.path)
 
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", args.port)
+    site = web.TCPSite(runner, "127.0.0.1", args.port, ssl_context=tls_context(args))
     await site.start()
     port = runner.addresses[0][1]
     log({"event": "listening", "port": port})

@@ -2,7 +2,9 @@
 //!
 //! * [`PeerKind::Node`]: `engine.io` 6.6 on node's `http` server (`tests/peers/node/server.js`),
 //! * [`PeerKind::Python`]: `python-engineio` 4.15 `AsyncServer` on aiohttp
-//!   (`tests/peers/python/server.py`, run from the venv `tests/peers/python/.venv`),
+//!   (`tests/peers/python/server.py`, run from the venv `tests/peers/python/.venv`), with two
+//!   of python-engineio's quirks worked around; or, with [`PeerOptions::stock`], the same
+//!   server as users deploy it: every default, no workaround ([`PeerOptions::stock_python`]),
 //! * [`PeerKind::Rust`]: `engineioxide` 0.17 served by hyper 1, in this process, on its own
 //!   thread with its own tokio runtime ([`rust_peer`]).
 //!
@@ -11,7 +13,9 @@
 //! same text, binary as the same bytes), closes the session from the server side when it
 //! receives the text message `close-me`, and logs [`PeerEvent`]s: every HTTP request it
 //! receives (polling GETs and POSTs and websocket upgrade requests), session opens,
-//! upgrades (node only) and closes. See `tests/peers/README.md` for the details and each
+//! upgrades (node only) and closes. With [`PeerOptions::tls`] every peer serves https and
+//! wss instead (the Rust peer with tokio-rustls, node with its `https` server, python with
+//! aiohttp and an `ssl.SSLContext`). See `tests/peers/README.md` for the details and each
 //! server's quirks.
 //!
 //! The files of this folder, by concern:
@@ -41,7 +45,16 @@
 //!   harness's hyper wrapper adds `Set-Cookie: NAME=<unique value>; Path=/; HttpOnly;
 //!   SameSite=Lax` to every response to a request without `sid` (the handshake), like a load
 //!   balancer's sticky cookie. Node and python set `NAME=<sid>`.
-//! * Only the Rust peer serves TLS ([`PeerOptions::tls`]); node and python panic with it set.
+//! * The process peers get the TLS identity as PEM files in a temporary directory the
+//!   [`Peer`] owns and removes when it ends ([`Peer::tls_files`]); the Rust peer takes it in
+//!   memory.
+//! * [`PeerOptions::stock`] is a python option: [`Peer::start`] panics with it for node and
+//!   rust, and with engine options other than the defaults (the stock server runs
+//!   python-engineio's own defaults). It is an option rather than a fourth [`PeerKind`]
+//!   because it is the python peer (same venv, same process, `EIO_TEST_PEERS` name): a test
+//!   starts it with `start_or_skip(PeerKind::Python, PeerOptions::stock_python())`, which
+//!   skips when python is excluded, and loops over [`all_peers`] do not pick it up (it has
+//!   python-engineio's quirks, which most cases would trip on).
 //! * Only node reports [`PeerEvent::Upgrade`]: python-engineio and engineioxide do not expose
 //!   upgrades.
 //! * Close reasons are each server's own strings: node `"forced close"`, `"transport close"`,
@@ -56,6 +69,7 @@ pub mod rust_peer;
 pub mod select;
 
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,12 +127,18 @@ pub struct PeerOptions {
     pub cookie: Option<String>,
     /// Transports the server allows: `"polling"` and/or `"websocket"`.
     pub transports: Vec<&'static str>,
-    /// Serve HTTPS/WSS with this identity instead of plain HTTP (Rust peer only; `Peer::start`
-    /// panics for node and python). [`Peer::url`] is then `https://127.0.0.1:PORT`.
+    /// Serve HTTPS/WSS with this identity instead of plain HTTP (every peer). [`Peer::url`]
+    /// is then `https://127.0.0.1:PORT`.
     pub tls: Option<TlsIdentity>,
     /// Listen on this port instead of an ephemeral one: a server restarted on the port of
     /// one the test killed (`Some(old.port())`). `None`: an ephemeral port.
     pub port: Option<u16>,
+    /// Python only: run python-engineio as users deploy it (`server.py --stock`):
+    /// `AsyncServer(async_mode="aiohttp")` with every default, without the peer's
+    /// workarounds (text messages that parse as JSON are re-encoded; a large polling POST
+    /// may be read short). The engine options above must keep their defaults, which are
+    /// python-engineio's; `port` and `tls` apply. See [`PeerOptions::stock_python`].
+    pub stock: bool,
 }
 
 /// A TLS server identity: the certificate chain (leaf first) and its private key, both PEM.
@@ -139,13 +159,43 @@ impl Default for PeerOptions {
             transports: vec!["polling", "websocket"],
             tls: None,
             port: None,
+            stock: false,
         }
     }
 }
 
 impl PeerOptions {
-    /// The command-line flags understood by `server.js` and `server.py`.
+    /// The stock python-engineio server: python's defaults, no workaround.
+    pub fn stock_python() -> PeerOptions {
+        PeerOptions {
+            stock: true,
+            ..PeerOptions::default()
+        }
+    }
+
+    /// Whether the engine options (not `port`, `tls`, `stock`) are the defaults.
+    fn engine_defaults(&self) -> bool {
+        let d = PeerOptions::default();
+        self.ping_interval == d.ping_interval
+            && self.ping_timeout == d.ping_timeout
+            && self.max_payload == d.max_payload
+            && self.path == d.path
+            && self.cookie == d.cookie
+            && self.transports == d.transports
+    }
+
+    /// The command-line flags understood by `server.js` and `server.py`, except the TLS
+    /// files (added by [`process`]).
     fn to_args(&self) -> Vec<String> {
+        if self.stock {
+            let mut args = vec!["--stock".to_string()];
+            if let Some(port) = self.port {
+                args.push("--port".to_string());
+                args.push(port.to_string());
+            }
+            args.push("--exit-with-stdin".to_string());
+            return args;
+        }
         let mut args = vec![
             "--ping-interval".to_string(),
             self.ping_interval.as_millis().to_string(),
@@ -177,6 +227,7 @@ pub struct Peer {
     kind: PeerKind,
     port: u16,
     tls: bool,
+    stock: bool,
     log: Arc<EventLog>,
     backend: Backend,
 }
@@ -191,9 +242,28 @@ impl Peer {
     /// Starts a peer and blocks until it listens (installing its dependencies first if
     /// needed). Panics with the peer's stderr if it does not come up within 60 s.
     ///
-    /// Panics, too, for a kind that `EIO_TEST_PEERS` excludes: a test that needs one
-    /// particular peer calls [`start_or_skip`], which says why it skips instead.
+    /// Panics, too, for [`PeerOptions::stock`] with a kind other than python or with engine
+    /// options other than the defaults, and for a kind that `EIO_TEST_PEERS` excludes: a
+    /// test that needs one particular peer calls [`start_or_skip`], which says why it skips
+    /// instead.
     pub fn start(kind: PeerKind, opts: PeerOptions) -> Peer {
+        // The options are checked first, whatever EIO_TEST_PEERS says.
+        let stock = opts.stock;
+        assert!(
+            !stock || kind == PeerKind::Python,
+            "{kind} peer: PeerOptions::stock is a python option"
+        );
+        assert!(
+            !stock || opts.engine_defaults(),
+            "the stock python peer runs python-engineio's defaults: only port and tls may be \
+             set, got ping {:?}/{:?}, max payload {}, path {:?}, cookie {:?}, transports {:?}",
+            opts.ping_interval,
+            opts.ping_timeout,
+            opts.max_payload,
+            opts.path,
+            opts.cookie,
+            opts.transports
+        );
         assert!(
             enabled(kind),
             "the {kind} peer is excluded by {}: start it with start_or_skip(), or iterate \
@@ -202,10 +272,6 @@ impl Peer {
         );
         let log = Arc::new(EventLog::default());
         let tls = opts.tls.is_some();
-        assert!(
-            !tls || kind == PeerKind::Rust,
-            "{kind} peer: TLS is only supported by the Rust peer"
-        );
         match kind {
             PeerKind::Rust => {
                 let server = rust_peer::RustPeer::start(&opts, log.clone());
@@ -213,6 +279,7 @@ impl Peer {
                     kind,
                     port: server.port(),
                     tls,
+                    stock,
                     log,
                     backend: Backend::InProcess(server),
                 }
@@ -224,6 +291,7 @@ impl Peer {
                     kind,
                     port,
                     tls,
+                    stock,
                     log,
                     backend: Backend::Process(process),
                 }
@@ -233,6 +301,26 @@ impl Peer {
 
     pub fn kind(&self) -> PeerKind {
         self.kind
+    }
+
+    /// The name for assertion messages: the kind's (`node`, `python`, `rust`), or
+    /// `stock python` for the [`PeerOptions::stock`] server.
+    pub fn name(&self) -> &'static str {
+        if self.stock {
+            "stock python"
+        } else {
+            self.kind.name()
+        }
+    }
+
+    /// The temporary directory holding a process peer's TLS certificate and key files
+    /// (`cert.pem`, `key.pem`) while it runs; `None` without TLS, for the in-process Rust
+    /// peer, and once the peer is killed (the directory is then removed).
+    pub fn tls_files(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Process(p) => p.tls_files(),
+            _ => None,
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -312,6 +400,8 @@ impl fmt::Debug for Peer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Peer")
             .field("kind", &self.kind)
+            .field("stock", &self.stock)
+            .field("tls", &self.tls)
             .field("port", &self.port)
             .finish()
     }

@@ -3,8 +3,14 @@
 //!
 //! Process peers are started with `--exit-with-stdin` and a piped stdin held by
 //! [`ProcessPeer`], so they also exit when the test process dies without running `Drop`.
+//!
+//! With [`PeerOptions::tls`] the certificate chain and key are written to a temporary
+//! directory of their own (`cert.pem`, `key.pem`, owner-only) handed to the server as
+//! `--tls-cert` and `--tls-key`; the [`ProcessPeer`] owns it and removes it once the process
+//! is reaped.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -12,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use super::install::{self, peers_dir};
 use super::{EventLog, PeerEvent, PeerKind, PeerOptions};
+use crate::support::pki::TempDir;
 
 /// How long [`ProcessPeer::spawn`] waits for a peer to report its port (installation
 /// excluded).
@@ -23,6 +30,9 @@ pub struct ProcessPeer {
     /// Held open: the peer exits when it is closed (`--exit-with-stdin`).
     stdin: Option<ChildStdin>,
     readers: Vec<JoinHandle<()>>,
+    /// The PEM files of [`PeerOptions::tls`]; removed when the process peer is dropped,
+    /// after [`ProcessPeer::kill`] has reaped the process.
+    tls_files: Option<TempDir>,
 }
 
 impl ProcessPeer {
@@ -42,8 +52,15 @@ impl ProcessPeer {
             }
             PeerKind::Rust => unreachable!("the rust peer runs in-process"),
         };
-        cmd.args(opts.to_args())
-            .current_dir(&dir)
+        cmd.args(opts.to_args());
+        let tls_files = opts.tls.as_ref().map(|identity| {
+            let files = TempDir::new(&format!("{kind}-peer-tls"));
+            let cert = files.write("cert.pem", identity.cert_chain_pem.as_bytes());
+            let key = files.write("key.pem", identity.key_pem.as_bytes());
+            cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+            files
+        });
+        cmd.current_dir(&dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -118,6 +135,7 @@ impl ProcessPeer {
             child,
             stdin,
             readers: vec![out_reader, err_reader],
+            tls_files,
         };
 
         // Wait for {"event":"listening","port":N}, the process's death or the deadline.
@@ -157,7 +175,13 @@ impl ProcessPeer {
         unsafe { libc::kill(pid, sig) == 0 }
     }
 
-    /// SIGKILL, reap, and join the reader threads (which end with the pipes).
+    /// The directory holding the TLS certificate and key files, while the process runs.
+    pub fn tls_files(&self) -> Option<&Path> {
+        self.tls_files.as_ref().map(TempDir::path)
+    }
+
+    /// SIGKILL, reap, join the reader threads (which end with the pipes), and remove the
+    /// TLS files.
     pub fn kill(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -165,5 +189,6 @@ impl ProcessPeer {
         for r in self.readers.drain(..) {
             let _ = r.join();
         }
+        drop(self.tls_files.take());
     }
 }

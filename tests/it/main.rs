@@ -23,6 +23,9 @@ mod cli;
 mod clients;
 /// The fault proxy of the support code, against an echo server and a real peer.
 mod fault_proxy;
+/// Hostile and broken servers: fragmented handshakes, oversized frames, bodies cut short,
+/// large compressed bodies beside a heartbeat, raw deflate.
+mod hardening;
 /// Session options that shape every request: headers, query, path, cookies, a user client.
 mod options;
 /// The test peers themselves, checked with a raw HTTP client.

@@ -1,6 +1,7 @@
 //! A scripted HTTP and websocket server on 127.0.0.1, for what real servers never do on
 //! demand: a malformed packet, a missing ping, a wrong probe answer, a slow probe, an
-//! endless body. Each test scripts the answer to every request; the server logs them.
+//! endless body, a body cut short, raw bytes on a websocket ([`WsConn::write_raw`]).
+//! Each test scripts the answer to every request; the server logs them.
 //!
 //! ```ignore
 //! let server = Scripted::start(|request| async move {
@@ -83,6 +84,8 @@ pub enum Reply {
     /// These bytes as they are (a response head and part of a body, say), then
     /// nothing more; the connection stays open.
     Raw(Vec<u8>),
+    /// These bytes as they are, then the connection closes: a response cut short.
+    Cut(Vec<u8>),
     /// Accept the websocket and run the script on it.
     WebSocket(WsScript),
 }
@@ -146,6 +149,14 @@ impl WsConn {
 
     pub async fn send(&mut self, message: WsMessage) {
         let _ = self.inner.send(message).await;
+    }
+
+    /// Writes `bytes` on the socket as they are, after every message sent before: a
+    /// frame header announcing a payload that never comes, say. Fails once the client
+    /// has gone.
+    pub async fn write_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.inner.flush().await.map_err(std::io::Error::other)?;
+        self.inner.get_mut().write_all(bytes).await
     }
 
     /// The next data or close message, `None` when the connection is gone.
@@ -303,6 +314,11 @@ async fn serve(stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<ScriptedR
                 }
                 let mut buf = [0u8; 1024];
                 while matches!(reader.read(&mut buf).await, Ok(n) if n > 0) {}
+                return;
+            }
+            Reply::Cut(bytes) => {
+                let _ = reader.get_mut().write_all(&bytes).await;
+                let _ = reader.get_mut().shutdown().await;
                 return;
             }
             Reply::Hang => {

@@ -373,7 +373,12 @@ impl Session {
             ctx.cancel_future(handle);
         }
         self.phase = Phase::Ended;
-        if announce {
+        // A first connect still under way (retried by the policy) has had no session
+        // to disconnect: its caller gets the error, subscribers get nothing, as when
+        // its attempts run out.
+        let first_connect = self.connecting.is_some();
+        self.reply(Err(ConnectError::Aborted), ctx);
+        if announce && !first_connect {
             self.publish_disconnect(reason.clone(), ctx);
         }
         let unattended = self.queue.borrow_mut().refuse_all(&SendError::Closed);

@@ -5,10 +5,10 @@
 
 use actix_codec::{Decoder, Encoder};
 use actix_http::ws::{Codec, Frame as WsFrame, Item, Message as WsMessage, ProtocolError};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
+use bytestring::ByteString;
 
-use super::open::decode_text;
-use crate::protocol::{Packet, TransportError};
+use crate::protocol::{frame, Frame, Packet, ProtocolError as EioProtocolError, TransportError};
 
 /// Turns data frames into packets, putting fragmented messages together, within
 /// `limit` bytes per message.
@@ -125,6 +125,12 @@ fn announced_len(src: &[u8]) -> Option<u64> {
         127 => Some(u64::from_be_bytes(src.get(2..10)?.try_into().ok()?)),
         len => Some(len),
     }
+}
+
+/// A text frame's packet; invalid UTF-8 is a protocol error.
+pub(super) fn decode_text(data: Bytes) -> Result<Packet, TransportError> {
+    let text = ByteString::try_from(data).map_err(|_| EioProtocolError::InvalidUtf8)?;
+    Ok(frame::decode(Frame::Text(text))?)
 }
 
 #[cfg(test)]

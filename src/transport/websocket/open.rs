@@ -5,13 +5,11 @@ use std::rc::Rc;
 
 use awc::error::{WsClientError, WsProtocolError};
 use awc::ws::{CloseReason, Frame as WsFrame};
-use bytes::Bytes;
-use bytestring::ByteString;
 use futures::stream::StreamExt;
 
 use super::frames::{LimitedCodec, Reassembly};
 use super::WsFramed;
-use crate::protocol::{frame, Frame, Handshake, Packet, ProtocolError, TransportError};
+use crate::protocol::{Handshake, Packet, ProtocolError, TransportError};
 use crate::transport::http::{send_error, Http};
 use crate::transport::within;
 
@@ -65,11 +63,6 @@ async fn first_packet(framed: &mut WsFramed, limit: usize) -> Result<Packet, Tra
             return packet;
         }
     }
-}
-
-pub(super) fn decode_text(data: Bytes) -> Result<Packet, TransportError> {
-    let text = ByteString::try_from(data).map_err(|_| ProtocolError::InvalidUtf8)?;
-    Ok(frame::decode(Frame::Text(text))?)
 }
 
 /// Close codes that end a session normally: normal, going away, no status (Node's 1005).

@@ -11,8 +11,11 @@
 //! * [`examples`]: the crate's example binaries, built once for the tests that run them;
 //! * [`net`]: listeners nobody may connect to, refused ports, request parsing;
 //! * [`fault_proxy`]: a TCP proxy that cuts, stalls, refuses or slows connections on command;
-//! * [`pki`]: a throw-away certificate authority for the TLS tests.
+//! * [`pki`]: a throw-away certificate authority for the TLS tests;
+//! * [`chaos`]: a server playing hostile but plausible Engine.IO from a seed, logging
+//!   what the client may and may not deliver.
 
+pub mod chaos;
 pub mod client;
 pub mod examples;
 pub mod fault_proxy;

@@ -355,3 +355,94 @@ fn justify(reason: &DisconnectReason, ledger: &Ledger, user_closed: bool) -> Opt
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::support::chaos::Sent;
+
+    fn ledger(sent: &[(&str, Class)]) -> Ledger {
+        let mut ledger = Ledger::new();
+        for (text, class) in sent {
+            ledger.sent.push(Sent {
+                payload: Payload::from(*text),
+                class: *class,
+                via: "test",
+            });
+        }
+        ledger
+    }
+
+    fn texts(texts: &[&str]) -> Vec<Payload> {
+        texts.iter().map(|t| Payload::from(*t)).collect()
+    }
+
+    #[test]
+    fn deliveries_must_be_an_ordered_prefix_with_loose_ones_anywhere_once() {
+        use Class::*;
+        let sent = ledger(&[
+            ("a", Ordered),
+            ("x", Loose),
+            ("b", Ordered),
+            ("f", Forbidden),
+            ("c", Ordered),
+        ]);
+        for ok in [
+            &[][..],
+            &["a"],
+            &["a", "b"],
+            &["x", "a", "b", "c"],
+            &["a", "b", "x", "c"],
+        ] {
+            assert_eq!(check_delivery(&texts(ok), &sent), None, "{ok:?}");
+        }
+        let fails = [
+            (&["a", "c"][..], "never delivered"),
+            (&["b"], "never delivered"),
+            (&["a", "a"], "twice or out of order"),
+            (&["a", "x", "x"], "twice or out of order"),
+            (&["a", "f"], "must not be delivered"),
+            (&["z"], "never sent"),
+        ];
+        for (delivered, why) in fails {
+            let failure = check_delivery(&texts(delivered), &sent).unwrap_or_default();
+            assert!(failure.contains(why), "{delivered:?}: {failure}");
+        }
+    }
+
+    #[test]
+    fn the_server_must_receive_the_accepted_messages_in_order() {
+        let accepted = texts(&["a", "b", "c"]);
+        let accepted: Vec<&Payload> = accepted.iter().collect();
+        let received = |texts: &[Payload]| texts.to_vec();
+        for ok in [&[][..], &["a"], &["a", "b", "c"]] {
+            let got = received(&texts(ok));
+            let got: Vec<&Payload> = got.iter().collect();
+            assert_eq!(check_received(&got, &accepted, false), None);
+        }
+        let skipped = texts(&["a", "c"]);
+        let skipped: Vec<&Payload> = skipped.iter().collect();
+        assert!(check_received(&skipped, &accepted, false).is_some());
+        assert_eq!(check_received(&skipped, &accepted, true), None);
+        let twice = texts(&["a", "a"]);
+        let twice: Vec<&Payload> = twice.iter().collect();
+        assert!(check_received(&twice, &accepted, true).is_some());
+    }
+
+    #[test]
+    fn end_reasons_need_a_cause() {
+        let mut ledger = Ledger::new();
+        assert!(justify(&DisconnectReason::ServerDisconnect, &ledger, false).is_some());
+        assert!(justify(&DisconnectReason::ClientDisconnect, &ledger, false).is_some());
+        assert!(justify(&DisconnectReason::ClientDisconnect, &ledger, true).is_none());
+        ledger.cause(Cause::Status(500));
+        let http = |status| {
+            DisconnectReason::TransportError(TransportError::Http {
+                status,
+                body: String::new(),
+            })
+        };
+        assert!(justify(&http(500), &ledger, false).is_none());
+        assert!(justify(&http(400), &ledger, false).is_some());
+    }
+}

@@ -75,7 +75,7 @@ use actix_engineio::Payload;
 use base64::Engine as _;
 use futures::FutureExt;
 
-pub use self::ledger::{Cause, Class, Ledger};
+pub use self::ledger::{Cause, Class, Ledger, Sent};
 pub use self::model::wire_sizes;
 pub use self::plan::{FinalAct, Plan};
 use self::polling::lock;

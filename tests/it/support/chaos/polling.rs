@@ -305,10 +305,10 @@ fn draw_poll(rng: &mut Rng, plan: &Plan) -> PollScript {
     let hold = match rng.below(100) {
         0..=59 => rng.millis(0, 10),
         60..=84 => rng.millis(10, 60),
-        85..=97 => rng.millis(60, 300).min(ping_interval / 2),
+        85..=95 => rng.millis(60, 300).min(ping_interval / 2),
         _ => ping_interval.min(Duration::from_secs(2)),
     };
-    let react = rng.chance(75);
+    let react = rng.chance(65);
     let ping = rng.chance(96);
     let ping_anyway = rng.chance(8);
     let ping_data = match rng.below(4) {

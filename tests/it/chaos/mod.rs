@@ -272,8 +272,20 @@ async fn run_all(settings: Settings) -> Summary {
     let mut results = seeds
         .map(|seed| one(&server, seed, trace, strict))
         .buffer_unordered(settings.concurrency);
+    let mut progress = Instant::now();
     while let Some((seed, verdict, story, took)) = results.next().await {
         summary.sessions += 1;
+        // A long run says how it goes, once a minute.
+        if settings.duration.is_some() && progress.elapsed() >= Duration::from_secs(60) {
+            progress = Instant::now();
+            eprintln!(
+                "chaos: {} sessions so far (up to seed {}), {} failed, RSS {} KiB",
+                summary.sessions,
+                summary.seeds.1,
+                summary.failed,
+                rss_kib()
+            );
+        }
         summary.slowest = summary.slowest.max((took, seed));
         summary.seeds.1 = summary.seeds.1.max(seed);
         *summary.outcomes.entry(verdict.outcome.clone()).or_default() += 1;

@@ -17,6 +17,8 @@ mod support;
 
 /// Backpressure: `Send` answers late while the send buffer is full.
 mod backpressure;
+/// Chaos: seeded hostile servers against the real session actor (a long run by command).
+mod chaos;
 /// The `eio` example binary, run as a child process.
 mod cli;
 /// The two clients of python-engineio's guide: `AsyncClient` and the blocking `Client`.

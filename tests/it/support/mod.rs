@@ -13,7 +13,10 @@
 //! * [`fault_proxy`]: a TCP proxy that cuts, stalls, refuses or slows connections on command;
 //! * [`pki`]: a throw-away certificate authority for the TLS tests, and temporary files and
 //!   directories that hand its PEMs to a client or a peer process.
+//! * [`chaos`]: a server playing hostile but plausible Engine.IO from a seed, logging
+//!   what the client may and may not deliver.
 
+pub mod chaos;
 pub mod client;
 pub mod examples;
 pub mod fault_proxy;

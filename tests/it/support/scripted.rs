@@ -1,7 +1,12 @@
 //! A scripted HTTP and websocket server on 127.0.0.1, for what real servers never do on
 //! demand: a malformed packet, a missing ping, a wrong probe answer, a slow probe, an
 //! endless body, a body cut short, raw bytes on a websocket ([`WsConn::write_raw`]).
-//! Each test scripts the answer to every request; the server logs them.
+//! Each test scripts the answer to every request; the server logs them
+//! (unless started with [`Scripted::start_unlogged`]). Below complete responses, a
+//! [`Reply::Wire`] writes raw bytes piece by piece and then serves on, closes or resets the
+//! connection; [`WsConn::send_frame`], [`WsConn::send_raw`] and
+//! [`WsConn::reset`] do the same for websockets. The chaos server (`support::chaos`) is
+//! built on these.
 //!
 //! ```ignore
 //! let server = Scripted::start(|request| async move {
@@ -27,6 +32,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::WebSocketStream;
@@ -88,6 +94,24 @@ pub enum Reply {
     Cut(Vec<u8>),
     /// Accept the websocket and run the script on it.
     WebSocket(WsScript),
+    /// These bytes, written piece by piece, each after its delay (a response split across
+    /// TCP segments, a chunked body, a body cut short, two responses in one go), then
+    /// `then` with the connection.
+    Wire {
+        pieces: Vec<(Duration, Vec<u8>)>,
+        then: Then,
+    },
+}
+
+/// What the server does with a connection after a [`Reply::Wire`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Then {
+    /// Goes on serving requests on it (keep-alive).
+    Serve,
+    /// Closes it (FIN).
+    Close,
+    /// Resets it (RST: a zero linger, then close).
+    Reset,
 }
 
 impl Reply {
@@ -159,6 +183,23 @@ impl WsConn {
         self.inner.get_mut().write_all(bytes).await
     }
 
+    /// Writes one frame as it is: a fragment (`is_final` false, or a continuation), a
+    /// frame with reserved bits set, a control frame with any payload.
+    pub async fn send_frame(&mut self, frame: Frame) {
+        let _ = self.inner.send(WsMessage::Frame(frame)).await;
+    }
+
+    /// Writes bytes straight to the socket, after what was queued before (a frame header
+    /// announcing more than will ever come, garbage).
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        let _ = self.write_raw(bytes).await;
+    }
+
+    /// Drops the connection with a TCP reset (RST) instead of a close frame.
+    pub fn reset(self) {
+        let _ = self.inner.get_ref().set_zero_linger();
+    }
+
     /// The next data or close message, `None` when the connection is gone.
     pub async fn recv(&mut self) -> Option<WsMessage> {
         loop {
@@ -207,6 +248,24 @@ impl Scripted {
         F: Fn(ScriptedRequest) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Reply> + Send + 'static,
     {
+        Scripted::start_with(handler, true)
+    }
+
+    /// Starts the server without keeping a log of the requests ([`Scripted::requests`]
+    /// stays empty): for servers that answer many thousands of them.
+    pub fn start_unlogged<F, Fut>(handler: F) -> Scripted
+    where
+        F: Fn(ScriptedRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Reply> + Send + 'static,
+    {
+        Scripted::start_with(handler, false)
+    }
+
+    fn start_with<F, Fut>(handler: F, logged: bool) -> Scripted
+    where
+        F: Fn(ScriptedRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Reply> + Send + 'static,
+    {
         let handler: Handler = Arc::new(move |request| Box::pin(handler(request)));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let (port_tx, port_rx) = std::sync::mpsc::channel();
@@ -221,6 +280,7 @@ impl Scripted {
             runtime.block_on(async move {
                 let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
                 let _ = port_tx.send(listener.local_addr().expect("addr").port());
+                let log = logged.then_some(log);
                 tokio::select! {
                     _ = accept_loop(listener, handler, log) => {}
                     _ = shutdown_rx => {}
@@ -264,7 +324,7 @@ impl Drop for Scripted {
 async fn accept_loop(
     listener: TcpListener,
     handler: Handler,
-    log: Arc<Mutex<Vec<ScriptedRequest>>>,
+    log: Option<Arc<Mutex<Vec<ScriptedRequest>>>>,
 ) {
     while let Ok((stream, _)) = listener.accept().await {
         // Without it an answer can wait ~40 ms for the client's delayed ACK.
@@ -274,12 +334,14 @@ async fn accept_loop(
 }
 
 /// Serves one keep-alive connection until it closes or becomes a websocket.
-async fn serve(stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<ScriptedRequest>>>) {
+async fn serve(stream: TcpStream, handler: Handler, log: Option<Arc<Mutex<Vec<ScriptedRequest>>>>) {
     let mut reader = BufReader::new(stream);
     while let Some(request) = read_request(&mut reader).await {
-        log.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(request.clone());
+        if let Some(log) = &log {
+            log.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(request.clone());
+        }
         let key = request.header("sec-websocket-key").map(str::to_owned);
         match handler(request).await {
             Reply::Http {
@@ -320,6 +382,27 @@ async fn serve(stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<ScriptedR
                 let _ = reader.get_mut().write_all(&bytes).await;
                 let _ = reader.get_mut().shutdown().await;
                 return;
+            }
+            Reply::Wire { pieces, then } => {
+                for (delay, piece) in pieces {
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                    if reader.get_mut().write_all(&piece).await.is_err() {
+                        return;
+                    }
+                }
+                match then {
+                    Then::Serve => {}
+                    Then::Close => {
+                        let _ = reader.get_mut().shutdown().await;
+                        return;
+                    }
+                    Then::Reset => {
+                        let _ = reader.get_ref().set_zero_linger();
+                        return;
+                    }
+                }
             }
             Reply::Hang => {
                 // Wait until the client goes away.

@@ -37,8 +37,8 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use actix_engineio::{
-    AsyncClient, Client, Connect, Disconnect, DisconnectReason, Event, Message, Payload,
-    ReconnectPolicy, Reconnecting, SessionBuilder, Undelivered, Upgrade,
+    Connect, Disconnect, DisconnectReason, Event, Message, Payload, ReconnectPolicy, Reconnecting,
+    SessionBuilder, Undelivered, Upgrade,
 };
 
 use crate::support::client::{describe, DEADLINE};
@@ -147,38 +147,6 @@ impl Log {
             .on_undelivered(recorder.recipient())
     }
 
-    /// Sets the six handlers of `client` to record here.
-    pub fn handle_async(&self, client: &AsyncClient) {
-        let log = self.clone();
-        client.on_connect(move |c| log.push(Event::Connect(c)));
-        let log = self.clone();
-        client.on_message(move |p| log.push(Event::Message(p)));
-        let log = self.clone();
-        client.on_upgrade(move |u| log.push(Event::Upgrade(u)));
-        let log = self.clone();
-        client.on_disconnect(move |r| log.push(Event::Disconnect(r)));
-        let log = self.clone();
-        client.on_reconnecting(move |r| log.push(Event::Reconnecting(r)));
-        let log = self.clone();
-        client.on_undelivered(move |u| log.push(Event::Undelivered(u)));
-    }
-
-    /// Sets the six handlers of `client` to record here.
-    pub fn handle_blocking(&self, client: &Client) {
-        let log = self.clone();
-        client.on_connect(move |c| log.push(Event::Connect(c)));
-        let log = self.clone();
-        client.on_message(move |p| log.push(Event::Message(p)));
-        let log = self.clone();
-        client.on_upgrade(move |u| log.push(Event::Upgrade(u)));
-        let log = self.clone();
-        client.on_disconnect(move |r| log.push(Event::Disconnect(r)));
-        let log = self.clone();
-        client.on_reconnecting(move |r| log.push(Event::Reconnecting(r)));
-        let log = self.clone();
-        client.on_undelivered(move |u| log.push(Event::Undelivered(u)));
-    }
-
     pub fn connects(&self) -> Vec<Connect> {
         connects(&self.lock())
     }
@@ -234,30 +202,6 @@ impl Log {
                 self.summary()
             );
             actix_rt::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-
-    /// [`until`](Self::until) from a plain thread.
-    pub fn until_blocking(
-        &self,
-        l: &str,
-        what: &str,
-        done: impl Fn(&[Event]) -> bool,
-    ) -> Vec<Event> {
-        let start = Instant::now();
-        loop {
-            {
-                let seen = self.lock();
-                if done(&seen) {
-                    return seen.clone();
-                }
-            }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "{l}: no {what} within {DEADLINE:?}; seen:\n{}",
-                self.summary()
-            );
-            std::thread::sleep(Duration::from_millis(5));
         }
     }
 

@@ -59,7 +59,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use log::{is_polling, peer_closed, session_requests, EventLog, PeerEvent, PeerRequest};
+pub use log::{
+    assert_peer_received, is_polling, peer_closed, peer_messages, session_requests, EventLog,
+    PeerEvent, PeerMessage, PeerRequest,
+};
 pub use select::{all_peers, any_of, enabled, start_or_skip, start_peers};
 
 use process::ProcessPeer;
@@ -272,10 +275,21 @@ impl Peer {
             .collect()
     }
 
-    /// Freezes the server process (SIGSTOP): connections stay open but nothing is answered.
-    /// Returns `false` when unsupported (the in-process Rust peer) or the process is gone.
+    /// Freezes the server process (SIGSTOP): connections stay open but nothing is read or
+    /// answered (the kernel still accepts connections and buffers what clients write).
+    /// Returns once every thread of the process has stopped, or `false` when unsupported
+    /// (the in-process Rust peer) or the process is gone.
     pub fn pause(&self) -> bool {
-        self.signal(libc::SIGSTOP)
+        match &self.backend {
+            Backend::Process(p) => p.stop(),
+            _ => false,
+        }
+    }
+
+    /// [`pause`](Self::pause)s the peer until the returned guard is dropped, also when the
+    /// test fails in between; `None` when the peer cannot be frozen.
+    pub fn freeze(&self) -> Option<Frozen<'_>> {
+        self.pause().then_some(Frozen(self))
     }
 
     /// Resumes a paused server process (SIGCONT). `false` for the Rust peer.
@@ -299,6 +313,23 @@ impl Peer {
             Backend::InProcess(server) => server.shutdown(),
             Backend::Dead => {}
         }
+    }
+}
+
+/// A frozen peer, resumed when dropped; see [`Peer::freeze`].
+#[must_use = "the peer resumes when this is dropped"]
+pub struct Frozen<'a>(&'a Peer);
+
+impl Frozen<'_> {
+    /// Resumes the peer now.
+    pub fn resume(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Frozen<'_> {
+    fn drop(&mut self) {
+        self.0.resume();
     }
 }
 

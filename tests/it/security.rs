@@ -193,8 +193,10 @@ async fn redirects_are_not_followed_so_headers_stay_with_their_server() {
 /// back to the first only.
 #[actix_rt::test]
 async fn cookies_set_by_one_server_are_not_sent_to_another() {
-    let Some(kinds) = any_of(&[PeerKind::Node, PeerKind::Python], "servers that set cookies")
-    else {
+    let Some(kinds) = any_of(
+        &[PeerKind::Node, PeerKind::Python],
+        "servers that set cookies",
+    ) else {
         return;
     };
     let kind = kinds[0];
@@ -219,7 +221,10 @@ async fn cookies_set_by_one_server_are_not_sent_to_another() {
         .iter()
         .filter(|r| r.header("cookie").is_some_and(|c| c.contains("io=")))
         .count();
-    assert!(first_cookies > 0, "the first server's cookie came back to it");
+    assert!(
+        first_cookies > 0,
+        "the first server's cookie came back to it"
+    );
 
     client
         .connect_with(&second.url(), polling())

@@ -44,7 +44,10 @@ async fn do_send_beyond_the_send_queue_is_dropped_and_counted() {
     // (messages, bytes) bound, messages sent, how many are taken: one sent at once, then
     // ten in the queue.
     for (bound, sent) in [((10, 1 << 20), 100), ((1000, 1000), 50)] {
-        let l = format!("[{} peer, websocket only, send_queue{bound:?}]", peer.kind());
+        let l = format!(
+            "[{} peer, websocket only, send_queue{bound:?}]",
+            peer.kind()
+        );
         let log = Log::default();
         let builder = Mode::WebSocket
             .builder(&peer.url())
@@ -54,7 +57,9 @@ async fn do_send_beyond_the_send_queue_is_dropped_and_counted() {
         let session = within(&l, DEADLINE, log.subscribe(builder).connect())
             .await
             .unwrap();
-        let burst: Vec<String> = (0..sent).map(|i| format!("{i:03}{}", "x".repeat(97))).collect();
+        let burst: Vec<String> = (0..sent)
+            .map(|i| format!("{i:03}{}", "x".repeat(97)))
+            .collect();
         for text in &burst {
             session.do_send(Send::text(text.as_str()));
         }
@@ -66,14 +71,22 @@ async fn do_send_beyond_the_send_queue_is_dropped_and_counted() {
             "{l}: {stats:?}"
         );
         assert!(stats.queued_messages <= 10, "{l}: {stats:?}");
-        assert_eq!(stats.queued_bytes, stats.queued_messages * 100, "{l}: {stats:?}");
+        assert_eq!(
+            stats.queued_bytes,
+            stats.queued_messages * 100,
+            "{l}: {stats:?}"
+        );
 
         let got = last_echo(&session, &log, &l, "end").await;
         let mut expected = burst[..taken].to_vec();
         expected.push("end".into());
         assert_texts(&l, &got, &expected);
         let stats = session.send(Stats).await.unwrap();
-        assert_eq!(stats.refused_do_sends, (sent - taken) as u64, "{l}: {stats:?}");
+        assert_eq!(
+            stats.refused_do_sends,
+            (sent - taken) as u64,
+            "{l}: {stats:?}"
+        );
         assert_eq!(stats.queued_messages, 0, "{l}: {stats:?}");
         within(&l, DEADLINE, session.send(Close)).await.unwrap();
     }
@@ -97,7 +110,10 @@ async fn try_send_on_a_full_buffer_is_refused_with_the_payload_back() {
     // The first fills the buffer until its write is reported; the second waits in the
     // queue. Both are in the mailbox before the first is written.
     session.do_send(Send::text("first"));
-    let full = session.send(TrySend(Payload::from("refused-1"))).await.unwrap();
+    let full = session
+        .send(TrySend(Payload::from("refused-1")))
+        .await
+        .unwrap();
     session.do_send(Send::text("second"));
     let queued = session
         .send(TrySend(Payload::from(vec![1u8, 2, 3])))
@@ -196,7 +212,10 @@ async fn awaiting_senders_stop_on_a_stalled_network_and_resume_after() {
     assert_eq!(stats.queued_messages, IN_FLIGHT, "{l}: {stats:?}");
     assert!(stats.unwritten_bytes >= 64 * 1024, "{l}: {stats:?}");
     assert_eq!(stats.refused_do_sends, 0, "{l}: {stats:?}");
-    assert!(messages(&log.all()).is_empty(), "{l}: an echo came through the stall");
+    assert!(
+        messages(&log.all()).is_empty(),
+        "{l}: an echo came through the stall"
+    );
 
     proxy.resume();
     let seen = log

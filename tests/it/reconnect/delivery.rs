@@ -5,9 +5,7 @@
 //! dies come back in an `Undelivered` event, or, held, go out on the next session.
 
 use actix::Addr;
-use actix_engineio::{
-    Close, Event, Payload, Send, SendError, Session, Stats, TrySend, Unsent,
-};
+use actix_engineio::{Close, Event, Payload, Send, SendError, Session, Stats, TrySend, Unsent};
 use futures::future::join_all;
 
 use super::{
@@ -20,7 +18,13 @@ use crate::support::peers::{all_peers, start_peers, Peer};
 
 const OUTAGE_MESSAGES: usize = 1000;
 
-async fn connect(l: &str, mode: Mode, proxy: &FaultProxy, log: &Log, hold: bool) -> (Addr<Session>, String) {
+async fn connect(
+    l: &str,
+    mode: Mode,
+    proxy: &FaultProxy,
+    log: &Log,
+    hold: bool,
+) -> (Addr<Session>, String) {
     let builder = mode
         .builder(&proxy.url())
         .reconnect(policy().hold_messages(hold));
@@ -142,7 +146,11 @@ async fn by_default_sends_while_reconnecting_are_refused_with_the_payload_back()
             let (_, connect) = assert_reconnected(&l, &log.all(), &old_sid);
             echo(&session, &log, &l, "after").await;
             let after = messages(&events_of(&log.all(), &connect.sid));
-            assert_eq!(after, [Payload::from("after")], "{l}: a refused message was sent");
+            assert_eq!(
+                after,
+                [Payload::from("after")],
+                "{l}: a refused message was sent"
+            );
             within(&l, DEADLINE, session.send(Close)).await.unwrap();
         }
     }
@@ -159,7 +167,10 @@ async fn messages_never_written_come_back_or_are_resent_when_held() {
     let peers = start_peers(&all_peers(), short_heartbeat());
     for peer in &peers {
         for hold in [false, true] {
-            let l = format!("[{} peer, polling only, undelivered, hold {hold}]", peer.kind());
+            let l = format!(
+                "[{} peer, polling only, undelivered, hold {hold}]",
+                peer.kind()
+            );
             let proxy = FaultProxy::start(peer.port());
             let log = Log::default();
             let (session, old_sid) = connect(&l, Mode::Polling, &proxy, &log, hold).await;
@@ -195,7 +206,12 @@ async fn messages_never_written_come_back_or_are_resent_when_held() {
                 assert!(resent.len() >= 34, "{l}: seen:\n{}", summary(&seen));
                 assert_texts(&l, resent, &sent[sent.len() - resent.len()..]);
             } else {
-                assert_eq!(resent, [Payload::from("after")], "{l}: seen:\n{}", summary(&seen));
+                assert_eq!(
+                    resent,
+                    [Payload::from("after")],
+                    "{l}: seen:\n{}",
+                    summary(&seen)
+                );
                 assert!(given_back.len() >= 34, "{l}: seen:\n{}", summary(&seen));
                 assert_texts(&l, &given_back, &sent[sent.len() - given_back.len()..]);
                 let undelivered = seen
@@ -208,4 +224,3 @@ async fn messages_never_written_come_back_or_are_resent_when_held() {
         }
     }
 }
-

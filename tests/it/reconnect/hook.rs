@@ -81,11 +81,17 @@ async fn hook_sets_a_fresh_token_the_server_sees() {
                 );
             }
             for request in &new {
-                assert!(carries(request, n), "{l}: not the token of attempt {n}: {request:#?}");
+                assert!(
+                    carries(request, n),
+                    "{l}: not the token of attempt {n}: {request:#?}"
+                );
             }
             assert!(!old.is_empty(), "{l}");
             for request in &old {
-                assert!(carries(request, 0), "{l}: not the first token: {request:#?}");
+                assert!(
+                    carries(request, 0),
+                    "{l}: not the first token: {request:#?}"
+                );
             }
         }
     }
@@ -100,8 +106,12 @@ async fn each_attempt_carries_the_token_the_hook_set() {
     let server = Scripted::start(|request| async move {
         let token = request.query("token").unwrap_or_default();
         match (request.method.as_str(), request.query("sid").as_deref()) {
-            ("GET", None) if token == "q0" => Reply::text(200, open_packet("s0", &[], 25_000, 20_000)),
-            ("GET", None) if token == "q3" => Reply::text(200, open_packet("s3", &[], 25_000, 20_000)),
+            ("GET", None) if token == "q0" => {
+                Reply::text(200, open_packet("s0", &[], 25_000, 20_000))
+            }
+            ("GET", None) if token == "q3" => {
+                Reply::text(200, open_packet("s3", &[], 25_000, 20_000))
+            }
             ("GET", None) => Reply::text(401, "bad token"),
             // The server closes the first session at once.
             ("GET", Some("s0")) => Reply::text(200, "1"),
@@ -128,7 +138,10 @@ async fn each_attempt_carries_the_token_the_hook_set() {
     let session = within(l, DEADLINE, log.subscribe(builder).connect())
         .await
         .unwrap();
-    assert_eq!(log.nth_disconnect(l, 1).await, DisconnectReason::ServerDisconnect);
+    assert_eq!(
+        log.nth_disconnect(l, 1).await,
+        DisconnectReason::ServerDisconnect
+    );
     log.nth_connect(l, 2).await;
     let (_, connect) = assert_reconnected(l, &log.all(), "s0");
     assert_eq!((connect.sid.as_str(), connect.attempt), ("s3", 3), "{l}");
@@ -144,8 +157,9 @@ async fn each_attempt_carries_the_token_the_hook_set() {
             (header, r.query("token").unwrap_or_default())
         })
         .collect();
-    let expected: Vec<(String, String)> =
-        (0..=3).map(|n| (format!("t{n}"), format!("q{n}"))).collect();
+    let expected: Vec<(String, String)> = (0..=3)
+        .map(|n| (format!("t{n}"), format!("q{n}")))
+        .collect();
     assert_eq!(handshakes, expected, "{l}: the handshakes the server saw");
 }
 
@@ -180,7 +194,12 @@ async fn hook_give_up_ends_for_good() {
 
     proxy.refuse();
     let last = log.nth_disconnect(&l, 2).await;
-    assert_eq!(last, DisconnectReason::ClientDisconnect, "{l}: seen:\n{}", log.summary());
+    assert_eq!(
+        last,
+        DisconnectReason::ClientDisconnect,
+        "{l}: seen:\n{}",
+        log.summary()
+    );
     within(&l, DEADLINE, session.send(Wait)).await.ok();
     proxy.accept_again();
     // Longer than any backoff of the policy: nothing follows.
@@ -193,5 +212,9 @@ async fn hook_give_up_ends_for_good() {
         "{l}: seen:\n{}",
         log.summary()
     );
-    assert_eq!(peer_sessions(&peer).len(), sessions, "{l}: a session was opened");
+    assert_eq!(
+        peer_sessions(&peer).len(),
+        sessions,
+        "{l}: a session was opened"
+    );
 }

@@ -14,9 +14,7 @@ use super::{
 };
 use crate::support::client::{assert_texts, peer_event, texts, within, Mode, DEADLINE};
 use crate::support::fault_proxy::FaultProxy;
-use crate::support::peers::{
-    all_peers, any_of, start_peers, Peer, PeerEvent, PeerKind,
-};
+use crate::support::peers::{all_peers, any_of, start_peers, Peer, PeerEvent, PeerKind};
 
 /// Connects `mode` through `proxy` with the test policy (and `request_timeout`, if given).
 async fn connect(l: &str, mode: Mode, proxy: &FaultProxy, log: &Log) -> (Addr<Session>, String) {
@@ -121,7 +119,10 @@ async fn network_cut_after_the_upgrade_reconnects() {
 async fn network_down_mid_upgrade_reconnects_and_upgrades() {
     let peers = start_peers(&all_peers(), short_heartbeat());
     for peer in &peers {
-        let l = format!("[{} peer, polling with upgrade, cut mid-upgrade]", peer.kind());
+        let l = format!(
+            "[{} peer, polling with upgrade, cut mid-upgrade]",
+            peer.kind()
+        );
         let proxy = FaultProxy::start(peer.port());
         proxy.slow(Duration::from_millis(300));
         let log = Log::default();
@@ -149,7 +150,9 @@ async fn network_down_mid_upgrade_reconnects_and_upgrades() {
         assert_eq!(connect.transport, TransportKind::Polling, "{l}");
         let old = events_of(&log.all(), &old_sid);
         assert!(
-            !old.contains(&Event::Upgrade(Upgrade::Completed(TransportKind::WebSocket))),
+            !old.contains(&Event::Upgrade(Upgrade::Completed(
+                TransportKind::WebSocket
+            ))),
             "{l}: the lost session completed its upgrade; seen:\n{}",
             summary(&old)
         );
@@ -165,7 +168,10 @@ async fn network_down_mid_upgrade_reconnects_and_upgrades() {
                 })
                 .collect();
             assert!(!upgrades.contains(&old_sid), "{l}: node upgraded {old_sid}");
-            assert!(upgrades.contains(&connect.sid), "{l}: node never upgraded the new session");
+            assert!(
+                upgrades.contains(&connect.sid),
+                "{l}: node never upgraded the new session"
+            );
         }
         close(&l, &session, &log, 2).await;
     }
@@ -247,4 +253,3 @@ async fn refused_for_a_while_then_accepted_again() {
         }
     }
 }
-

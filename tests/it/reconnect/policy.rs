@@ -11,8 +11,8 @@ use actix_engineio::{
 };
 
 use super::{
-    any_peer, assert_reconnected, echo, is_transport_error, peer_sessions, policy,
-    short_heartbeat, start_peer, summary, Log,
+    any_peer, assert_reconnected, echo, is_transport_error, peer_sessions, policy, short_heartbeat,
+    start_peer, summary, Log,
 };
 use crate::support::client::{sleep, within, Mode, DEADLINE};
 use crate::support::fault_proxy::FaultProxy;
@@ -59,13 +59,27 @@ async fn close_during_the_backoff_wait_ends_for_good_at_once() {
         accepted,
         "{l}: a connection was made after Close"
     );
-    assert_eq!(peer_sessions(&peer), sessions, "{l}: a session was opened after Close");
+    assert_eq!(
+        peer_sessions(&peer),
+        sessions,
+        "{l}: a session was opened after Close"
+    );
     let seen = log.all();
     assert_eq!(log.connects().len(), 1, "{l}: seen:\n{}", summary(&seen));
-    assert_eq!(log.reconnectings().len(), 1, "{l}: seen:\n{}", summary(&seen));
-    assert!(matches!(seen.last(), Some(Event::Disconnect(DisconnectReason::ClientDisconnect))));
+    assert_eq!(
+        log.reconnectings().len(),
+        1,
+        "{l}: seen:\n{}",
+        summary(&seen)
+    );
+    assert!(matches!(
+        seen.last(),
+        Some(Event::Disconnect(DisconnectReason::ClientDisconnect))
+    ));
     // Over for good: waiting ends at once, sending is refused.
-    within(&l, Duration::from_secs(2), session.send(Wait)).await.ok();
+    within(&l, Duration::from_secs(2), session.send(Wait))
+        .await
+        .ok();
     match session.send(Send::text("late")).await {
         Ok(Err(refused)) => assert_eq!(refused.error, SendError::Closed, "{l}"),
         Err(_) => {}
@@ -98,7 +112,10 @@ async fn attempts_running_out_end_with_reconnect_failed() {
                 attempts: 3,
                 last: TransportError::Connect(_),
             } => {}
-            other => panic!("{l}: the final Disconnect is {other:?}; seen:\n{}", log.summary()),
+            other => panic!(
+                "{l}: the final Disconnect is {other:?}; seen:\n{}",
+                log.summary()
+            ),
         }
         within(&l, DEADLINE, session.send(Wait)).await.ok();
         let attempts: Vec<u32> = log.reconnectings().iter().map(|r| r.attempt).collect();
@@ -135,7 +152,10 @@ async fn retry_first_connect_returns_once_the_server_appears() {
     );
     let connecting = actix_rt::spawn(builder.connect());
     log.attempt(&l, 3).await;
-    assert!(!connecting.is_finished(), "{l}: connect returned with no server");
+    assert!(
+        !connecting.is_finished(),
+        "{l}: connect returned with no server"
+    );
     let peer = start_peer(
         kind,
         PeerOptions {
@@ -154,7 +174,11 @@ async fn retry_first_connect_returns_once_the_server_appears() {
     let announced: Vec<u32> = log.reconnectings().iter().map(|r| r.attempt).collect();
     let expected: Vec<u32> = (1..=connect.attempt).collect();
     assert_eq!(announced, expected, "{l}: seen:\n{}", summary(&seen));
-    assert!(log.disconnects().is_empty(), "{l}: seen:\n{}", summary(&seen));
+    assert!(
+        log.disconnects().is_empty(),
+        "{l}: seen:\n{}",
+        summary(&seen)
+    );
     assert!(
         matches!(seen.iter().position(|e| matches!(e, Event::Connect(_))), Some(i) if i == announced.len()),
         "{l}: the Connect is not right after the attempts; seen:\n{}",

@@ -11,15 +11,17 @@
 //! same text, binary as the same bytes), closes the session from the server side when it
 //! receives the text message `close-me`, and logs [`PeerEvent`]s: every HTTP request it
 //! receives (polling GETs and POSTs and websocket upgrade requests), session opens,
-//! upgrades (node only) and closes. See `tests/peers/README.md` for the details and each
+//! every message received ([`PeerMessage`]: kind, size and head), upgrades (node only) and
+//! closes. See `tests/peers/README.md` for the details and each
 //! server's quirks.
 //!
 //! The files of this folder, by concern:
 //! * `mod.rs`: [`PeerKind`], [`PeerOptions`] and [`Peer`], the handle a test holds;
 //! * [`select`]: which peers run (`EIO_TEST_PEERS`), [`all_peers`], [`start_peers`],
 //!   [`start_or_skip`] and [`any_of`];
-//! * [`log`]: what a peer logged ([`PeerEvent`], [`PeerRequest`]) and queries on it
-//!   ([`session_requests`], [`peer_closed`], [`is_polling`]);
+//! * [`log`]: what a peer logged ([`PeerEvent`], [`PeerRequest`], [`PeerMessage`]) and
+//!   queries on it ([`session_requests`], [`peer_messages`], [`peer_closed`],
+//!   [`is_polling`]);
 //! * [`process`]: the node and python processes; [`install`]: their dependencies;
 //! * [`rust_peer`]: the in-process engineioxide server.
 //!
@@ -36,7 +38,8 @@
 //! ```
 //!
 //! Deviations from a fully uniform API (documented here on purpose):
-//! * [`Peer::pause`]/[`Peer::resume`] return `false` for the in-process Rust peer.
+//! * [`Peer::pause`]/[`Peer::resume`] (and [`Peer::freeze`]) return `false` (`None`) for the
+//!   in-process Rust peer.
 //! * The Rust peer has no cookie option of its own: with [`PeerOptions::cookie`] set, the
 //!   harness's hyper wrapper adds `Set-Cookie: NAME=<unique value>; Path=/; HttpOnly;
 //!   SameSite=Lax` to every response to a request without `sid` (the handshake), like a load

@@ -83,6 +83,10 @@ function log(obj) {
 // copying megabytes into the log.
 const HEAD = 100;
 function messageEvent(sid, data) {
+  if (data === undefined || data === null) {
+    // engine.io hands an empty text message over as undefined.
+    data = "";
+  }
   if (typeof data === "string") {
     // By code points, like python's data[:100] and Rust's chars().take(100).
     const head = Array.from(data.slice(0, 2 * HEAD)).slice(0, HEAD).join("");

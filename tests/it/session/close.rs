@@ -39,6 +39,9 @@ async fn server_close_is_server_disconnect() {
     }
 }
 
+/// `Close` ends the session as a client disconnect, and promptly: within 5 s, half the
+/// request timeout (10 s), the shortest wait a close that is not answered would take
+/// (a poll's or ping's wait would be longer still); a close takes milliseconds here.
 #[actix_rt::test]
 async fn client_close_is_client_disconnect_and_prompt() {
     let peers = start_peers(&all_peers(), PeerOptions::default());

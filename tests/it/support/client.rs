@@ -230,18 +230,6 @@ pub struct Client {
 impl Client {
     /// Connects `builder` (subscribed to a fresh recorder) and waits for the Connect event.
     pub async fn connect(label: impl Into<String>, builder: SessionBuilder) -> Client {
-        Client::connect_then(label, builder, || {}).await
-    }
-
-    /// [`connect`](Self::connect), running `right_after` as soon as `connect()` returns,
-    /// before this task yields to the runtime: the session has its handshake, and the
-    /// probe websocket (opened right after it) has not yet been able to send its request,
-    /// which needs the runtime to run.
-    pub async fn connect_then(
-        label: impl Into<String>,
-        builder: SessionBuilder,
-        right_after: impl FnOnce(),
-    ) -> Client {
         let label = label.into();
         let events = Events::default();
         let session = within(
@@ -251,7 +239,6 @@ impl Client {
         )
         .await
         .unwrap_or_else(|e| panic!("{label}: connect() failed: {e} ({e:?})"));
-        right_after();
         wait_until(DEADLINE, || events.connect().is_some()).await;
         let connect = events
             .connect()

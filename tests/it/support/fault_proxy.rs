@@ -62,6 +62,10 @@ struct Shared {
     open: AtomicUsize,
     up: AtomicU64,
     down: AtomicU64,
+    /// Connections numbered this or higher (in the order accepted) forward nothing while
+    /// `held` is set: see [`FaultProxy::hold_connections_from`].
+    hold_from: AtomicU64,
+    held: watch::Sender<bool>,
     /// Every chunk forwarded while recording, in the order read; `None`: not recording.
     recorded: Mutex<Option<Vec<Chunk>>>,
 }
@@ -113,6 +117,7 @@ impl FaultProxy {
             port,
             shared: Arc::new(Shared {
                 target: AtomicU16::new(target_port),
+                hold_from: AtomicU64::new(u64::MAX),
                 ..Shared::default()
             }),
             rt: handle,
@@ -197,6 +202,22 @@ impl FaultProxy {
             }
         };
         *accepting = Some(self.spawn_accept(listener));
+    }
+
+    /// Holds every byte, both ways, of the connections accepted from the `n`th on
+    /// (numbered from 0), until [`release_held`](Self::release_held): the first `n`
+    /// connections go on, and connections are still accepted. So a test lets a handshake
+    /// through and stops whatever the client opens next (a probe websocket, say) before it
+    /// reaches the server, without racing the client.
+    pub fn hold_connections_from(&self, n: u64) {
+        self.shared.hold_from.store(n, SeqCst);
+        self.shared.held.send_replace(true);
+    }
+
+    /// Lets the connections held by [`hold_connections_from`](Self::hold_connections_from)
+    /// go on.
+    pub fn release_held(&self) {
+        self.shared.held.send_replace(false);
     }
 
     /// Delays every forwarded chunk, both ways, by `delay` (chunks stay in order).
@@ -366,6 +387,7 @@ async fn pump(
 ) -> io::Result<()> {
     let count = if up { &shared.up } else { &shared.down };
     let mut stalled = shared.stalled.subscribe();
+    let mut held = shared.held.subscribe();
     let mut buf = vec![0; 16 * 1024];
     loop {
         let n = from.read(&mut buf).await?;
@@ -374,6 +396,11 @@ async fn pump(
             .wait_for(|stalled| !*stalled)
             .await
             .map_err(io::Error::other)?;
+        if conn >= shared.hold_from.load(SeqCst) {
+            held.wait_for(|held| !*held)
+                .await
+                .map_err(io::Error::other)?;
+        }
         let delay = shared.delay_nanos.load(SeqCst);
         if delay > 0 {
             tokio::time::sleep(Duration::from_nanos(delay)).await;

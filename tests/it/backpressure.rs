@@ -281,8 +281,10 @@ async fn sender_waits_for_the_frozen_peer(peer: &Peer, mode: Mode) {
     let got = client.wait_messages(MESSAGES, DEADLINE * 3).await;
     client.assert_alive();
     assert_texts(&label, &got, &messages);
-    // The echoes are back, so the peer has logged every message it received.
-    let logged = peer_messages(peer, &client.sid);
+    // The peer logged each message before echoing it; its log may still lag behind.
+    let sid = &client.sid;
+    wait_until(DEADLINE, || peer_messages(peer, sid).len() >= MESSAGES).await;
+    let logged = peer_messages(peer, sid);
     assert_peer_received(&label, &logged, &client.sid, &messages);
     client.close().await;
 }

@@ -27,7 +27,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -62,9 +62,10 @@ struct Shared {
     open: AtomicUsize,
     up: AtomicU64,
     down: AtomicU64,
-    /// Connections numbered this or higher (in the order accepted) forward nothing while
-    /// `held` is set: see [`FaultProxy::hold_connections_from`].
-    hold_from: AtomicU64,
+    /// Set: the next chunk forwarded to a client sets `held` (see
+    /// [`FaultProxy::hold_requests_after_the_next_answer`]).
+    hold_after_answer: AtomicBool,
+    /// Nothing is forwarded from clients to the server while set.
     held: watch::Sender<bool>,
     /// Every chunk forwarded while recording, in the order read; `None`: not recording.
     recorded: Mutex<Option<Vec<Chunk>>>,
@@ -117,7 +118,6 @@ impl FaultProxy {
             port,
             shared: Arc::new(Shared {
                 target: AtomicU16::new(target_port),
-                hold_from: AtomicU64::new(u64::MAX),
                 ..Shared::default()
             }),
             rt: handle,
@@ -204,18 +204,18 @@ impl FaultProxy {
         *accepting = Some(self.spawn_accept(listener));
     }
 
-    /// Holds every byte, both ways, of the connections accepted from the `n`th on
-    /// (numbered from 0), until [`release_held`](Self::release_held): the first `n`
-    /// connections go on, and connections are still accepted. So a test lets a handshake
-    /// through and stops whatever the client opens next (a probe websocket, say) before it
-    /// reaches the server, without racing the client.
-    pub fn hold_connections_from(&self, n: u64) {
-        self.shared.hold_from.store(n, SeqCst);
-        self.shared.held.send_replace(true);
+    /// Once the next bytes from the server have been forwarded (the answer to a request
+    /// in flight, say a handshake), holds every byte from clients, on every connection,
+    /// until [`release_held`](Self::release_held); answers still flow. So a test lets a
+    /// handshake through and stops whatever the client sends next (a probe websocket's
+    /// request, on a new or a reused connection) before it reaches the server, without
+    /// racing the client: the hold is on before the client has the answer.
+    pub fn hold_requests_after_the_next_answer(&self) {
+        self.shared.hold_after_answer.store(true, SeqCst);
     }
 
-    /// Lets the connections held by [`hold_connections_from`](Self::hold_connections_from)
-    /// go on.
+    /// Lets held bytes go on (see
+    /// [`hold_requests_after_the_next_answer`](Self::hold_requests_after_the_next_answer)).
     pub fn release_held(&self) {
         self.shared.held.send_replace(false);
     }
@@ -396,10 +396,14 @@ async fn pump(
             .wait_for(|stalled| !*stalled)
             .await
             .map_err(io::Error::other)?;
-        if conn >= shared.hold_from.load(SeqCst) {
+        if up {
             held.wait_for(|held| !*held)
                 .await
                 .map_err(io::Error::other)?;
+        } else if shared.hold_after_answer.swap(false, SeqCst) {
+            // Before the client can have these bytes, so nothing it sends after them
+            // gets through.
+            shared.held.send_replace(true);
         }
         let delay = shared.delay_nanos.load(SeqCst);
         if delay > 0 {

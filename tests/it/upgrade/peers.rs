@@ -239,8 +239,8 @@ async fn no_websocket_without_upgrade() {
 // real peers: a slow probe
 
 /// The slow-probe path with real servers: the peer is frozen (SIGSTOP) right after the
-/// handshake, before the probe's request reaches it (a proxy holds the probe's
-/// connection until then), so the probe stays pending:
+/// handshake, before the probe's request reaches it (a proxy holds what the client sends
+/// after the handshake until then), so the probe stays pending:
 /// PROBE_GRACE passes, the client polls (a GET) and POSTs its messages meanwhile, and the
 /// peer answers nothing; then it resumes. Checked on the wire (through a recording
 /// proxy) and in the peer's log: what was requested while the peer was frozen, that
@@ -259,9 +259,9 @@ async fn upgrade_completes_after_a_frozen_peer_resumes() {
     for peer in &peers {
         let label = format!("[{} peer, frozen during the probe]", peer.kind());
         let proxy = tap(peer);
-        // The handshake goes through; the probe's connection, opened right after it, is
-        // held until the peer is frozen, so its request reaches a frozen peer.
-        proxy.hold_connections_from(1);
+        // The handshake goes through; the probe's request, sent right after it, is held
+        // until the peer is frozen, so it reaches a frozen peer.
+        proxy.hold_requests_after_the_next_answer();
         let client = Client::connect(label.clone(), Session::builder(proxy.url())).await;
         let frozen = peer
             .freeze()

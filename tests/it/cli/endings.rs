@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use super::api::each_api;
 use super::harness::{opened_on, run, text, Eio};
 use super::sessions::RUST_AND_NODE;
+use crate::support::fault_proxy::FaultProxy;
 use crate::support::peers::{all_peers, any_of, Peer, PeerEvent, PeerKind, PeerOptions};
+use crate::support::wire::Wire;
 
 /// How long a peer may take to log the close of a session after `eio` exited. Shorter than
 /// the peers' default ping interval (25 s): a close that never reached the server shows as
@@ -226,9 +228,18 @@ fn close_me_from_stdin_ends_with_server_disconnect() {
         for &kind in &kinds {
             let peer = Peer::start(kind, PeerOptions::default());
             for transports in ["polling", "polling,websocket", "websocket"] {
+                // Through a recording proxy: the poll after the echo is seen on the wire.
+                let proxy = FaultProxy::start(peer.port());
+                proxy.record();
                 let mut eio = Eio::spawn_piped(
                     api,
-                    &["--json", "--stdin", "--transports", transports, &peer.url()],
+                    &[
+                        "--json",
+                        "--stdin",
+                        "--transports",
+                        transports,
+                        &proxy.url(),
+                    ],
                 );
                 let sid = eio.wait_json("connect line", |v| v["event"] == "connect")["sid"]
                     .as_str()
@@ -240,22 +251,15 @@ fn close_me_from_stdin_ends_with_server_disconnect() {
                 eio.write_stdin("before\n");
                 eio.wait_json("echo", |v| v["event"] == "message");
                 if transports == "polling" {
-                    // Python and engineioxide deliver the `1` only to a waiting poll: let
-                    // the poll that follows the echo reach the server first (it may
-                    // already have).
-                    let polls = || {
-                        peer.requests()
-                            .iter()
-                            .filter(|r| {
-                                r.method == "GET" && r.query("sid").as_deref() == Some(&sid)
-                            })
-                            .count()
-                    };
-                    let seen = polls();
-                    let until = Instant::now() + Duration::from_millis(500);
-                    while polls() == seen && Instant::now() < until {
-                        std::thread::sleep(Duration::from_millis(5));
-                    }
+                    // Python and engineioxide deliver the `1` only to a waiting poll: the
+                    // poll sent after the echo came must have reached the server first.
+                    let poll = poll_after_the_echo(&proxy, &sid);
+                    let logged =
+                        |e: &PeerEvent| matches!(e, PeerEvent::Request(r) if r.url == poll);
+                    assert!(
+                        peer.wait_for(PEER_CLOSE_DEADLINE, logged).is_some(),
+                        "[{kind} peer] the poll after the echo never reached it: {poll}"
+                    );
                 }
                 eio.write_stdin("close-me\n");
                 let out = eio.finish().context(format!("{kind} peer, {transports}"));
@@ -273,6 +277,34 @@ fn close_me_from_stdin_ends_with_server_disconnect() {
             }
         }
     });
+}
+
+/// The URL of the poll session `sid` sent through `proxy` after the poll answer that
+/// carried the echo of `before`, once it is on the wire.
+fn poll_after_the_echo(proxy: &FaultProxy, sid: &str) -> String {
+    let deadline = Instant::now() + PEER_CLOSE_DEADLINE;
+    loop {
+        let wire = Wire::recorded(proxy);
+        let exchanges = wire.exchanges(sid);
+        let echoed_at = exchanges.iter().find_map(|e| {
+            let (seq, answer) = e.response?;
+            let body = answer.decoded_body();
+            body.split(|b| *b == 0x1e)
+                .any(|p| p == b"4before")
+                .then_some(seq)
+        });
+        let next_poll = exchanges
+            .iter()
+            .find(|e| e.request.method() == "GET" && echoed_at.is_some_and(|at| e.seq > at));
+        if let Some(poll) = next_poll {
+            return poll.request.url().to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no poll after the echo on the wire within {PEER_CLOSE_DEADLINE:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// `--send close-me` right after the handshake, over polling and during the upgrade. Only

@@ -2,7 +2,7 @@
 //! output, the transports, and how each option reaches the server. How sessions end is in
 //! [`super::endings`].
 
-use std::time::Duration;
+use super::endings::PEER_CLOSE_DEADLINE;
 
 use serde_json::json;
 
@@ -41,7 +41,7 @@ fn json_send_text_and_binary_then_count_closes() {
             );
             let sid = out.sid();
             assert!(
-                peer.wait_for(Duration::from_secs(10), |e| {
+                peer.wait_for(PEER_CLOSE_DEADLINE, |e| {
                     matches!(e, PeerEvent::Connect { sid: s, transport } if *s == sid && transport == "polling")
                 })
                 .is_some(),
@@ -49,7 +49,7 @@ fn json_send_text_and_binary_then_count_closes() {
                 peer.events()
             );
             assert!(
-                peer.wait_for(Duration::from_secs(10), |e| {
+                peer.wait_for(PEER_CLOSE_DEADLINE, |e| {
                     matches!(e, PeerEvent::Close { sid: s, .. } if *s == sid)
                 })
                 .is_some(),

@@ -1,6 +1,6 @@
 //! Cookies (sticky sessions, docs/protocol.md section 9): the handshake's cookie comes back
 //! on every request, the jar follows `Set-Cookie` and `Max-Age=0`, and a user `Cookie`
-//! header is kept beside the jar's cookies.
+//! header is kept beside the jar's cookies (a scripted server's and the real peers').
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,11 +9,9 @@ use std::time::Duration;
 
 use actix_engineio::{Close, Session};
 
-use super::exercise;
-use crate::support::client::{sleep, wait_until, Client, Mode, DEADLINE};
-use crate::support::peers::{
-    all_peers, session_requests, start_peers, PeerKind, PeerOptions, PeerRequest,
-};
+use super::{exercise, settled_requests};
+use crate::support::client::{wait_until, Client, Mode, DEADLINE};
+use crate::support::peers::{all_peers, start_peers, PeerKind, PeerOptions, PeerRequest};
 use crate::support::scripted::{open_packet_with, Reply, Scripted, ScriptedRequest};
 
 // ---------------------------------------------------------------------------------------
@@ -44,9 +42,13 @@ async fn handshake_cookie_comes_back_on_every_request() {
     for peer in &peers {
         for mode in [Mode::Polling, Mode::Upgrade] {
             let label = format!("[{} peer, {}]", peer.kind(), mode);
+            let first = peer.requests().len();
             let client = exercise(&label, mode, mode.builder(&peer.url())).await;
-            sleep(Duration::from_millis(300)).await;
-            let requests = session_requests(peer, &client.sid);
+            let requests: Vec<PeerRequest> = settled_requests(&label, mode, peer, first, &client)
+                .await
+                .into_iter()
+                .filter(|r| r.query("sid").is_some())
+                .collect();
             let kinds =
                 |pred: &dyn Fn(&PeerRequest) -> bool| requests.iter().filter(|r| pred(r)).count();
             assert!(kinds(&|r| r.method == "POST") > 0, "{label}: no POST");
@@ -231,7 +233,13 @@ async fn user_cookie_header_is_kept_beside_the_jar() {
             client.upgraded().await;
         } else {
             client.send("hello").await;
-            sleep(Duration::from_millis(300)).await;
+            let posted = || {
+                server
+                    .requests()
+                    .iter()
+                    .any(|r| r.method == "POST" && r.body_text() == "4hello")
+            };
+            assert!(wait_until(DEADLINE, posted).await, "no POST of hello");
         }
         client.session.send(Close).await.unwrap();
         let later: Vec<ScriptedRequest> = server
@@ -257,6 +265,57 @@ async fn user_cookie_header_is_kept_beside_the_jar() {
                 request.method,
                 request.url
             );
+        }
+    }
+}
+
+/// The user's `Cookie` header beside a real server's sticky cookie (node and python set
+/// `io=<sid>`; the harness sets `io=<unique value>` for engineioxide): every request of
+/// the session after the handshake, polls, POSTs and the websocket upgrade request, carries
+/// one `Cookie` header, the user's cookie then the server's (the peers log a repeated
+/// header joined with `, `, so two headers would show).
+#[actix_rt::test]
+async fn user_cookie_header_is_kept_beside_a_real_servers_cookie() {
+    let peers = start_peers(
+        &all_peers(),
+        PeerOptions {
+            cookie: Some("io".into()),
+            ..PeerOptions::default()
+        },
+    );
+    for peer in &peers {
+        for mode in [Mode::Polling, Mode::Upgrade] {
+            let label = format!("[{} peer, {}, user Cookie header]", peer.kind(), mode);
+            let first = peer.requests().len();
+            let builder = mode.builder(&peer.url()).header("Cookie", "auth=xyz");
+            let client = exercise(&label, mode, builder).await;
+            let requests = settled_requests(&label, mode, peer, first, &client).await;
+            let (handshake, later): (Vec<PeerRequest>, Vec<PeerRequest>) =
+                requests.into_iter().partition(|r| r.query("sid").is_none());
+            for request in &handshake {
+                assert_eq!(
+                    request.header("cookie"),
+                    Some("auth=xyz"),
+                    "{label}: the handshake: {request:#?}"
+                );
+            }
+            let server_cookie = match peer.kind() {
+                PeerKind::Rust => cookie_pairs(later[0].header("cookie"))
+                    .remove("io")
+                    .unwrap_or_else(|| panic!("{label}: no io cookie on {:#?}", later[0])),
+                _ => client.sid.clone(),
+            };
+            let expected = format!("auth=xyz; io={server_cookie}");
+            for request in &later {
+                assert_eq!(
+                    request.header("cookie"),
+                    Some(expected.as_str()),
+                    "{label}: {} {}",
+                    request.method,
+                    request.url
+                );
+            }
+            client.close().await;
         }
     }
 }

@@ -7,8 +7,10 @@ use std::time::Duration;
 use actix_engineio::{Close, Session, TransportKind};
 
 use super::{describe, exercise, requests_since, settled_requests};
-use crate::support::client::{sleep, wait_until, Client, Mode, ALL_MODES, DEADLINE};
+use crate::support::client::{wait_until, Client, Mode, ALL_MODES, DEADLINE};
+use crate::support::fault_proxy::FaultProxy;
 use crate::support::peers::{all_peers, start_peers, PeerOptions, PeerRequest};
+use crate::support::wire::Wire;
 
 // ---------------------------------------------------------------------------------------
 // headers and query
@@ -29,16 +31,22 @@ async fn headers_and_query_on_every_request() {
         for mode in ALL_MODES {
             let label = format!("[{} peer, {}]", peer.kind(), mode);
             let first = peer.requests().len();
+            // Through a recording proxy, to see the pings answered on the wire.
+            let proxy = FaultProxy::start(peer.port());
+            proxy.record();
             let builder = mode
-                .builder(&peer.url())
+                .builder(&proxy.url())
                 .header("X-Token", "abc")
                 .query("room", "r1");
             let client = exercise(&label, mode, builder).await;
             // A ping answered over the session's transport.
-            sleep(Duration::from_millis(1500)).await;
+            let pinged = || Wire::recorded(&proxy).pings_answered(&client.sid) >= 1;
+            assert!(
+                wait_until(DEADLINE, pinged).await,
+                "{label}: no ping answered within {DEADLINE:?}"
+            );
             client.assert_alive();
-            client.session.do_send(Close);
-            sleep(Duration::from_millis(300)).await;
+            client.close().await;
 
             let requests = settled_requests(&label, mode, peer, first, &client).await;
             for request in &requests {

@@ -6,11 +6,13 @@ use std::time::Duration;
 use actix_engineio::{Close, Session};
 
 use super::{scripted_client, CONTENT_TYPE};
-use crate::support::client::{assert_texts, sleep, texts, Client};
+use crate::support::client::{assert_texts, texts, wait_until, Client, DEADLINE};
+use crate::support::fault_proxy::FaultProxy;
 use crate::support::peers::{
     all_peers, any_of, session_requests, start_peers, PeerKind, PeerOptions,
 };
 use crate::support::scripted_echo::{EchoConfig, EchoServer};
+use crate::support::wire::Wire;
 
 /// The messages of the batching test: blocks of 50 short ones (16 fit in 1000 bytes, so
 /// the packet cap binds) and blocks of 50 of 150 bytes (6 fit, so the byte limit binds).
@@ -161,7 +163,8 @@ async fn post_bodies_respect_max_payload_and_the_packet_cap() {
 
 /// A raised packet cap (`max_packets_per_post`) puts more packets in a POST, never more
 /// than the cap, and nothing is lost or reordered; Node's and engineioxide's servers
-/// take such POSTs.
+/// take such POSTs: on the wire (through a recording proxy) POSTs of more than 16
+/// packets reach them, and every message echoes.
 #[actix_rt::test]
 async fn a_raised_packet_cap_batches_more() {
     /// A polling-only session to `url` with the packet cap raised to `cap`.
@@ -194,13 +197,41 @@ async fn a_raised_packet_cap_batches_more() {
     let peers = start_peers(&kinds, PeerOptions::default());
     for peer in &peers {
         let label = format!("[{} peer, cap 256]", peer.kind());
-        let client = capped(label, peer.url(), 256).await;
+        let proxy = FaultProxy::start(peer.port());
+        proxy.record();
+        let client = capped(label.clone(), proxy.url(), 256).await;
         pipeline(&client, &batching_messages(10_000)).await;
+        let counts: Vec<usize> = Wire::recorded(&proxy)
+            .exchanges(&client.sid)
+            .iter()
+            .filter(|e| e.request.method() == "POST")
+            .map(|e| {
+                assert_eq!(
+                    e.response.map(|(_, answer)| answer.status()),
+                    Some(200),
+                    "{label}: a POST of {} bytes was not taken",
+                    e.request.body.len()
+                );
+                e.request.body.split(|b| *b == 0x1e).count()
+            })
+            .collect();
+        let most = counts.iter().max().copied().unwrap_or_default();
+        eprintln!(
+            "{label}: {} POSTs, at most {most} packets in one",
+            counts.len()
+        );
+        assert!(most <= 256, "{label}: a POST of {most} packets");
+        assert!(
+            most > 16,
+            "{label}: no POST of more than 16 packets: {counts:?}"
+        );
     }
 }
 
 /// Every POST, in polling-only and in upgrade mode (messages sent during the probe) and
-/// including heartbeat answers, is `Content-Type: text/plain;charset=UTF-8`.
+/// including heartbeat answers, is `Content-Type: text/plain;charset=UTF-8`. The peers
+/// ping every second; on the wire (through a recording proxy) the client answers a ping
+/// with a pong, which over polling only is a POST of its own.
 #[actix_rt::test]
 async fn post_content_type_is_text_plain_utf8() {
     let peers = start_peers(
@@ -211,19 +242,36 @@ async fn post_content_type_is_text_plain_utf8() {
         },
     );
     for peer in &peers {
-        for (mode, builder) in [
-            (
-                "polling only",
-                Session::builder(peer.url()).transports(["polling"]),
-            ),
-            ("polling with upgrade", Session::builder(peer.url())),
-        ] {
+        for (mode, polling_only) in [("polling only", true), ("polling with upgrade", false)] {
             let label = format!("[{} peer, {mode}]", peer.kind());
+            let proxy = FaultProxy::start(peer.port());
+            proxy.record();
+            let builder = match polling_only {
+                true => Session::builder(proxy.url()).transports(["polling"]),
+                false => Session::builder(proxy.url()),
+            };
             let client = Client::connect(label.clone(), builder).await;
             client.echo_all(&texts("ct-", 20)).await;
-            // A ping or two, answered by POSTed pongs over polling.
-            sleep(Duration::from_millis(2500)).await;
+            let sid = client.sid.clone();
+            let answered = || Wire::recorded(&proxy).pings_answered(&sid) >= 1;
+            assert!(
+                wait_until(DEADLINE, answered).await,
+                "{label}: no ping answered within {DEADLINE:?}"
+            );
             client.assert_alive();
+            let wire = Wire::recorded(&proxy);
+            if polling_only {
+                let pong = wire.exchanges(&sid).into_iter().find(|e| {
+                    e.request.method() == "POST"
+                        && e.request.body.split(|b| *b == 0x1e).any(|p| p == b"3")
+                });
+                let pong = pong.unwrap_or_else(|| panic!("{label}: no pong POSTed"));
+                assert_eq!(
+                    pong.request.header("content-type").as_deref(),
+                    Some(CONTENT_TYPE),
+                    "{label}: the pong's POST on the wire"
+                );
+            }
             let posts: Vec<_> = session_requests(peer, &client.sid)
                 .into_iter()
                 .filter(|r| r.method == "POST")

@@ -10,11 +10,13 @@ use actix_engineio::{Close, DisconnectReason, Session, TransportError};
 use tokio::sync::Notify;
 
 use super::{handshake, scripted_client};
-use crate::support::client::{peer_event, sleep, texts, wait_until, within, Client, DEADLINE};
+use crate::support::client::{peer_event, texts, wait_until, within, Client, DEADLINE};
+use crate::support::fault_proxy::FaultProxy;
 use crate::support::peers::{
     all_peers, peer_closed, session_requests, start_peers, PeerEvent, PeerOptions,
 };
 use crate::support::scripted::{Reply, Scripted, ScriptedRequest};
+use crate::support::wire::Wire;
 
 /// A poll answered `400 {"code":1,"message":"Session ID unknown"}` (what a restarted
 /// server says) ends the session with that status and body.
@@ -169,24 +171,31 @@ async fn close_over_polling_gives_up_after_the_request_timeout() {
     assert_eq!(posts, ["1"], "{label}: the POSTs");
 }
 
-/// With the real peers, `Close` over polling reaches the server: a POST of the session
-/// follows and the peer logs the session's close.
+/// With the real peers, `Close` over polling reaches the server: one more POST of the
+/// session follows (on the wire, through a recording proxy: a POST of `1`), the peer
+/// logs it, and the peer logs the session's close.
 #[actix_rt::test]
 async fn close_over_polling_reaches_every_peer() {
     let peers = start_peers(&all_peers(), PeerOptions::default());
     for peer in &peers {
         let label = format!("[{} peer, polling only]", peer.kind());
+        let proxy = FaultProxy::start(peer.port());
+        proxy.record();
         let client = Client::connect(
             label.clone(),
-            Session::builder(peer.url()).transports(["polling"]),
+            Session::builder(proxy.url()).transports(["polling"]),
         )
         .await;
         client.echo_all(&texts("c", 2)).await;
-        sleep(Duration::from_millis(300)).await;
-        let posts_before = session_requests(peer, &client.sid)
-            .iter()
-            .filter(|r| r.method == "POST")
-            .count();
+        // The echoes are back: the POSTs carrying the messages are on the wire.
+        let posts = |wire: &Wire| -> Vec<String> {
+            wire.exchanges(&client.sid)
+                .iter()
+                .filter(|e| e.request.method() == "POST")
+                .map(|e| String::from_utf8_lossy(&e.request.body).into_owned())
+                .collect()
+        };
+        let posts_before = posts(&Wire::recorded(&proxy)).len();
         within(
             format!("{label} Close"),
             DEADLINE,
@@ -213,14 +222,25 @@ async fn close_over_polling_reaches_every_peer() {
             "{label}: the peer closed the session: {:?}",
             peer_closed(peer, &sid)
         );
-        let posts_after = session_requests(peer, &client.sid)
-            .iter()
-            .filter(|r| r.method == "POST")
-            .count();
+        let after = posts(&Wire::recorded(&proxy));
         assert_eq!(
-            posts_after,
-            posts_before + 1,
-            "{label}: expected one POST (the `1`) after Close"
+            after[posts_before..],
+            ["1"],
+            "{label}: expected one POST, of `1`, after Close: {after:?}"
+        );
+        let logged = || {
+            session_requests(peer, &sid)
+                .iter()
+                .filter(|r| r.method == "POST")
+                .count()
+        };
+        wait_until(DEADLINE, || logged() >= after.len()).await;
+        assert_eq!(
+            logged(),
+            after.len(),
+            "{label}: the peer logged {} POSTs, the wire shows {}",
+            logged(),
+            after.len()
         );
     }
 }

@@ -9,8 +9,10 @@ use actix_engineio::{Close, DisconnectReason, Payload, SendError};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::{connect, peer_close};
-use crate::support::client::{wait_until, Client, Mode, ALL_MODES, DEADLINE};
-use crate::support::peers::{all_peers, start_peers, PeerOptions};
+use crate::support::client::{texts, wait_until, Client, Mode, ALL_MODES, DEADLINE};
+use crate::support::peers::{
+    all_peers, assert_peer_received, start_peers, PeerEvent, PeerMessage, PeerOptions,
+};
 use crate::support::scripted::{open_packet, Reply, Scripted, ScriptedRequest};
 
 // ---------------------------------------------------------------------------------------
@@ -37,6 +39,9 @@ async fn server_close_is_server_disconnect() {
     }
 }
 
+/// `Close` ends the session as a client disconnect, and promptly: within 5 s, half the
+/// request timeout (10 s), the shortest wait a close that is not answered would take
+/// (a poll's or ping's wait would be longer still); a close takes milliseconds here.
 #[actix_rt::test]
 async fn client_close_is_client_disconnect_and_prompt() {
     let peers = start_peers(&all_peers(), PeerOptions::default());
@@ -191,6 +196,70 @@ async fn client_close_delivers_what_was_sent_before_it() {
         drop(server);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// With the real peers, in every mode (and during the upgrade, before it settles), the
+/// messages sent right before `Close` (answered ones, then ones sent without waiting)
+/// all reach the peer, in order, before the peer logs the session's close, and none
+/// after it.
+#[actix_rt::test]
+async fn client_close_delivers_what_was_sent_before_it_to_every_peer() {
+    let peers = start_peers(&all_peers(), PeerOptions::default());
+    // (mode, whether to wait for an echo and the upgrade before sending)
+    let variants = [
+        (Mode::WebSocket, true),
+        (Mode::Polling, true),
+        (Mode::Upgrade, true),
+        (Mode::Upgrade, false),
+    ];
+    for peer in &peers {
+        for (mode, settle) in variants {
+            let c = connect(peer, mode).await;
+            let l = if settle {
+                c.label.clone()
+            } else {
+                format!("{} (closed during the upgrade)", c.label)
+            };
+            let mut expected = Vec::new();
+            if settle {
+                c.settle(mode).await;
+                expected.push("settle".to_owned());
+            }
+            let awaited = texts("awaited-", 5);
+            c.send_all(&awaited).await;
+            let not_awaited = texts("not-awaited-", 5);
+            for text in &not_awaited {
+                c.session.do_send(eio::Send::text(text.clone()));
+            }
+            expected.extend(awaited.into_iter().chain(not_awaited));
+            c.session.send(Close).await.expect("Close");
+            assert_eq!(
+                c.events.disconnect().await,
+                DisconnectReason::ClientDisconnect,
+                "{l}"
+            );
+
+            peer_close(peer, &l, &c.sid).await;
+            let events = peer.events();
+            let closed_at = events
+                .iter()
+                .position(|e| matches!(e, PeerEvent::Close { sid, .. } if *sid == c.sid))
+                .expect("the close peer_close waited for");
+            let messages_of = |events: &[PeerEvent]| -> Vec<PeerMessage> {
+                events
+                    .iter()
+                    .filter_map(|e| match e {
+                        PeerEvent::Message(m) if m.sid == c.sid => Some(m.clone()),
+                        _ => None,
+                    })
+                    .collect()
+            };
+            let before = messages_of(&events[..closed_at]);
+            assert_peer_received(&format!("{l} before the close"), &before, &c.sid, &expected);
+            let after = messages_of(&events[closed_at..]);
+            assert!(after.is_empty(), "{l}: messages after the close: {after:?}");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------

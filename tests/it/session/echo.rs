@@ -1,7 +1,7 @@
 //! 1, 2, 3, 11, 12: every message comes back exactly and in order, pipelined or not, to
 //! every subscriber; `maxPayload` bounds what the client sends, not what it receives.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix_engineio as eio;
 use actix_engineio::{Close, DisconnectReason, Payload, SendError, Session, Subscribe};
@@ -156,9 +156,11 @@ async fn ten_thousand_pipelined_messages_arrive_once_in_order() {
                     got.len()
                 );
             }
-            // Give duplicates a moment to show up before comparing.
-            actix_rt::time::sleep(Duration::from_millis(100)).await;
-            let got = c.events.received();
+            // A duplicate would come before the echo of a last message sent now.
+            c.send(Payload::from("last")).await;
+            let mut want = want;
+            want.push(Payload::from("last"));
+            let got = c.wait_messages(want.len(), DEADLINE).await;
             assert_payloads(l, &got, &want);
             eprintln!("{l}: {PIPELINED} echoes in {:?}", started.elapsed());
             c.close().await;
@@ -205,16 +207,18 @@ async fn every_subscriber_gets_every_message_in_order() {
             for m in &second {
                 c.send(m.clone()).await;
             }
+            // Then a last message: nothing else arrives before its echo, to anyone.
+            let last = Payload::from("last");
+            c.send(last.clone()).await;
+            let everything: Vec<Payload> = everything.iter().chain([&last]).cloned().collect();
+            let second: Vec<Payload> = second.iter().chain([&last]).cloned().collect();
             let a = c.events.messages(everything.len()).await;
             let b = other.messages(everything.len()).await;
             let z = late.messages(second.len()).await;
             c.assert_alive();
             assert_payloads(&format!("{l} first subscriber"), &a, &everything);
             assert_payloads(&format!("{l} second subscriber"), &b, &everything);
-            // Nothing more arrives late.
-            actix_rt::time::sleep(Duration::from_millis(50)).await;
-            assert_payloads(&format!("{l} late subscriber"), &late.received(), &second);
-            assert_eq!(z.len(), second.len(), "{l}");
+            assert_payloads(&format!("{l} late subscriber"), &z, &second);
             assert!(
                 other.connect().is_some(),
                 "{l}: second subscriber saw no Connect"

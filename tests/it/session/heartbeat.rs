@@ -6,30 +6,68 @@ use std::time::{Duration, Instant};
 use actix_engineio::{DisconnectReason, Payload};
 use futures::future::join_all;
 
-use super::{connect, short_heartbeat};
-use crate::support::client::{Client, Mode, ALL_MODES};
+use super::{label, short_heartbeat};
+use crate::support::client::{wait_until, Client, Mode, ALL_MODES, DEADLINE};
+use crate::support::fault_proxy::FaultProxy;
 use crate::support::peers::{all_peers, any_of, start_peers, Peer, PeerEvent, PeerKind};
 use crate::support::scripted::{open_packet, Reply, Scripted, ScriptedRequest};
+use crate::support::wire::Wire;
 
 // ---------------------------------------------------------------------------------------
 // 4: heartbeat
 
+/// The peers' heartbeat here: a ping every second, answered within 5 s (a second is too
+/// short a deadline for a loaded machine running nine sessions).
+const INTERVAL: Duration = Duration::from_millis(1000);
+const TIMEOUT: Duration = Duration::from_millis(5000);
+
+/// Peers with that heartbeat, each behind a recording proxy (to see the pings on the
+/// wire; the peers do not log them).
+fn heartbeat_peers(kinds: &[PeerKind]) -> Vec<(Peer, FaultProxy)> {
+    let options = short_heartbeat(INTERVAL.as_millis() as u64, TIMEOUT.as_millis() as u64);
+    start_peers(kinds, options)
+        .into_iter()
+        .map(|peer| {
+            let proxy = FaultProxy::start(peer.port());
+            proxy.record();
+            (peer, proxy)
+        })
+        .collect()
+}
+
+/// Waits until the session `c` has answered `n` pings on the wire of `proxy`.
+async fn pings_answered(c: &Client, proxy: &FaultProxy, n: usize) {
+    let answered = || Wire::recorded(proxy).pings_answered(&c.sid);
+    assert!(
+        wait_until(DEADLINE * 2, || answered() >= n).await,
+        "{}: {} pings answered, {n} expected; seen {:?}",
+        c.label,
+        answered(),
+        c.events.all()
+    );
+}
+
+/// A session answering the server's pings outlives `pingInterval + pingTimeout` (when a
+/// session that did not answer would have been closed): it answers seven pings, the
+/// last of them at least seven intervals after the handshake (each comes an interval
+/// after the pong before it), then still echoes, and the peer never closed it.
 #[actix_rt::test]
 async fn heartbeat_keeps_the_session_alive() {
-    let interval = Duration::from_millis(1000);
-    let peers = start_peers(&all_peers(), short_heartbeat(1000, 1000));
-    let cases: Vec<(&Peer, Mode)> = peers
+    let peers = heartbeat_peers(&all_peers());
+    let pings = ((INTERVAL + TIMEOUT).as_millis() / INTERVAL.as_millis()) as usize + 1;
+    let cases: Vec<(&Peer, &FaultProxy, Mode)> = peers
         .iter()
-        .flat_map(|p| ALL_MODES.map(|m| (p, m)))
+        .flat_map(|(p, proxy)| ALL_MODES.map(|m| (p, proxy, m)))
         .collect();
     // All nine sessions at once: the wait is shared.
-    join_all(cases.iter().map(|&(peer, mode)| async move {
-        let c = connect(peer, mode).await;
+    join_all(cases.iter().map(|&(peer, proxy, mode)| async move {
+        let l = label(peer, mode);
+        let c = Client::connect(l, mode.builder(&proxy.url())).await;
         let l = &c.label;
         c.echo(Payload::from("before")).await;
-        actix_rt::time::sleep(interval * 4 + Duration::from_millis(600)).await;
+        pings_answered(&c, proxy, pings).await;
         c.assert_alive();
-        c.echo(Payload::from("after four intervals")).await;
+        c.echo(Payload::from("after the pings")).await;
         if mode == Mode::Upgrade {
             c.upgraded().await;
         }
@@ -49,62 +87,57 @@ async fn heartbeat_keeps_the_session_alive() {
 // ---------------------------------------------------------------------------------------
 // 7: ping timeout
 
-/// Resumes paused peers when dropped, also when an assertion failed.
-struct ResumeOnDrop<'a>(&'a [Peer]);
-
-impl Drop for ResumeOnDrop<'_> {
-    fn drop(&mut self) {
-        for peer in self.0 {
-            peer.resume();
-        }
-    }
-}
-
+/// A real server frozen (SIGSTOP) between two pings ends every session with a ping
+/// timeout, not before `pingTimeout` after the freeze (the last ping came at most an
+/// interval before it): the servers are frozen once every session has answered three
+/// pings, so a client that did not re-arm its deadline on pings (`pingInterval +
+/// pingTimeout` after the handshake) would end more than an interval too early.
 #[actix_rt::test]
 async fn ping_timeout_when_a_real_server_freezes() {
-    let (interval, timeout) = (Duration::from_millis(1000), Duration::from_millis(1000));
     let Some(kinds) = any_of(
         &[PeerKind::Node, PeerKind::Python],
         "SIGSTOP: the in-process rust peer cannot be frozen",
     ) else {
         return;
     };
-    let peers = start_peers(&kinds, short_heartbeat(1000, 1000));
-    let cases: Vec<(&Peer, Mode)> = peers
+    let peers = heartbeat_peers(&kinds);
+    let cases: Vec<(&Peer, &FaultProxy, Mode)> = peers
         .iter()
-        .flat_map(|p| ALL_MODES.map(|m| (p, m)))
+        .flat_map(|(p, proxy)| ALL_MODES.map(|m| (p, proxy, m)))
         .collect();
-    let clients = join_all(cases.iter().map(|&(peer, mode)| async move {
-        let c = connect(peer, mode).await;
+    let clients = join_all(cases.iter().map(|&(peer, proxy, mode)| async move {
+        let c = Client::connect(label(peer, mode), mode.builder(&proxy.url())).await;
         c.settle(mode).await;
+        pings_answered(&c, proxy, 3).await;
         c
     }))
     .await;
-    // Freeze the servers between two pings, after at least one: a client that did not
-    // re-arm its deadline on pings would time out too early.
-    actix_rt::time::sleep(interval + interval * 7 / 10).await;
     for c in &clients {
         c.assert_alive();
     }
 
-    let _resume = ResumeOnDrop(&peers);
-    for peer in &peers {
-        assert!(peer.pause(), "{} peer: SIGSTOP failed", peer.kind());
-    }
+    let frozen: Vec<_> = peers
+        .iter()
+        .map(|(peer, _)| {
+            peer.freeze()
+                .unwrap_or_else(|| panic!("{} peer: SIGSTOP failed", peer.kind()))
+        })
+        .collect();
     let paused_at = Instant::now();
-    let latest = interval + timeout + Duration::from_secs(5);
+    let latest = INTERVAL + TIMEOUT + Duration::from_secs(10);
     let ends = join_all(clients.iter().map(|c| async move {
         let reason = c.events.disconnect_within(latest).await;
         (reason, paused_at.elapsed())
     }))
     .await;
+    drop(frozen);
     for (c, (reason, after)) in clients.iter().zip(ends) {
         let l = &c.label;
         assert_eq!(reason, DisconnectReason::PingTimeout, "{l}: reason");
         assert_eq!(reason.to_string(), "ping timeout", "{l}");
-        // The last ping came at most one interval before the pause.
+        // The last ping came at most one interval (and a pong's way) before the freeze.
         assert!(
-            after + Duration::from_millis(300) >= timeout,
+            after + INTERVAL >= TIMEOUT,
             "{l}: ping timeout only {after:?} after the server froze"
         );
         assert!(

@@ -10,6 +10,12 @@
 //! taken effect when it returns (`cut` returns once the sockets are closed, `refuse` once
 //! the listener is). Dropping the proxy resets every connection and joins its thread.
 //!
+//! It can also tap the wire: after [`FaultProxy::record`], every chunk forwarded either
+//! way is kept, in the order the proxy read them ([`FaultProxy::recorded`]); the tests'
+//! `support::wire` parses them into the HTTP requests, responses and websocket messages
+//! that went through: what the server really answered (its compression, say) and what the
+//! client really sent (its POST bodies), which the peers' own logs do not show.
+//!
 //! Port reuse: `refuse` closes the listener but keeps the port: a second socket, bound to
 //! the same port with `SO_REUSEADDR` and never listening, holds it. On Linux such a bound
 //! socket keeps the port out of every ephemeral allocation (`bind(0)` and `connect`), and a
@@ -21,7 +27,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -35,6 +41,15 @@ use tokio::sync::{oneshot, watch};
 /// (the receiver sees "disconnected" when every clone is gone), not on any message.
 type Ack = mpsc::Sender<()>;
 
+/// Bytes the proxy forwarded in one read, on connection `conn` (numbered from 0 in the
+/// order accepted): from the client (`up`) or from the server.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    pub conn: u64,
+    pub up: bool,
+    pub bytes: Vec<u8>,
+}
+
 /// State shared by the test-facing handle and the proxy's tasks.
 #[derive(Default)]
 struct Shared {
@@ -47,6 +62,13 @@ struct Shared {
     open: AtomicUsize,
     up: AtomicU64,
     down: AtomicU64,
+    /// Set: the next chunk forwarded to a client sets `held` (see
+    /// [`FaultProxy::hold_requests_after_the_next_answer`]).
+    hold_after_answer: AtomicBool,
+    /// Nothing is forwarded from clients to the server while set.
+    held: watch::Sender<bool>,
+    /// Every chunk forwarded while recording, in the order read; `None`: not recording.
+    recorded: Mutex<Option<Vec<Chunk>>>,
 }
 
 /// A panic elsewhere must not stop the proxy: the guarded data stays consistent anyway.
@@ -182,6 +204,22 @@ impl FaultProxy {
         *accepting = Some(self.spawn_accept(listener));
     }
 
+    /// Once the next bytes from the server have been forwarded (the answer to a request
+    /// in flight, say a handshake), holds every byte from clients, on every connection,
+    /// until [`release_held`](Self::release_held); answers still flow. So a test lets a
+    /// handshake through and stops whatever the client sends next (a probe websocket's
+    /// request, on a new or a reused connection) before it reaches the server, without
+    /// racing the client: the hold is on before the client has the answer.
+    pub fn hold_requests_after_the_next_answer(&self) {
+        self.shared.hold_after_answer.store(true, SeqCst);
+    }
+
+    /// Lets held bytes go on (see
+    /// [`hold_requests_after_the_next_answer`](Self::hold_requests_after_the_next_answer)).
+    pub fn release_held(&self) {
+        self.shared.held.send_replace(false);
+    }
+
     /// Delays every forwarded chunk, both ways, by `delay` (chunks stay in order).
     pub fn slow(&self, delay: Duration) {
         let nanos = u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX);
@@ -210,6 +248,18 @@ impl FaultProxy {
     /// Bytes forwarded from the server to clients.
     pub fn bytes_down(&self) -> u64 {
         self.shared.down.load(SeqCst)
+    }
+
+    /// Keeps every chunk forwarded from now on, both ways (see
+    /// [`recorded`](Self::recorded)).
+    pub fn record(&self) {
+        lock(&self.shared.recorded).get_or_insert_with(Vec::new);
+    }
+
+    /// Every chunk forwarded since [`record`](Self::record), in the order read.
+    pub fn recorded(&self) -> Vec<Chunk> {
+        let chunks = lock(&self.shared.recorded);
+        chunks.clone().expect("recorded() without record()")
     }
 
     fn spawn_accept(&self, listener: TcpListener) -> oneshot::Sender<Ack> {
@@ -268,7 +318,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
         lock(&shared.conns).insert(id, kill);
         let shared = shared.clone();
         tokio::spawn(async move {
-            let ack = connection(client, &shared, killed).await;
+            let ack = connection(id, client, &shared, killed).await;
             lock(&shared.conns).remove(&id);
             shared.open.fetch_sub(1, SeqCst);
             // Only now may `cut` return: the sockets are closed and the count is down.
@@ -283,6 +333,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
 /// Forwards one connection until both sides close, one fails, or it is killed; returns the
 /// killer's ack, to be dropped once the connection is accounted for.
 async fn connection(
+    id: u64,
     mut client: TcpStream,
     shared: &Shared,
     mut killed: oneshot::Receiver<Ack>,
@@ -301,8 +352,8 @@ async fn connection(
         let (server_read, server_write) = server.split();
         let both = async {
             tokio::try_join!(
-                pump(client_read, server_write, shared, &shared.up),
-                pump(server_read, client_write, shared, &shared.down),
+                pump(client_read, server_write, shared, (id, true)),
+                pump(server_read, client_write, shared, (id, false)),
             )
         };
         tokio::select! {
@@ -325,15 +376,18 @@ fn reset(client: TcpStream, server: Option<TcpStream>, ack: Option<Ack>) -> Opti
     ack
 }
 
-/// Copies one direction, chunk by chunk, honouring stall and delay; forwards EOF as a
-/// half-close so request/response exchanges with `Connection: close` still work.
+/// Copies one direction (`up`: client to server) of connection `conn`, chunk by chunk,
+/// honouring stall and delay; forwards EOF as a half-close so request/response exchanges
+/// with `Connection: close` still work.
 async fn pump(
     mut from: impl AsyncRead + Unpin,
     mut to: impl AsyncWrite + Unpin,
     shared: &Shared,
-    count: &AtomicU64,
+    (conn, up): (u64, bool),
 ) -> io::Result<()> {
+    let count = if up { &shared.up } else { &shared.down };
     let mut stalled = shared.stalled.subscribe();
+    let mut held = shared.held.subscribe();
     let mut buf = vec![0; 16 * 1024];
     loop {
         let n = from.read(&mut buf).await?;
@@ -342,6 +396,15 @@ async fn pump(
             .wait_for(|stalled| !*stalled)
             .await
             .map_err(io::Error::other)?;
+        if up {
+            held.wait_for(|held| !*held)
+                .await
+                .map_err(io::Error::other)?;
+        } else if shared.hold_after_answer.swap(false, SeqCst) {
+            // Before the client can have these bytes, so nothing it sends after them
+            // gets through.
+            shared.held.send_replace(true);
+        }
         let delay = shared.delay_nanos.load(SeqCst);
         if delay > 0 {
             tokio::time::sleep(Duration::from_nanos(delay)).await;
@@ -349,8 +412,16 @@ async fn pump(
         if n == 0 {
             return to.shutdown().await;
         }
-        // Counted before the write so a test that has read the bytes sees them counted.
+        // Counted (and recorded) before the write so a test that has read the bytes sees
+        // them counted.
         count.fetch_add(n as u64, SeqCst);
+        if let Some(recorded) = lock(&shared.recorded).as_mut() {
+            recorded.push(Chunk {
+                conn,
+                up,
+                bytes: buf[..n].to_vec(),
+            });
+        }
         to.write_all(&buf[..n]).await?;
     }
 }

@@ -10,9 +10,11 @@
 //!   long-polling echo server that records POST bodies and websocket frames;
 //! * [`examples`]: the crate's example binaries, built once for the tests that run them;
 //! * [`net`]: listeners nobody may connect to, refused ports, request parsing;
-//! * [`fault_proxy`]: a TCP proxy that cuts, stalls, refuses or slows connections on command;
+//! * [`fault_proxy`]: a TCP proxy that cuts, stalls, refuses or slows connections on command,
+//!   or records what goes through, parsed by [`wire`] into HTTP messages, websocket
+//!   messages and Engine.IO packets;
 //! * [`pki`]: a throw-away certificate authority for the TLS tests, and temporary files and
-//!   directories that hand its PEMs to a client or a peer process.
+//!   directories that hand its PEMs to a client or a peer process;
 //! * [`chaos`]: a server playing hostile but plausible Engine.IO from a seed, logging
 //!   what the client may and may not deliver.
 
@@ -25,3 +27,4 @@ pub mod peers;
 pub mod pki;
 pub mod scripted;
 pub mod scripted_echo;
+pub mod wire;

@@ -2,7 +2,8 @@
 //! * [`Untouched`] and [`refused_url`]: addresses for the cases where the client must not
 //!   connect at all (bad arguments, unusable TLS settings) or cannot (nothing listens);
 //! * [`query_param`] and [`is_websocket_upgrade`]: reading a request, the same way for the
-//!   peers' logs and the scripted server.
+//!   peers' logs and the scripted server;
+//! * [`kernel_queues`]: the bytes the kernel holds on the loopback connections to a port.
 
 use std::net::TcpListener;
 
@@ -62,4 +63,59 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 /// Whether an `Upgrade` header value asks for a websocket.
 pub fn is_websocket_upgrade(upgrade: Option<&str>) -> bool {
     upgrade.is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// The bytes the kernel holds, on every established loopback connection to port `port`
+/// (client and server ends alike), that were written and not yet read by the other side.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KernelQueues {
+    /// Written by clients, not yet read by the server: in the clients' send queues
+    /// (unsent or unacknowledged) and in the server's receive queues.
+    pub to_server: usize,
+    /// Written by the server, not yet read by its clients.
+    pub to_clients: usize,
+}
+
+/// Reads [`KernelQueues`] for port `port` from `/proc/net/tcp` (Linux; IPv4, which is
+/// all the tests use: everything listens on 127.0.0.1). On loopback a byte written is
+/// either in the writer's send queue or in the reader's receive queue, so these sums are
+/// exactly what was written and is not yet read.
+pub fn kernel_queues(port: u16) -> KernelQueues {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("read /proc/net/tcp");
+    let mut queues = KernelQueues::default();
+    for line in table.lines().skip(1) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (Some(local), Some(remote), Some(&state), Some(tx_rx)) = (
+            fields.get(1).and_then(|a| hex_port(a)),
+            fields.get(2).and_then(|a| hex_port(a)),
+            fields.get(3),
+            fields.get(4),
+        ) else {
+            continue;
+        };
+        // 01: established. A listening socket's rx_queue is its accept backlog.
+        if state != "01" {
+            continue;
+        }
+        let (tx, rx) = tx_rx.split_once(':').expect("tx_queue:rx_queue");
+        let (tx, rx) = (hex(tx), hex(rx));
+        if remote == port {
+            queues.to_server += tx;
+            queues.to_clients += rx;
+        }
+        if local == port {
+            queues.to_server += rx;
+            queues.to_clients += tx;
+        }
+    }
+    queues
+}
+
+/// The port of a `/proc/net/tcp` address, `0100007F:1F90`.
+fn hex_port(address: &str) -> Option<u16> {
+    u16::from_str_radix(address.split_once(':')?.1, 16).ok()
+}
+
+fn hex(field: &str) -> usize {
+    usize::from_str_radix(field, 16).expect("a hex queue size")
 }

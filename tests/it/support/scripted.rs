@@ -301,6 +301,10 @@ impl Scripted {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<ScriptedRequest> {
         self.requests

@@ -4,26 +4,69 @@
 use std::time::Duration;
 
 use actix_engineio::{Session, TransportKind};
+use futures::future::join_all;
 
-use super::SETTLE;
-use crate::support::client::{assert_texts, sleep, texts, Client, DEADLINE};
+use super::{polling_after, polling_count, upgrade_seq};
+use crate::support::client::{assert_texts, peer_event, texts, wait_until, Client, DEADLINE};
+use crate::support::fault_proxy::FaultProxy;
 use crate::support::peers::{
-    all_peers, any_of, is_polling, peer_closed, session_requests, start_peers, PeerEvent, PeerKind,
-    PeerOptions,
+    all_peers, any_of, is_polling, peer_closed, session_requests, start_peers, Peer, PeerEvent,
+    PeerKind, PeerOptions,
 };
+use crate::support::wire::Wire;
+
+/// A recording proxy in front of `peer`.
+fn tap(peer: &Peer) -> FaultProxy {
+    let proxy = FaultProxy::start(peer.port());
+    proxy.record();
+    proxy
+}
+
+/// Waits until `peer` has logged as many polling requests of the session as went through
+/// `proxy` (its log may lag behind the wire), and checks it logged no more: the wire saw
+/// every request the peer saw.
+async fn peer_log_agrees(label: &str, peer: &Peer, proxy: &FaultProxy, sid: &str) {
+    let on_wire = polling_count(&Wire::recorded(proxy), sid);
+    let logged = || {
+        session_requests(peer, sid)
+            .iter()
+            .filter(|r| is_polling(r))
+            .count()
+    };
+    wait_until(DEADLINE, || logged() >= on_wire).await;
+    assert_eq!(
+        logged(),
+        on_wire,
+        "{label}: the peer logged {} polling requests of the session, the wire shows {on_wire}",
+        logged()
+    );
+}
+
+/// Checks that nothing of session `sid` polled after the client's `5`, once later
+/// messages have echoed (so the session went on after the upgrade, on the server too).
+fn assert_no_polling_after_the_upgrade(label: &str, wire: &Wire, sid: &str) {
+    let upgraded_at = upgrade_seq(label, wire, sid);
+    let late = polling_after(wire, sid, upgraded_at);
+    assert!(
+        late.is_empty(),
+        "{label}: polling requests after `5`: {late:#?}"
+    );
+}
 
 // ---------------------------------------------------------------------------------------
 // real peers
 
 /// The default transports upgrade with every peer: `Connect` says polling, then
 /// `Upgrade::Completed(WebSocket)`; messages echo afterwards; the peer saw exactly one
-/// websocket request for the sid and no polling request of the session after the upgrade.
+/// websocket request for the sid, and no polling request of the session went out after
+/// the client's `5` (on the wire, for every peer; node also logs the `5` itself).
 #[actix_rt::test]
 async fn upgrade_completes_with_every_peer() {
     let peers = start_peers(&all_peers(), PeerOptions::default());
     for peer in &peers {
         let label = format!("[{} peer]", peer.kind());
-        let client = Client::connect(label.clone(), Session::builder(peer.url())).await;
+        let proxy = tap(peer);
+        let client = Client::connect(label.clone(), Session::builder(proxy.url())).await;
         assert_eq!(
             client.transport,
             TransportKind::Polling,
@@ -32,16 +75,11 @@ async fn upgrade_completes_with_every_peer() {
         client.upgraded().await;
 
         client.echo_all(&texts("after-upgrade-", 10)).await;
-        // Let the peer's log catch up with whatever polling happened before the upgrade.
-        sleep(Duration::from_millis(500)).await;
-        let polling_before = session_requests(peer, &client.sid)
-            .iter()
-            .filter(|r| is_polling(r))
-            .count();
         client.echo_all(&texts("later-", 10)).await;
-        sleep(SETTLE).await;
         client.assert_alive();
 
+        assert_no_polling_after_the_upgrade(&label, &Wire::recorded(&proxy), &client.sid);
+        peer_log_agrees(&label, peer, &proxy, &client.sid).await;
         let requests = session_requests(peer, &client.sid);
         let websockets: Vec<_> = requests.iter().filter(|r| r.is_websocket()).collect();
         assert_eq!(
@@ -59,12 +97,6 @@ async fn upgrade_completes_with_every_peer() {
             peer.requests().iter().filter(|r| r.is_websocket()).count(),
             1,
             "{label}: only the upgrade opened a websocket"
-        );
-        let polling_after = requests.iter().filter(|r| is_polling(r)).count();
-        assert_eq!(
-            polling_after, polling_before,
-            "{label}: polling requests of the session went on after the upgrade: {:#?}",
-            &requests
         );
 
         // node logs the moment it receives `5`: nothing of the session polls after it.
@@ -105,12 +137,22 @@ async fn messages_sent_during_the_upgrade_arrive_once_in_order() {
         let burst = texts("burst-", 200);
         client.send_all(&burst).await;
         expected.extend(burst);
-        // Right after, spread over the probe, the grace period and the switch.
-        for i in 0..100 {
+        // Then pairs, each awaited, until ten pairs after the upgrade (or a thousand
+        // pairs): spread over the probe, the pause and the switch, however long each
+        // takes here.
+        let mut after_upgrade = 0;
+        for i in 0..1000 {
             let pair = [format!("spread-{i}-a"), format!("spread-{i}-b")];
             client.send_all(&pair).await;
             expected.extend(pair);
-            sleep(Duration::from_millis(10)).await;
+            if client.upgrade_event().is_some() {
+                after_upgrade += 1;
+                if after_upgrade == 10 {
+                    break;
+                }
+            }
+            // Let the session's transports run between pairs.
+            actix_rt::task::yield_now().await;
         }
         client.upgraded().await;
         let after = texts("after-", 100);
@@ -122,61 +164,88 @@ async fn messages_sent_during_the_upgrade_arrive_once_in_order() {
             .await;
         client.assert_alive();
         assert_texts(&label, &got, &expected);
-        // Nothing arrives twice, late.
-        sleep(Duration::from_millis(500)).await;
-        assert_texts(&label, &client.events.received(), &expected);
+        // Nothing arrives twice, late: a last echo comes right after the others.
+        expected.push("last".into());
+        client.send("last").await;
+        let got = client
+            .wait_messages(expected.len(), Duration::from_secs(30))
+            .await;
+        assert_texts(&label, &got, &expected);
     }
 }
 
-/// `.upgrade(false)` and `.transports(["polling"])` never open a websocket.
+/// `.upgrade(false)` and `.transports(["polling"])` never open a websocket, not even once
+/// the server has pinged (every 2 s: later than a probe would have gone, right after the
+/// handshake, or after PROBE_GRACE).
 #[actix_rt::test]
 async fn no_websocket_without_upgrade() {
-    let peers = start_peers(&all_peers(), PeerOptions::default());
-    for peer in &peers {
-        for (mode, builder) in [
-            (
-                "upgrade(false)",
-                Session::builder(peer.url()).upgrade(false),
-            ),
-            (
-                "transports([polling])",
-                Session::builder(peer.url()).transports(["polling"]),
-            ),
-        ] {
-            let label = format!("[{} peer, {mode}]", peer.kind());
-            let first_request = peer.requests().len();
-            let client = Client::connect(label.clone(), builder).await;
-            assert_eq!(client.transport, TransportKind::Polling, "{label}");
-            client.echo_all(&texts("m", 5)).await;
-            sleep(SETTLE).await;
-            client.echo_all(&texts("n", 5)).await;
-            client.assert_alive();
-            let websockets: Vec<_> = peer.requests()[first_request..]
-                .iter()
-                .filter(|r| r.is_websocket())
-                .cloned()
-                .collect();
-            assert!(
-                websockets.is_empty(),
-                "{label}: a websocket was opened: {websockets:#?}"
-            );
-            assert_eq!(
-                client.upgrade_event(),
-                None,
-                "{label}: no upgrade event expected"
-            );
-            client.session.do_send(actix_engineio::Close);
-        }
-    }
+    let options = PeerOptions {
+        ping_interval: Duration::from_secs(2),
+        ..PeerOptions::default()
+    };
+    let peers = start_peers(&all_peers(), options);
+    let cases = peers
+        .iter()
+        .flat_map(|peer| [(peer, "upgrade(false)"), (peer, "transports([polling])")]);
+    // All at once: the wait for a ping is shared.
+    join_all(cases.map(|(peer, mode)| async move {
+        let label = format!("[{} peer, {mode}]", peer.kind());
+        let proxy = tap(peer);
+        let builder = match mode {
+            "upgrade(false)" => Session::builder(proxy.url()).upgrade(false),
+            _ => Session::builder(proxy.url()).transports(["polling"]),
+        };
+        let client = Client::connect(label.clone(), builder).await;
+        assert_eq!(client.transport, TransportKind::Polling, "{label}");
+        client.echo_all(&texts("m", 5)).await;
+        let pinged = || Wire::recorded(&proxy).pings_answered(&client.sid) >= 1;
+        assert!(
+            wait_until(DEADLINE, pinged).await,
+            "{label}: no ping answered within {DEADLINE:?}"
+        );
+        client.echo_all(&texts("n", 5)).await;
+        client.assert_alive();
+        let websockets: Vec<String> = Wire::recorded(&proxy)
+            .items
+            .iter()
+            .filter_map(|item| match &item.what {
+                crate::support::wire::What::Request(r) if r.is_websocket() => Some(r.start.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            websockets.is_empty(),
+            "{label}: a websocket was requested: {websockets:#?}"
+        );
+        let logged: Vec<_> = session_requests(peer, &client.sid)
+            .into_iter()
+            .filter(|r| r.is_websocket())
+            .collect();
+        assert!(
+            logged.is_empty(),
+            "{label}: the peer logged a websocket: {logged:#?}"
+        );
+        assert_eq!(
+            client.upgrade_event(),
+            None,
+            "{label}: no upgrade event expected"
+        );
+        client.close().await;
+    }))
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------
 // real peers: a slow probe
 
 /// The slow-probe path with real servers: the peer is frozen (SIGSTOP) right after the
-/// handshake for longer than PROBE_GRACE, so the probe websocket is not answered in time,
-/// polling starts, and messages are POSTed; then it resumes. The upgrade completes, every
-/// message arrives once, in order, and nothing of the session polls after the upgrade.
+/// handshake, before the probe's request reaches it (a proxy holds what the client sends
+/// after the handshake until then), so the probe stays pending:
+/// PROBE_GRACE passes, the client polls (a GET) and POSTs its messages meanwhile, and the
+/// peer answers nothing; then it resumes. Checked on the wire (through a recording
+/// proxy) and in the peer's log: what was requested while the peer was frozen, that
+/// nothing was answered then, that the upgrade then completes, every message arrives
+/// once, in order, and nothing of the session polls after the client's `5`.
 /// Node and python only: the in-process Rust peer cannot be frozen.
 #[actix_rt::test]
 async fn upgrade_completes_after_a_frozen_peer_resumes() {
@@ -189,15 +258,47 @@ async fn upgrade_completes_after_a_frozen_peer_resumes() {
     let peers = start_peers(&kinds, PeerOptions::default());
     for peer in &peers {
         let label = format!("[{} peer, frozen during the probe]", peer.kind());
-        let client = Client::connect(label.clone(), Session::builder(peer.url())).await;
-        assert!(peer.pause(), "{label}: cannot freeze the peer");
+        let proxy = tap(peer);
+        // The handshake goes through; the probe's request, sent right after it, is held
+        // until the peer is frozen, so it reaches a frozen peer.
+        proxy.hold_requests_after_the_next_answer();
+        let client = Client::connect(label.clone(), Session::builder(proxy.url())).await;
+        let frozen = peer
+            .freeze()
+            .unwrap_or_else(|| panic!("{label}: cannot freeze the peer"));
+        proxy.release_held();
+        let sid = client.sid.clone();
+        assert_eq!(
+            client.upgrade_event(),
+            None,
+            "{label}: the upgrade was over before the peer froze"
+        );
+
         let mut expected = texts("frozen-", 20);
         client.send_all(&expected).await;
-        sleep(SETTLE).await;
+        // The probe has no answer within PROBE_GRACE: the client polls meanwhile.
+        let polled = || {
+            Wire::recorded(&proxy)
+                .requests(&sid)
+                .iter()
+                .any(|(_, r)| r.method() == "GET" && r.is_polling() && r.query("sid").is_some())
+        };
+        assert!(
+            wait_until(DEADLINE, polled).await,
+            "{label}: no poll while the probe was pending"
+        );
         let more = texts("still-frozen-", 20);
         client.send_all(&more).await;
         expected.extend(more);
-        assert!(peer.resume(), "{label}: cannot resume the peer");
+
+        let during = Wire::recorded(&proxy);
+        assert_eq!(
+            client.upgrade_event(),
+            None,
+            "{label}: the upgrade completed while the peer was frozen"
+        );
+        frozen.resume();
+        let asked = assert_frozen_wire(&label, &during, &sid);
 
         client.upgraded().await;
         let after = texts("after-", 20);
@@ -207,40 +308,87 @@ async fn upgrade_completes_after_a_frozen_peer_resumes() {
         client.assert_alive();
         assert_texts(&label, &got, &expected);
 
-        sleep(Duration::from_millis(500)).await;
-        let polling_before = session_requests(peer, &client.sid)
-            .iter()
-            .filter(|r| is_polling(r))
-            .count();
+        // The peer handled, once resumed, every request made while it was frozen.
+        for start in &asked {
+            let url = start.split(' ').nth(1).unwrap_or_default();
+            let logged = |e: &PeerEvent| matches!(e, PeerEvent::Request(r) if r.url == url);
+            assert!(
+                peer_event(peer, logged).await.is_some(),
+                "{label}: the peer never logged {start:?}, made while it was frozen"
+            );
+        }
+
         client.echo_all(&texts("later-", 10)).await;
-        sleep(SETTLE).await;
         client.assert_alive();
-        assert_texts(
-            &label,
-            &client.events.received()[expected.len()..],
-            &texts("later-", 10),
-        );
-        let requests = session_requests(peer, &client.sid);
-        assert_eq!(
-            requests.iter().filter(|r| r.is_websocket()).count(),
-            1,
-            "{label}: websocket requests"
-        );
-        assert_eq!(
-            requests.iter().filter(|r| is_polling(r)).count(),
-            polling_before,
-            "{label}: polling went on after the upgrade: {requests:#?}"
-        );
+        let wire = Wire::recorded(&proxy);
+        assert_no_polling_after_the_upgrade(&label, &wire, &sid);
+        peer_log_agrees(&label, peer, &proxy, &sid).await;
+        let websockets = session_requests(peer, &sid)
+            .iter()
+            .filter(|r| r.is_websocket())
+            .count();
+        assert_eq!(websockets, 1, "{label}: websocket requests");
         eprintln!(
             "{label}: requests of the session: {:?}",
-            requests
+            wire.requests(&sid)
                 .iter()
-                .map(|r| if r.is_websocket() {
-                    "WS".to_owned()
-                } else {
-                    r.method.clone()
-                })
+                .map(|(_, r)| if r.is_websocket() { "WS" } else { r.method() })
                 .collect::<Vec<_>>()
         );
     }
+}
+
+/// What the wire shows of a session while its peer was frozen right after the handshake:
+/// the probe's websocket request, a POST starting with the first message and a poll,
+/// none of them answered, and no `3probe`. Returns those requests' start lines.
+fn assert_frozen_wire(label: &str, during: &Wire, sid: &str) -> Vec<String> {
+    let exchanges = during.exchanges(sid);
+    let (handshake, asked) = exchanges
+        .split_first()
+        .unwrap_or_else(|| panic!("{label}: no request on the wire"));
+    assert!(
+        handshake.response.is_some() && handshake.request.query("sid").is_none(),
+        "{label}: the handshake, answered before the freeze, comes first: {:?}",
+        handshake.request.start
+    );
+    let answered: Vec<&str> = asked
+        .iter()
+        .filter(|e| e.response.is_some())
+        .map(|e| e.request.start.as_str())
+        .collect();
+    assert!(
+        answered.is_empty(),
+        "{label}: answered while the peer was frozen: {answered:?}"
+    );
+    let has =
+        |pred: &dyn Fn(&crate::support::wire::Http) -> bool| asked.iter().any(|e| pred(e.request));
+    assert!(
+        has(&|r| r.is_websocket()),
+        "{label}: the probe's websocket was not requested during the freeze"
+    );
+    assert!(
+        has(&|r| r.method() == "GET" && r.is_polling()),
+        "{label}: no poll during the freeze"
+    );
+    let posted: Vec<String> = during
+        .packets(sid)
+        .into_iter()
+        .filter(|p| p.from_client && !p.over_websocket)
+        .map(|p| p.text)
+        .collect();
+    assert_eq!(
+        posted.first().map(String::as_str),
+        Some("4frozen-0"),
+        "{label}: the first message was not POSTed during the freeze: {posted:?}"
+    );
+    let probe_answered = during
+        .packets(sid)
+        .iter()
+        .any(|p| !p.from_client && p.text == "3probe");
+    assert!(!probe_answered, "{label}: `3probe` came while frozen");
+    eprintln!(
+        "{label}: requested while the peer was frozen: {:?}",
+        asked.iter().map(|e| &e.request.start).collect::<Vec<_>>()
+    );
+    asked.iter().map(|e| e.request.start.clone()).collect()
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use actix_engineio::{Session, TransportError, TransportKind, Upgrade, UpgradeError};
 
-use crate::support::client::{assert_texts, sleep, texts, wait_until, Client, DEADLINE};
+use crate::support::client::{assert_texts, texts, wait_until, Client, DEADLINE};
+use crate::support::net::kernel_queues;
 use crate::support::scripted_echo::{EchoConfig, EchoServer, Mark, Probe};
 
 // ---------------------------------------------------------------------------------------
@@ -51,9 +52,12 @@ async fn failed_probe_leaves_a_working_polling_session() {
             _ => panic!("{label}: unexpected upgrade outcome {outcome:?}"),
         }
 
-        let messages = texts("still-polling-", 20);
+        let mut messages = texts("still-polling-", 20);
         client.echo_all(&messages).await;
-        sleep(Duration::from_millis(300)).await;
+        // A later round trip: whatever the failed probe would still do (a late `5`, a
+        // disconnect) has happened by the time it is over.
+        messages.push("last".into());
+        client.echo("last").await;
         client.assert_alive();
 
         let marks = echo.marks();
@@ -123,16 +127,21 @@ async fn slow_probe_waits_for_the_poll_in_flight() {
     let got = client.wait_messages(before.len(), DEADLINE).await;
     assert_texts(label, &got, &before);
 
-    // During: `3probe` has been sent and the server holds the poll in flight.
+    // During: `3probe` has been sent and the server holds the poll in flight. Once the
+    // client has read it (nothing is left in the kernel for it), the probe's answer is
+    // in the session's mailbox ahead of the messages sent next, which are held.
     assert!(
         wait_until(DEADLINE, || echo.probe_answered()).await,
         "{label}: the server never answered the probe; marks {:?}",
         echo.marks()
     );
-    sleep(Duration::from_millis(300)).await;
+    let read_all = || kernel_queues(server.port()).to_clients == 0;
+    assert!(
+        wait_until(DEADLINE, read_all).await,
+        "{label}: the client never read `3probe`"
+    );
     let during = texts("during-", 10);
     client.send_all(&during).await;
-    sleep(Duration::from_millis(300)).await;
     assert_eq!(
         client.upgrade_event(),
         None,
@@ -144,12 +153,15 @@ async fn slow_probe_waits_for_the_poll_in_flight() {
     let after = texts("after-", 10);
     client.send_all(&after).await;
 
-    let expected: Vec<String> = [before.clone(), during.clone(), after.clone()].concat();
+    let mut expected: Vec<String> = [before.clone(), during.clone(), after.clone()].concat();
     let got = client.wait_messages(expected.len(), DEADLINE).await;
     client.assert_alive();
     assert_texts(label, &got, &expected);
-    sleep(Duration::from_millis(300)).await;
-    assert_texts(label, &client.events.received(), &expected);
+    // Nothing arrives twice, late: a last echo comes right after the others.
+    expected.push("last".into());
+    client.send("last").await;
+    let got = client.wait_messages(expected.len(), DEADLINE).await;
+    assert_texts(label, &got, &expected);
 
     // The order of things at the server.
     let marks = echo.marks();

@@ -10,6 +10,7 @@
 //   {"event":"listening","port":N}
 //   {"event":"request","method":"GET","url":"/engine.io/?EIO=4&...","headers":{...}}
 //   {"event":"connect","sid":"...","transport":"polling"}
+//   {"event":"message","sid":"...","kind":"text|binary","len":N,"head":"..."}
 //   {"event":"upgrade","sid":"...","transport":"websocket"}
 //   {"event":"close","sid":"...","reason":"..."}
 // Every message is echoed back (text as text, binary as binary), except the text
@@ -92,6 +93,30 @@ function log(obj) {
   process.stdout.write(JSON.stringify(obj) + "\n");
 }
 
+// A received message as logged: its kind, its size in bytes and its first HEAD characters
+// (text) or bytes (binary, in hex): enough to check what arrived in which order without
+// copying megabytes into the log.
+const HEAD = 100;
+function messageEvent(sid, data) {
+  if (data === undefined || data === null) {
+    // engine.io hands an empty text message over as undefined.
+    data = "";
+  }
+  if (typeof data === "string") {
+    // By code points, like python's data[:100] and Rust's chars().take(100).
+    const head = Array.from(data.slice(0, 2 * HEAD)).slice(0, HEAD).join("");
+    return { event: "message", sid, kind: "text", len: Buffer.byteLength(data), head };
+  }
+  const bytes = Buffer.from(data);
+  return {
+    event: "message",
+    sid,
+    kind: "binary",
+    len: bytes.length,
+    head: bytes.subarray(0, HEAD).toString("hex"),
+  };
+}
+
 const opts = parseArgs(process.argv.slice(2));
 
 // Requests outside the engine.io path get a 404 (engine.io's attach() hands them to the
@@ -121,9 +146,13 @@ const server = engine.attach(httpServer, engineOpts);
 
 // Runs for every HTTP request engine.io handles: polling GET/POST and websocket upgrades.
 server.use((req, res, next) => {
+  // From the raw headers, so that repeated headers are joined with ", " as by the other
+  // peers (req.headers joins cookies with "; " and drops repeated host, user-agent, ...).
   const headers = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i].toLowerCase();
+    const value = req.rawHeaders[i + 1];
+    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
   }
   log({ event: "request", method: req.method, url: req.url, headers });
   next();
@@ -135,6 +164,7 @@ server.on("connection", (socket) => {
     log({ event: "upgrade", sid: socket.id, transport: transport.name });
   });
   socket.on("message", (data) => {
+    log(messageEvent(socket.id, data));
     if (typeof data === "string" && data === "close-me") {
       socket.close();
       return;

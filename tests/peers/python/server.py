@@ -12,6 +12,7 @@ on the port of the one it killed) and prints JSON lines on stdout:
   {"event":"listening","port":N}
   {"event":"request","method":"GET","url":"/engine.io/?EIO=4&...","headers":{...}}
   {"event":"connect","sid":"...","transport":"polling"}
+  {"event":"message","sid":"...","kind":"text|binary","len":N,"head":"..."}
   {"event":"close","sid":"...","reason":"..."}
 (python-engineio does not expose upgrades, so there is no "upgrade" event.)
 
@@ -55,6 +56,33 @@ from engineio.async_drivers import aiohttp as eio_aiohttp
 def log(obj):
     sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
     sys.stdout.flush()
+
+
+# A received message is logged with its kind, its size in bytes and its first HEAD
+# characters (text) or bytes (binary, in hex), as by the node peer.
+HEAD = 100
+
+
+def message_event(sid, data):
+    if isinstance(data, str):
+        return {"event": "message", "sid": sid, "kind": "text",
+                "len": len(data.encode("utf-8")), "head": data[:HEAD]}
+    return {"event": "message", "sid": sid, "kind": "binary", "len": len(data),
+            "head": bytes(data[:HEAD]).hex()}
+
+
+def log_messages_on_receipt(eio):
+    """Logs every message as its packet is handled, in the order received. The message
+    handlers themselves run as background tasks (async_handlers), which the close of a
+    packet right behind them overtakes: logged there, a message could follow the close."""
+    trigger_event = eio._trigger_event
+
+    async def logging_trigger_event(event, *args, **kwargs):
+        if event == "message":
+            log(message_event(args[0], args[1]))
+        return await trigger_event(event, *args, **kwargs)
+
+    eio._trigger_event = logging_trigger_event
 
 
 class TextPreservingJson:
@@ -174,6 +202,7 @@ async def main(args):
         eio = engineio.AsyncServer(async_mode="aiohttp")
     else:
         eio = customised_server(args)
+    log_messages_on_receipt(eio)
 
     @eio.on("connect")
     async def on_connect(sid, environ):

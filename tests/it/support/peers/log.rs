@@ -1,5 +1,6 @@
-//! What a peer logged: every HTTP request ([`PeerRequest`]) and every session open, upgrade
-//! and close ([`PeerEvent`]), in one ordered [`EventLog`], and the queries tests make on it.
+//! What a peer logged: every HTTP request ([`PeerRequest`]), every session open, upgrade
+//! and close, and every message received ([`PeerMessage`]), in one ordered [`EventLog`],
+//! and the queries tests make on it.
 //!
 //! Process peers print one JSON object per line (parsed by [`PeerEvent::from_json`]); the
 //! in-process Rust peer pushes the same events directly.
@@ -41,11 +42,53 @@ impl PeerRequest {
     }
 }
 
+/// How many characters of a text message (or bytes of a binary one) a peer logs: the
+/// `HEAD` of `server.js` and `server.py`.
+pub const MESSAGE_HEAD: usize = 100;
+
+/// A message a peer received, as it logs it: enough to check what arrived in which order
+/// without copying megabytes into the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerMessage {
+    pub sid: String,
+    pub binary: bool,
+    /// The size in bytes (of the UTF-8 text, or of the binary data).
+    pub len: usize,
+    /// The first [`MESSAGE_HEAD`] characters of a text, or bytes of a binary message in
+    /// lowercase hex.
+    pub head: String,
+}
+
+impl PeerMessage {
+    /// How `text` is logged when it arrives.
+    pub fn text(sid: &str, text: &str) -> PeerMessage {
+        PeerMessage {
+            sid: sid.to_owned(),
+            binary: false,
+            len: text.len(),
+            head: text.chars().take(MESSAGE_HEAD).collect(),
+        }
+    }
+
+    /// How binary `data` is logged when it arrives.
+    pub fn binary(sid: &str, data: &[u8]) -> PeerMessage {
+        let head = data.iter().take(MESSAGE_HEAD).map(|b| format!("{b:02x}"));
+        PeerMessage {
+            sid: sid.to_owned(),
+            binary: true,
+            len: data.len(),
+            head: head.collect(),
+        }
+    }
+}
+
 /// Something a peer logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerEvent {
     /// A new session. `transport` is `"polling"` or `"websocket"`.
     Connect { sid: String, transport: String },
+    /// A message arrived from the client (logged as it is received, before it is echoed).
+    Message(PeerMessage),
     /// A session switched transport (node only).
     Upgrade { sid: String, transport: String },
     /// A session ended, with the server's own reason string.
@@ -61,6 +104,7 @@ impl PeerEvent {
             PeerEvent::Connect { sid, .. }
             | PeerEvent::Upgrade { sid, .. }
             | PeerEvent::Close { sid, .. } => Some(sid),
+            PeerEvent::Message(m) => Some(&m.sid),
             PeerEvent::Request(_) => None,
         }
     }
@@ -91,6 +135,16 @@ impl PeerEvent {
                 sid: s("sid")?,
                 reason: s("reason")?,
             },
+            "message" => PeerEvent::Message(PeerMessage {
+                sid: s("sid")?,
+                binary: s("kind")? == "binary",
+                len: v
+                    .get("len")
+                    .and_then(|n| n.as_u64())
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or("missing number field \"len\"")?,
+                head: s("head")?,
+            }),
             "request" => {
                 let headers = v
                     .get("headers")
@@ -174,6 +228,46 @@ pub fn session_requests(peer: &Peer, sid: &str) -> Vec<PeerRequest> {
         .into_iter()
         .filter(|r| r.query("sid").as_deref() == Some(sid))
         .collect()
+}
+
+/// The messages `peer` logged for session `sid`, in the order it received them.
+pub fn peer_messages(peer: &Peer, sid: &str) -> Vec<PeerMessage> {
+    peer.events()
+        .into_iter()
+        .filter_map(|e| match e {
+            PeerEvent::Message(m) if m.sid == sid => Some(m),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Asserts the peer received exactly the text messages `expected` of session `sid`, in
+/// order; reports the first difference rather than thousands of messages.
+pub fn assert_peer_received(label: &str, got: &[PeerMessage], sid: &str, expected: &[String]) {
+    let want: Vec<PeerMessage> = expected.iter().map(|t| PeerMessage::text(sid, t)).collect();
+    if let Some(i) = got.iter().zip(&want).position(|(g, w)| g != w) {
+        panic!(
+            "{label}: the peer's message #{i} is {:.80?}, expected {:.80?} (it received {}, \
+             expected {})",
+            got[i],
+            want[i],
+            got.len(),
+            want.len()
+        );
+    }
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{label}: the peer received {} messages, expected {} (the common prefix matches); \
+         extra: {:.80?}",
+        got.len(),
+        want.len(),
+        got.get(want.len()..)
+            .unwrap_or_default()
+            .iter()
+            .take(3)
+            .collect::<Vec<_>>()
+    );
 }
 
 /// Whether `request` is a polling GET or POST (not a websocket upgrade request).

@@ -13,17 +13,19 @@
 //! same text, binary as the same bytes), closes the session from the server side when it
 //! receives the text message `close-me`, and logs [`PeerEvent`]s: every HTTP request it
 //! receives (polling GETs and POSTs and websocket upgrade requests), session opens,
-//! upgrades (node only) and closes. With [`PeerOptions::tls`] every peer serves https and
-//! wss instead (the Rust peer with tokio-rustls, node with its `https` server, python with
-//! aiohttp and an `ssl.SSLContext`). See `tests/peers/README.md` for the details and each
+//! every message received ([`PeerMessage`]: kind, size and head), upgrades (node only) and
+//! closes. With [`PeerOptions::tls`] every peer serves https and wss instead (the Rust
+//! peer with tokio-rustls, node with its `https` server, python with aiohttp and an
+//! `ssl.SSLContext`). See `tests/peers/README.md` for the details and each
 //! server's quirks.
 //!
 //! The files of this folder, by concern:
 //! * `mod.rs`: [`PeerKind`], [`PeerOptions`] and [`Peer`], the handle a test holds;
 //! * [`select`]: which peers run (`EIO_TEST_PEERS`), [`all_peers`], [`start_peers`],
 //!   [`start_or_skip`] and [`any_of`];
-//! * [`log`]: what a peer logged ([`PeerEvent`], [`PeerRequest`]) and queries on it
-//!   ([`session_requests`], [`peer_closed`], [`is_polling`]);
+//! * [`log`]: what a peer logged ([`PeerEvent`], [`PeerRequest`], [`PeerMessage`]) and
+//!   queries on it ([`session_requests`], [`peer_messages`], [`peer_closed`],
+//!   [`is_polling`]);
 //! * [`process`]: the node and python processes; [`install`]: their dependencies;
 //! * [`rust_peer`]: the in-process engineioxide server.
 //!
@@ -40,7 +42,8 @@
 //! ```
 //!
 //! Deviations from a fully uniform API (documented here on purpose):
-//! * [`Peer::pause`]/[`Peer::resume`] return `false` for the in-process Rust peer.
+//! * [`Peer::pause`]/[`Peer::resume`] (and [`Peer::freeze`]) return `false` (`None`) for the
+//!   in-process Rust peer.
 //! * The Rust peer has no cookie option of its own: with [`PeerOptions::cookie`] set, the
 //!   harness's hyper wrapper adds `Set-Cookie: NAME=<unique value>; Path=/; HttpOnly;
 //!   SameSite=Lax` to every response to a request without `sid` (the handshake), like a load
@@ -73,7 +76,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use log::{is_polling, peer_closed, session_requests, EventLog, PeerEvent, PeerRequest};
+pub use log::{
+    assert_peer_received, is_polling, peer_closed, peer_messages, session_requests, EventLog,
+    PeerEvent, PeerMessage, PeerRequest,
+};
 pub use select::{all_peers, any_of, enabled, start_or_skip, start_peers};
 
 use process::ProcessPeer;
@@ -360,10 +366,21 @@ impl Peer {
             .collect()
     }
 
-    /// Freezes the server process (SIGSTOP): connections stay open but nothing is answered.
-    /// Returns `false` when unsupported (the in-process Rust peer) or the process is gone.
+    /// Freezes the server process (SIGSTOP): connections stay open but nothing is read or
+    /// answered (the kernel still accepts connections and buffers what clients write).
+    /// Returns once every thread of the process has stopped, or `false` when unsupported
+    /// (the in-process Rust peer) or the process is gone.
     pub fn pause(&self) -> bool {
-        self.signal(libc::SIGSTOP)
+        match &self.backend {
+            Backend::Process(p) => p.stop(),
+            _ => false,
+        }
+    }
+
+    /// [`pause`](Self::pause)s the peer until the returned guard is dropped, also when the
+    /// test fails in between; `None` when the peer cannot be frozen.
+    pub fn freeze(&self) -> Option<Frozen<'_>> {
+        self.pause().then_some(Frozen(self))
     }
 
     /// Resumes a paused server process (SIGCONT). `false` for the Rust peer.
@@ -387,6 +404,23 @@ impl Peer {
             Backend::InProcess(server) => server.shutdown(),
             Backend::Dead => {}
         }
+    }
+}
+
+/// A frozen peer, resumed when dropped; see [`Peer::freeze`].
+#[must_use = "the peer resumes when this is dropped"]
+pub struct Frozen<'a>(&'a Peer);
+
+impl Frozen<'_> {
+    /// Resumes the peer now.
+    pub fn resume(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Frozen<'_> {
+    fn drop(&mut self) {
+        self.0.resume();
     }
 }
 

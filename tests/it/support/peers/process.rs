@@ -35,6 +35,21 @@ pub struct ProcessPeer {
     tls_files: Option<TempDir>,
 }
 
+/// Whether every thread of process `pid` is in the stopped state (`T` in
+/// `/proc/PID/task/TID/stat`); `None` when the process is gone.
+fn all_threads_stopped(pid: u32) -> Option<bool> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    for task in tasks {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("stat")).ok()?;
+        // `pid (comm) S ...`: the state follows the last `)` (comm may hold one).
+        let state = stat.rsplit_once(')')?.1.trim_start().chars().next()?;
+        if state != 'T' {
+            return Some(false);
+        }
+    }
+    Some(true)
+}
+
 impl ProcessPeer {
     /// Runs the node or python peer and waits for it to report its port.
     pub fn spawn(kind: PeerKind, opts: &PeerOptions, log: Arc<EventLog>) -> (ProcessPeer, u16) {
@@ -178,6 +193,25 @@ impl ProcessPeer {
     /// The directory holding the TLS certificate and key files, while the process runs.
     pub fn tls_files(&self) -> Option<&Path> {
         self.tls_files.as_ref().map(TempDir::path)
+    }
+
+    /// SIGSTOP, then waits until every thread of the process has stopped: `kill` only
+    /// queues the signal, and a test that freezes a peer to stage a race must know that
+    /// nothing more is read or answered from then on. `false` when the process is gone
+    /// or does not stop within 10 s.
+    pub fn stop(&self) -> bool {
+        if !self.signal(libc::SIGSTOP) {
+            return false;
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            match all_threads_stopped(self.child.id()) {
+                Some(true) => return true,
+                Some(false) => std::thread::sleep(Duration::from_millis(1)),
+                None => return false,
+            }
+        }
+        false
     }
 
     /// SIGKILL, reap, join the reader threads (which end with the pipes), and remove the

@@ -29,7 +29,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 
-use super::{EventLog, PeerEvent, PeerOptions, PeerRequest, TlsIdentity};
+use super::{EventLog, PeerEvent, PeerMessage, PeerOptions, PeerRequest, TlsIdentity};
 
 /// engineioxide's default (128 packets) makes `emit` fail under load; the echo must never drop.
 const MAX_BUFFER_SIZE: usize = 1_000_000;
@@ -66,6 +66,10 @@ impl EngineIoHandler for EchoHandler {
     }
 
     fn on_message(self: &Arc<Self>, msg: Str, socket: Arc<Socket<()>>) {
+        self.log.push(PeerEvent::Message(PeerMessage::text(
+            &socket.id.to_string(),
+            &msg,
+        )));
         if &*msg == "close-me" {
             socket.close(DisconnectReason::ClosingServer);
         } else if let Err(e) = socket.emit(msg) {
@@ -74,6 +78,10 @@ impl EngineIoHandler for EchoHandler {
     }
 
     fn on_binary(self: &Arc<Self>, data: Bytes, socket: Arc<Socket<()>>) {
+        self.log.push(PeerEvent::Message(PeerMessage::binary(
+            &socket.id.to_string(),
+            &data,
+        )));
         if let Err(e) = socket.emit_binary(data) {
             eprintln!("[rust peer] {}: cannot echo binary message: {e}", socket.id);
         }

@@ -5,7 +5,7 @@ use actix::{Context, Handler};
 use futures::channel::oneshot;
 
 use super::queue::{has_room, SendAnswer};
-use super::{trace, Phase, Session};
+use super::{payloads, trace, Phase, Session};
 use crate::error::Unsent;
 use crate::heartbeat::PingTimeout;
 use crate::protocol::{DisconnectReason, SendError};
@@ -43,11 +43,7 @@ impl Handler<TransportEvent> for Session {
                 open.forget_transport(from);
                 open.conn.handle_transport_end(from, end);
                 // Whatever the transport never wrote comes back once the session ends.
-                self.undelivered
-                    .extend(unsent.into_iter().filter_map(|packet| match packet {
-                        crate::protocol::Packet::Message(payload) => Some(payload),
-                        _ => None,
-                    }));
+                self.undelivered.extend(payloads(unsent));
             }
         }
         self.drive(ctx);

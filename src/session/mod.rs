@@ -273,12 +273,43 @@ impl Session {
         };
         open.flush_outbox();
         open.heartbeat.do_send(Disarm);
-        self.undelivered.extend(open.conn.take_undelivered());
-        let reason = open.conn.disconnect_reason().cloned();
-        match reason {
-            Some(reason) if self.reconnects_after(&reason) => self.lost(ctx),
-            Some(reason) => self.end(reason, false, ctx),
-            None => self.end(DisconnectReason::ClientDisconnect, false, ctx),
+        let held = open.conn.take_undelivered();
+        let reason = open
+            .conn
+            .disconnect_reason()
+            .cloned()
+            .unwrap_or(DisconnectReason::ClientDisconnect);
+        match open.take_aborted() {
+            None => self.wind_up(reason, Vec::new(), held, ctx),
+            // The aborted transports answer at once (same arbiter); nothing else is
+            // handled meanwhile, so what they never wrote is given back (or held) first.
+            Some(aborted) => ctx.wait(
+                aborted
+                    .into_actor(self)
+                    .map(move |unwritten, session, ctx| {
+                        session.wind_up(reason, unwritten, held, ctx)
+                    }),
+            ),
+        }
+    }
+
+    /// Announces the end of a connection, gives back what it never wrote (the packets
+    /// its transports had not started, then the messages the state machine held), and
+    /// reconnects or ends.
+    fn wind_up(
+        &mut self,
+        reason: DisconnectReason,
+        unwritten: Vec<Packet>,
+        held: Vec<Payload>,
+        ctx: &mut Context<Self>,
+    ) {
+        self.undelivered.extend(payloads(unwritten));
+        self.undelivered.extend(held);
+        if self.reconnects_after(&reason) {
+            self.publish_disconnect(reason, ctx);
+            self.lost(ctx);
+        } else {
+            self.end(reason, true, ctx);
         }
     }
 
@@ -418,6 +449,14 @@ impl Actor for Session {
     fn stopped(&mut self, _: &mut Context<Self>) {
         crate::diagnostics::actor_stopped();
     }
+}
+
+/// The messages among `packets`, in order: what the application gets back.
+fn payloads(packets: Vec<Packet>) -> impl Iterator<Item = Payload> {
+    packets.into_iter().filter_map(|packet| match packet {
+        Packet::Message(payload) => Some(payload),
+        _ => None,
+    })
 }
 
 impl Supervised for Session {

@@ -1,7 +1,11 @@
 //! The parts of a session that exist once it is open: the state machine, the
 //! heartbeat and transport actors, and the packets on their way to the transports.
 
+use std::future::Future;
+
 use actix::Addr;
+use futures::future::{join_all, LocalBoxFuture};
+use futures::FutureExt;
 
 use crate::heartbeat::Heartbeat;
 use crate::protocol::{Connection, Packet, TransportKind};
@@ -18,6 +22,8 @@ pub(super) struct Open {
     pub polling: Option<Addr<PollingTransport>>,
     pub websocket: Option<Addr<WebSocketTransport>>,
     outbox: Outbox,
+    /// The answers of the transports aborted: what they never wrote.
+    aborted: Vec<LocalBoxFuture<'static, Vec<Packet>>>,
 }
 
 /// Packets on their way to a transport, gathered until the mailbox is drained.
@@ -42,6 +48,7 @@ impl Open {
             polling,
             websocket,
             outbox: Outbox::default(),
+            aborted: Vec::new(),
         }
     }
 
@@ -106,22 +113,45 @@ impl Open {
         }
     }
 
-    /// Stops the transport at once; what was gathered for it is dropped.
+    /// Stops the transport at once. The packets it had not started to write, then those
+    /// gathered for it, are kept for [`take_aborted`](Self::take_aborted).
     pub fn abort_transport(&mut self, transport: TransportKind) {
-        match transport {
-            TransportKind::Polling => {
-                self.outbox.polling.clear();
-                if let Some(polling) = self.polling.take() {
-                    polling.do_send(AbortTransport);
-                }
+        let (gathered, answer) = match transport {
+            TransportKind::Polling => (
+                std::mem::take(&mut self.outbox.polling),
+                self.polling
+                    .take()
+                    .map(|polling| polling.send(AbortTransport).boxed_local()),
+            ),
+            TransportKind::WebSocket => (
+                std::mem::take(&mut self.outbox.websocket),
+                self.websocket
+                    .take()
+                    .map(|websocket| websocket.send(AbortTransport).boxed_local()),
+            ),
+        };
+        self.aborted.push(
+            async move {
+                let mut unwritten = match answer {
+                    // A transport that stopped by itself has already reported its end.
+                    Some(answer) => answer.await.unwrap_or_default(),
+                    None => Vec::new(),
+                };
+                unwritten.extend(gathered);
+                unwritten
             }
-            TransportKind::WebSocket => {
-                self.outbox.websocket.clear();
-                if let Some(websocket) = self.websocket.take() {
-                    websocket.do_send(AbortTransport);
-                }
-            }
+            .boxed_local(),
+        );
+    }
+
+    /// What the aborted transports never wrote, each transport's packets in order (a
+    /// session writes its messages on one transport at a time); `None` when none was.
+    pub fn take_aborted(&mut self) -> Option<impl Future<Output = Vec<Packet>>> {
+        if self.aborted.is_empty() {
+            return None;
         }
+        let aborted = std::mem::take(&mut self.aborted);
+        Some(join_all(aborted).map(|each| each.concat()))
     }
 
     pub fn pause_reading(&self) {

@@ -33,7 +33,9 @@ impl Session {
                 );
                 ClientEvent::Upgrade(Upgrade::Failed(error))
             }
-            Event::Disconnected(reason) => return self.publish_disconnect(reason, ctx),
+            // Announced once the connection is wound up (`Session::wind_up`), after
+            // its transports have said what they never wrote.
+            Event::Disconnected(_) => return,
         };
         self.tell(event, ctx);
     }

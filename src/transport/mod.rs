@@ -70,9 +70,10 @@ pub(crate) struct Transmit(pub Vec<Packet>);
 #[rtype(result = "()")]
 pub(crate) struct CloseTransport;
 
-/// Session → transport: stop at once, dropping whatever is queued or in flight.
+/// Session → transport: stop at once, with whatever is in flight. The answer is the
+/// packets it had not started to write, in order, for the session to give back.
 #[derive(Debug, Message)]
-#[rtype(result = "()")]
+#[rtype(result = "Vec<Packet>")]
 pub(crate) struct AbortTransport;
 
 /// Session → transport: read nothing more from the server until [`ResumeReading`]

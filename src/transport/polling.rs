@@ -261,12 +261,14 @@ impl Handler<CloseTransport> for PollingTransport {
 }
 
 impl Handler<AbortTransport> for PollingTransport {
-    type Result = ();
+    type Result = actix::MessageResult<AbortTransport>;
 
-    fn handle(&mut self, _: AbortTransport, ctx: &mut Context<Self>) {
-        // Stopping drops the requests in flight, and with them their connections.
+    fn handle(&mut self, _: AbortTransport, ctx: &mut Context<Self>) -> Self::Result {
+        // Stopping drops the requests in flight, and with them their connections; what
+        // is in no POST yet was never sent.
         self.closing = true;
         ctx.stop();
+        actix::MessageResult(self.queue.drain(..).collect())
     }
 }
 

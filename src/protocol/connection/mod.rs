@@ -383,7 +383,7 @@ impl Connection {
     }
 
     /// No ping arrived in time (the deadline of the last [`Output::ArmHeartbeat`] passed):
-    /// the session is dead.
+    /// the session is dead, and its transports are aborted.
     ///
     /// ```
     /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportKind};
@@ -397,7 +397,9 @@ impl Connection {
     /// ```
     pub fn handle_ping_timeout(&mut self) {
         match self.ending {
-            Ending::Open => self.finish(DisconnectReason::PingTimeout),
+            // The server is gone: nothing is said to it (a close packet or frame would
+            // wait on a silent peer), and what the transports hold comes back.
+            Ending::Open => self.abort_with(DisconnectReason::PingTimeout),
             // The server went silent while the close was on its way: stop waiting.
             Ending::Closing | Ending::AfterPause => self.abort(),
             Ending::Done => {}
@@ -496,6 +498,12 @@ impl Connection {
     /// assert!(conn.is_finished());
     /// ```
     pub fn abort(&mut self) {
+        self.abort_with(DisconnectReason::ClientDisconnect);
+    }
+
+    /// Stops the transports at once and ends the session for `reason`. What they hold
+    /// is theirs to give back: the I/O layer, not the server, is told.
+    fn abort_with(&mut self, reason: DisconnectReason) {
         if self.is_finished() {
             return;
         }
@@ -505,7 +513,7 @@ impl Connection {
             self.outputs
                 .push_back(Output::AbortTransport(TransportKind::Polling));
         }
-        self.end_with(DisconnectReason::ClientDisconnect);
+        self.end_with(reason);
     }
 
     /// The close the application asked for has reached the server (or could not).
@@ -587,6 +595,10 @@ impl Connection {
     /// Forgets what would have been sent: the session is over. Held messages are kept
     /// for [`take_undelivered`](Self::take_undelivered).
     fn clear(&mut self) {
+        // A poll or a probe not started yet must not start: a handshake body can end
+        // with the close packet, before the driver has carried out the first outputs.
+        self.outputs
+            .retain(|output| !matches!(output, Output::ResumePolling | Output::OpenProbe));
         let held = std::mem::take(&mut self.held);
         self.keep_undelivered(held);
         self.held_bytes = 0;

@@ -44,7 +44,9 @@ pub enum Output {
     /// Send what the transport has queued, then stop it for good; it reports
     /// [`TransportEnd::Closed`](super::super::TransportEnd::Closed) once it has.
     CloseTransport(TransportKind),
-    /// Stop the transport at once, dropping whatever it holds (its connections too).
+    /// Stop the transport at once, with its connections; the packets it had not yet
+    /// started to write never go out (the driver gives their messages back to the
+    /// application).
     AbortTransport(TransportKind),
 }
 

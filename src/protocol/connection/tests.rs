@@ -296,6 +296,68 @@ fn successful_upgrade_sends_upgrade_then_everything_pending_in_order() {
     assert_eq!(drain(&mut conn), []);
 }
 
+/// A server gone silent is not written to: no close packet, the transports are aborted
+/// (the I/O layer gives back what they had not started to write).
+#[test]
+fn ping_timeout_aborts_the_transports_without_a_close_packet() {
+    let mut conn = probing_session();
+    conn.send("queued".into()).unwrap();
+    drain(&mut conn);
+    conn.handle_ping_timeout();
+    let out = drain(&mut conn);
+    assert_eq!(sent(&out), []);
+    assert!(out.contains(&Output::AbortTransport(Polling)), "{out:?}");
+    assert!(out.contains(&Output::AbortTransport(WebSocket)), "{out:?}");
+    assert!(!out.iter().any(|o| matches!(o, Output::CloseTransport(_))));
+    assert_eq!(
+        events(&out),
+        [Event::Disconnected(DisconnectReason::PingTimeout)]
+    );
+}
+
+/// A handshake body may carry the close packet right after the open packet: the
+/// session ends before its first poll or probe, which must then never start.
+#[test]
+fn close_in_the_handshake_body_starts_no_poll_and_no_probe() {
+    for upgrade in [false, true] {
+        let mut conn = Connection::new(handshake(&["websocket"]), Polling, upgrade);
+        conn.handle_packet(Polling, Packet::Close);
+        let out = drain(&mut conn);
+        assert!(
+            !out.iter()
+                .any(|o| matches!(o, Output::ResumePolling | Output::OpenProbe)),
+            "upgrade {upgrade}: {out:?}"
+        );
+        assert!(out.contains(&Output::CloseTransport(Polling)), "{out:?}");
+        assert_eq!(
+            events(&out).last(),
+            Some(&Event::Disconnected(DisconnectReason::ServerDisconnect))
+        );
+    }
+}
+
+/// Found by the `connection` fuzz target: polling's pause report may come after the
+/// session ended (the heartbeat ran out meanwhile); its messages were accepted before
+/// those held during the pause, and must come back first.
+#[test]
+fn unsent_reported_after_the_end_come_back_before_the_held_ones() {
+    let mut conn = probing_session();
+    conn.send("queued on polling".into()).unwrap();
+    conn.handle_packet(WebSocket, Packet::Pong("probe".into()));
+    drain(&mut conn);
+    conn.send("held".into()).unwrap();
+    conn.handle_ping_timeout();
+    drain(&mut conn);
+    assert!(conn.is_finished());
+
+    conn.handle_polling_paused(vec![Packet::text("queued on polling")]);
+    assert_eq!(drain(&mut conn), []);
+    assert_eq!(
+        conn.take_undelivered(),
+        [Payload::from("queued on polling"), Payload::from("held")]
+    );
+}
+
 #[test]
 fn wrong_probe_answer_keeps_polling() {
     let mut conn = probing_session();

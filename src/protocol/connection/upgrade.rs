@@ -125,7 +125,9 @@ impl Connection {
 
     /// Polling has paused for the upgrade; `unsent` are the packets it had queued but
     /// not sent, in order. They go out over websocket right after `5`, before anything
-    /// sent during the pause; if the websocket broke meanwhile, over polling again.
+    /// sent during the pause; if the websocket broke meanwhile, over polling again. Once
+    /// the session has ended they are kept for [`take_undelivered`](Self::take_undelivered),
+    /// ahead of the messages held during the pause (accepted after them).
     ///
     /// ```
     /// use actix_engineio::protocol::{Connection, Handshake, Output, Packet, TransportKind::*};
@@ -141,8 +143,11 @@ impl Connection {
     /// ```
     pub fn handle_polling_paused(&mut self, unsent: Vec<Packet>) {
         if self.is_finished() {
-            // Too late to go anywhere: the application gets them back.
+            // Too late to go anywhere: the application gets them back, before the
+            // messages held during the pause, which were accepted after them.
+            let held = std::mem::take(&mut self.undelivered);
             self.keep_undelivered(unsent);
+            self.undelivered.extend(held);
             return;
         }
         // What polling hands back was never written; it is counted again where it goes.

@@ -268,12 +268,14 @@ impl Handler<CloseTransport> for WebSocketTransport {
 }
 
 impl Handler<AbortTransport> for WebSocketTransport {
-    type Result = ();
+    type Result = actix::MessageResult<AbortTransport>;
 
-    fn handle(&mut self, _: AbortTransport, ctx: &mut Context<Self>) {
-        // Stopping drops the socket without a close frame.
+    fn handle(&mut self, _: AbortTransport, ctx: &mut Context<Self>) -> Self::Result {
+        // Stopping drops the socket without a close frame. Every packet was made a frame
+        // for the socket as it came: none is left unstarted.
         self.ended = true;
         ctx.stop();
+        actix::MessageResult(Vec::new())
     }
 }
 

@@ -73,28 +73,16 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 pub const RSS_GROWTH_MIB: u64 = 64;
 
 /// Deviations of the library found by this run and not yet fixed: id, what, where.
-pub const KNOWN_DEVIATIONS: &[(&str, &str)] = &[
-    (
-        "K1",
-        "a polling handshake whose body holds a close packet after the open packet (`0{…}␞1`) \
-     ends the session (Disconnect: server disconnect), yet the client still makes one poll \
-     (and, when an upgrade is on offer, opens the probe websocket): docs/protocol.md \
-     section 4 says no GET follows a response holding `1`. src/session/mod.rs `opened` \
-     handles the handshake's trailing packets after `Connection::new` has queued \
-     `ResumePolling` (or `OpenProbe`), and `drive` carries those out before the \
-     `CloseTransport`.",
-    ),
-    (
-        "K2",
-        "a chunked poll body cut inside a chunk's data (not only at a chunk boundary) \
+pub const KNOWN_DEVIATIONS: &[(&str, &str)] = &[(
+    "K2",
+    "a chunked poll body cut inside a chunk's data (not only at a chunk boundary) \
          passes for a whole one: its complete records and its cut-short last message are \
          delivered, and the session goes on. awc's client payload codec \
          (actix-http 3.20 src/h1/client.rs `ClientPayloadCodec`) keeps the default \
          `decode_eof`, which ends the payload at the end of the stream when its buffer is \
          empty, whatever the chunked decoder's state; src/transport/body.rs \
          `check_length` only catches a short `Content-Length` body.",
-    ),
-];
+)];
 
 /// How many failures are kept with their story for the report.
 const KEPT_FAILURES: usize = 50;

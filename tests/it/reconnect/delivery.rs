@@ -6,8 +6,8 @@
 
 use actix::Addr;
 use actix_engineio::{
-    AsyncClient, Client, Close, ConnectOptions, Event, Payload, Send, SendError, Session, Stats,
-    TrySend, Unsent,
+    AsyncClient, Client, Close, ConnectOptions, DisconnectReason, Event, Payload, Send, SendError,
+    Session, Stats, TrySend, Unsent,
 };
 use futures::future::join_all;
 
@@ -246,6 +246,54 @@ async fn messages_never_written_come_back_or_are_resent_when_held() {
             }
             within(&l, DEADLINE, session.send(Close)).await.unwrap();
         }
+    }
+}
+
+/// Over polling, the network stalls and stays stalled until the heartbeat runs out (no
+/// error from the socket: the server just goes silent). The session ends with
+/// `PingTimeout`, and the messages still waiting behind the POST that hangs come back in
+/// one `Undelivered`, in order (a suffix of what was sent); none of them is ever echoed,
+/// on the old session or the next.
+#[actix_rt::test]
+async fn messages_queued_when_the_heartbeat_runs_out_come_back() {
+    let peers = start_peers(&all_peers(), short_heartbeat());
+    for peer in &peers {
+        let l = format!("[{} peer, polling only, ping timeout]", peer.kind());
+        let proxy = FaultProxy::start(peer.port());
+        let log = Log::default();
+        let (session, _) = connect(&l, Mode::Polling, &proxy, &log, false).await;
+        echo(&session, &log, &l, "before").await;
+
+        proxy.stall();
+        let sent = texts("stalled-", 50);
+        for text in &sent {
+            match session.send(Send::text(text.as_str())).await {
+                Ok(Ok(())) => {}
+                other => panic!("{l}: {text} answered {other:?}"),
+            }
+        }
+        let reason = log.nth_disconnect(&l, 1).await;
+        assert_eq!(reason, DisconnectReason::PingTimeout, "{l}");
+        let seen = log
+            .until(&l, "the messages given back", |e| {
+                e.iter().any(|e| matches!(e, Event::Undelivered(_)))
+            })
+            .await;
+        let given_back = log.undelivered();
+        assert!(given_back.len() >= 34, "{l}: seen:\n{}", summary(&seen));
+        assert_texts(&l, &given_back, &sent[sent.len() - given_back.len()..]);
+
+        proxy.resume();
+        log.nth_connect(&l, 2).await;
+        echo(&session, &log, &l, "after").await;
+        let echoed = messages(&log.all());
+        for message in &given_back {
+            assert!(
+                !echoed.contains(message),
+                "{l}: {message:?} was given back and also reached the server"
+            );
+        }
+        within(&l, DEADLINE, session.send(Close)).await.unwrap();
     }
 }
 

@@ -228,6 +228,9 @@ async fn server_disconnect_reconnects_unless_told_not_to() {
                 .await
                 .unwrap();
             let first = log.nth_connect(&l, 1).await;
+            // An echo first: engineioxide drops a session closed before its websocket
+            // writer has started without telling the client (docs/protocol.md, E1).
+            echo(&session, &log, &l, "first").await;
             session.send(Send::text("close-me")).await.unwrap().unwrap();
             let reason = log.nth_disconnect(&l, 1).await;
             assert_eq!(reason, DisconnectReason::ServerDisconnect, "{l}");

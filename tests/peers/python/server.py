@@ -64,11 +64,14 @@ HEAD = 100
 
 
 def message_event(sid, data):
-    if isinstance(data, str):
-        return {"event": "message", "sid": sid, "kind": "text",
-                "len": len(data.encode("utf-8")), "head": data[:HEAD]}
-    return {"event": "message", "sid": sid, "kind": "binary", "len": len(data),
-            "head": bytes(data[:HEAD]).hex()}
+    if isinstance(data, (bytes, bytearray)):
+        return {"event": "message", "sid": sid, "kind": "binary", "len": len(data),
+                "head": bytes(data[:HEAD]).hex()}
+    if not isinstance(data, str):
+        # The stock server decodes text that parses as JSON: logged re-encoded.
+        data = json.dumps(data, separators=(",", ":"))
+    return {"event": "message", "sid": sid, "kind": "text",
+            "len": len(data.encode("utf-8")), "head": data[:HEAD]}
 
 
 def log_messages_on_receipt(eio):

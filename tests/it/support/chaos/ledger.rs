@@ -126,11 +126,6 @@ impl Ledger {
         self.violations.push(what);
     }
 
-    pub fn known(&mut self, id: &'static str, what: &str) {
-        self.note(format!("KNOWN {id}: {what}"));
-        self.known.push(id);
-    }
-
     pub fn cause(&mut self, cause: Cause) {
         self.causes.insert(cause);
     }

@@ -402,14 +402,10 @@ pub async fn poll(state: &Shared, req: &ScriptedRequest) -> Reply {
         if s.upgraded {
             s.ledger.violation("a poll after the upgrade");
         }
-        if s.stream_dead && s.closed_in_handshake && !s.polled {
-            s.ledger
-                .known("K1", "a poll after the close packet of the handshake body");
-        } else if s.stream_dead {
+        if s.stream_dead {
             s.ledger
                 .violation("a poll after the session's end on polling");
         }
-        s.polled = true;
         check_sid(&mut s, req);
         s.get_in_flight = true;
         let mut rng = s.get_rng.clone();

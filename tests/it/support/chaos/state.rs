@@ -48,9 +48,7 @@ pub struct State {
     /// `5` came in: the websocket is the session's transport.
     pub upgraded: bool,
     pub get_in_flight: bool,
-    /// A poll came (the first is the only one that may follow a close in the handshake
-    /// body, a known deviation).
-    pub polled: bool,
+    /// The handshake body ended with the close packet: no poll and no probe may follow.
     pub closed_in_handshake: bool,
     pub post_in_flight: bool,
     /// The rest of a message whose first part ended the previous poll's body.
@@ -78,7 +76,6 @@ impl State {
             probe_answered: watch::channel(false).0,
             upgraded: false,
             get_in_flight: false,
-            polled: false,
             closed_in_handshake: false,
             post_in_flight: false,
             carry: None,

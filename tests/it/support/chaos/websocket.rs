@@ -85,6 +85,10 @@ pub fn accept(state: &Shared, req: &ScriptedRequest) -> Reply {
     if !s.opened || !s.plan.upgrade_offered {
         s.ledger.violation("a probe without an upgrade on offer");
     }
+    if s.closed_in_handshake {
+        s.ledger
+            .violation("a probe after the close packet of the handshake body");
+    }
     if std::mem::replace(&mut s.probe_opened, true) {
         s.ledger.violation("a second probe");
     }
@@ -257,6 +261,11 @@ fn log_message(s: &mut State, text: bool, data: &[u8], class: Class, via: &'stat
         s.ledger.log_forbidden(&[seen], via);
         if live {
             s.kill_stream(Cause::FrameTooLarge, "a message above max_frame_size");
+        } else {
+            // On the probe, behind `3probe`: the client may already have sent `5` and
+            // made this socket its transport when it reads the frame, which then ends
+            // the session.
+            s.ledger.cause(Cause::FrameTooLarge);
         }
         return;
     }

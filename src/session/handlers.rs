@@ -5,10 +5,10 @@ use actix::{Context, Handler};
 use futures::channel::oneshot;
 
 use super::queue::{has_room, SendAnswer};
-use super::{payloads, trace, Phase, Session};
+use super::{trace, Phase, Session};
 use crate::error::Unsent;
 use crate::heartbeat::PingTimeout;
-use crate::protocol::{DisconnectReason, SendError};
+use crate::protocol::{DisconnectReason, SendError, TransportKind};
 use crate::request::{Abort, Close, Send, SessionStats, Stats, Subscribe, TrySend, Wait};
 use crate::transport::{TransportEvent, TransportEventKind};
 
@@ -37,13 +37,15 @@ impl Handler<TransportEvent> for Session {
                     open.conn.handle_packet(from, packet);
                 }
             }
-            TransportEventKind::Paused(unsent) => open.conn.handle_polling_paused(unsent),
+            TransportEventKind::Paused => {
+                let unsent = open.given_back(TransportKind::Polling).take();
+                open.conn.handle_polling_paused(unsent);
+            }
             TransportEventKind::Written(bytes) => open.conn.handle_written(from, bytes),
-            TransportEventKind::Ended { end, unsent } => {
+            TransportEventKind::Ended(end) => {
+                // What it never wrote stays given back until the connection is wound up.
                 open.forget_transport(from);
                 open.conn.handle_transport_end(from, end);
-                // Whatever the transport never wrote comes back once the session ends.
-                self.undelivered.extend(payloads(unsent));
             }
         }
         self.drive(ctx);

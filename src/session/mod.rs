@@ -38,7 +38,7 @@ use crate::protocol::{
 use crate::transport::http::Http;
 use crate::transport::polling::{self, PollingTransport};
 use crate::transport::websocket::{self, WebSocketTransport, WsFramed};
-use crate::transport::SessionLink;
+use crate::transport::{GivenBack, SessionLink};
 
 /// Logs through the `log` crate unless the session was built with `logging(false)`.
 macro_rules! session_log {
@@ -185,9 +185,17 @@ impl Session {
             }
         };
         self.epoch += 1;
-        let link = |kind| SessionLink::new(ctx.address().recipient(), self.epoch, kind);
-        let (polling_link, websocket_link) =
-            (link(TransportKind::Polling), link(TransportKind::WebSocket));
+        let given_back = [GivenBack::default(), GivenBack::default()];
+        let link = |kind, given_back: &GivenBack| {
+            SessionLink::new(
+                ctx.address().recipient(),
+                self.epoch,
+                kind,
+                given_back.clone(),
+            )
+        };
+        let polling_link = link(TransportKind::Polling, &given_back[0]);
+        let websocket_link = link(TransportKind::WebSocket, &given_back[1]);
         let heartbeat = Heartbeat::new(ctx.address().recipient(), self.epoch).start();
         let (mut open, trailing) = match opened {
             Opened::Polling(handshake, trailing) => {
@@ -195,16 +203,15 @@ impl Session {
                     PollingTransport::new(self.http.clone(), &handshake, polling_link).start();
                 let upgrade = self.config.upgrade_wanted();
                 let conn = Connection::new(handshake, TransportKind::Polling, upgrade);
-                (Open::new(conn, heartbeat, Some(transport), None), trailing)
+                let open = Open::new(conn, heartbeat, Some(transport), None, given_back);
+                (open, trailing)
             }
             Opened::WebSocket(handshake, framed) => {
                 let transport =
                     WebSocketTransport::start(framed, &self.http, &handshake, websocket_link);
                 let conn = Connection::new(handshake, TransportKind::WebSocket, false);
-                (
-                    Open::new(conn, heartbeat, None, Some(transport)),
-                    Vec::new(),
-                )
+                let open = Open::new(conn, heartbeat, None, Some(transport), given_back);
+                (open, Vec::new())
             }
         };
         session_log!(
@@ -280,30 +287,28 @@ impl Session {
             .cloned()
             .unwrap_or(DisconnectReason::ClientDisconnect);
         match open.take_aborted() {
-            None => self.wind_up(reason, Vec::new(), held, ctx),
+            None => self.wind_up(&open, reason, held, ctx),
             // The aborted transports answer at once (same arbiter); nothing else is
             // handled meanwhile, so what they never wrote is given back (or held) first.
             Some(aborted) => ctx.wait(
                 aborted
                     .into_actor(self)
-                    .map(move |unwritten, session, ctx| {
-                        session.wind_up(reason, unwritten, held, ctx)
-                    }),
+                    .map(move |(), session, ctx| session.wind_up(&open, reason, held, ctx)),
             ),
         }
     }
 
-    /// Announces the end of a connection, gives back what it never wrote (the packets
-    /// its transports had not started, then the messages the state machine held), and
-    /// reconnects or ends.
+    /// Announces the end of a connection, gives back what it never wrote (what its
+    /// transports gave back, then the messages the state machine held), and reconnects
+    /// or ends.
     fn wind_up(
         &mut self,
+        open: &Open,
         reason: DisconnectReason,
-        unwritten: Vec<Packet>,
         held: Vec<Payload>,
         ctx: &mut Context<Self>,
     ) {
-        self.undelivered.extend(payloads(unwritten));
+        self.undelivered.extend(open.take_unsent());
         self.undelivered.extend(held);
         if self.reconnects_after(&reason) {
             self.publish_disconnect(reason, ctx);
@@ -364,14 +369,12 @@ impl Session {
     }
 
     fn probe_opened(&mut self, result: Result<WsFramed, TransportError>, ctx: &mut Context<Self>) {
-        let link = SessionLink::new(
-            ctx.address().recipient(),
-            self.epoch,
-            TransportKind::WebSocket,
-        );
+        let recipient = ctx.address().recipient();
         let Some(open) = self.open.as_mut() else {
             return;
         };
+        let given_back = open.given_back(TransportKind::WebSocket).clone();
+        let link = SessionLink::new(recipient, self.epoch, TransportKind::WebSocket, given_back);
         match result {
             Ok(framed) if open.conn.keeps_probe_socket() => {
                 let handshake = open.conn.handshake().clone();
@@ -396,7 +399,8 @@ impl Session {
     }
 
     /// The session is over for good: for `reason`, announced with a final `Disconnect`
-    /// when `announce` says so (the state machine announced the others). What was never
+    /// when `announce` says so (not when it was announced already, or when no session
+    /// ever opened). What was never
     /// sent comes back, whoever waits for the end hears of it, and the actor stops (or,
     /// supervised, stays as a shell that refuses everything).
     fn end(&mut self, reason: DisconnectReason, announce: bool, ctx: &mut Context<Self>) {
@@ -409,6 +413,9 @@ impl Session {
         // its attempts run out.
         let first_connect = self.connecting.is_some();
         self.reply(Err(ConnectError::Aborted), ctx);
+        if let Some(stream) = &self.stream {
+            stream.mark_ended(&reason);
+        }
         if announce && !first_connect {
             self.publish_disconnect(reason.clone(), ctx);
         }
@@ -449,14 +456,6 @@ impl Actor for Session {
     fn stopped(&mut self, _: &mut Context<Self>) {
         crate::diagnostics::actor_stopped();
     }
-}
-
-/// The messages among `packets`, in order: what the application gets back.
-fn payloads(packets: Vec<Packet>) -> impl Iterator<Item = Payload> {
-    packets.into_iter().filter_map(|packet| match packet {
-        Packet::Message(payload) => Some(payload),
-        _ => None,
-    })
 }
 
 impl Supervised for Session {

@@ -8,12 +8,12 @@ use futures::future::{join_all, LocalBoxFuture};
 use futures::FutureExt;
 
 use crate::heartbeat::Heartbeat;
-use crate::protocol::{Connection, Packet, TransportKind};
+use crate::protocol::{Connection, Packet, Payload, TransportKind};
 use crate::transport::polling::PollingTransport;
 use crate::transport::websocket::WebSocketTransport;
 use crate::transport::{
-    AbortTransport, CloseTransport, PausePolling, PauseReading, ResumePolling, ResumeReading,
-    Transmit,
+    AbortTransport, CloseTransport, GivenBack, PausePolling, PauseReading, ResumePolling,
+    ResumeReading, Transmit,
 };
 
 pub(super) struct Open {
@@ -22,8 +22,10 @@ pub(super) struct Open {
     pub polling: Option<Addr<PollingTransport>>,
     pub websocket: Option<Addr<WebSocketTransport>>,
     outbox: Outbox,
-    /// The answers of the transports aborted: what they never wrote.
-    aborted: Vec<LocalBoxFuture<'static, Vec<Packet>>>,
+    /// What the polling and the websocket transport gave back, in that order.
+    given_back: [GivenBack; 2],
+    /// The aborted transports' answers: once in, all they never wrote is given back.
+    aborted: Vec<LocalBoxFuture<'static, ()>>,
 }
 
 /// Packets on their way to a transport, gathered until the mailbox is drained.
@@ -41,6 +43,7 @@ impl Open {
         heartbeat: Addr<Heartbeat>,
         polling: Option<Addr<PollingTransport>>,
         websocket: Option<Addr<WebSocketTransport>>,
+        given_back: [GivenBack; 2],
     ) -> Self {
         Open {
             conn,
@@ -48,7 +51,16 @@ impl Open {
             polling,
             websocket,
             outbox: Outbox::default(),
+            given_back,
             aborted: Vec::new(),
+        }
+    }
+
+    /// Where `transport` gives back what it will never send.
+    pub fn given_back(&self, transport: TransportKind) -> &GivenBack {
+        match transport {
+            TransportKind::Polling => &self.given_back[0],
+            TransportKind::WebSocket => &self.given_back[1],
         }
     }
 
@@ -68,16 +80,20 @@ impl Open {
     pub fn flush_outbox(&mut self) {
         let outbox = &mut self.outbox;
         outbox.scheduled = false;
+        // A transport that has ended never sends them: they are given back after what
+        // it gave back itself.
         if !outbox.polling.is_empty() {
             let packets = std::mem::take(&mut outbox.polling);
-            if let Some(polling) = &self.polling {
-                polling.do_send(Transmit(packets));
+            match &self.polling {
+                Some(polling) => polling.do_send(Transmit(packets)),
+                None => self.given_back[0].give(packets),
             }
         }
         if !outbox.websocket.is_empty() {
             let packets = std::mem::take(&mut outbox.websocket);
-            if let Some(websocket) = &self.websocket {
-                websocket.do_send(Transmit(packets));
+            match &self.websocket {
+                Some(websocket) => websocket.do_send(Transmit(packets)),
+                None => self.given_back[1].give(packets),
             }
         }
     }
@@ -113,8 +129,9 @@ impl Open {
         }
     }
 
-    /// Stops the transport at once. The packets it had not started to write, then those
-    /// gathered for it, are kept for [`take_aborted`](Self::take_aborted).
+    /// Stops the transport at once. What it had not started to write, then what was
+    /// gathered for it, is given back once it has answered (see
+    /// [`take_aborted`](Self::take_aborted)).
     pub fn abort_transport(&mut self, transport: TransportKind) {
         let (gathered, answer) = match transport {
             TransportKind::Polling => (
@@ -130,28 +147,38 @@ impl Open {
                     .map(|websocket| websocket.send(AbortTransport).boxed_local()),
             ),
         };
+        let given_back = self.given_back(transport).clone();
         self.aborted.push(
             async move {
-                let mut unwritten = match answer {
-                    // A transport that stopped by itself has already reported its end.
-                    Some(answer) => answer.await.unwrap_or_default(),
-                    None => Vec::new(),
-                };
-                unwritten.extend(gathered);
-                unwritten
+                if let Some(answer) = answer {
+                    // A transport already stopped gave back what it had at its end.
+                    let _ = answer.await;
+                }
+                given_back.give(gathered);
             }
             .boxed_local(),
         );
     }
 
-    /// What the aborted transports never wrote, each transport's packets in order (a
-    /// session writes its messages on one transport at a time); `None` when none was.
-    pub fn take_aborted(&mut self) -> Option<impl Future<Output = Vec<Packet>>> {
+    /// Done once every aborted transport has answered; `None` when none was aborted.
+    pub fn take_aborted(&mut self) -> Option<impl Future<Output = ()>> {
         if self.aborted.is_empty() {
             return None;
         }
-        let aborted = std::mem::take(&mut self.aborted);
-        Some(join_all(aborted).map(|each| each.concat()))
+        Some(join_all(std::mem::take(&mut self.aborted)).map(drop))
+    }
+
+    /// The messages the connection's transports were given and will never send, in order
+    /// (a session writes its messages on one transport at a time).
+    pub fn take_unsent(&self) -> Vec<Payload> {
+        self.given_back
+            .iter()
+            .flat_map(GivenBack::take)
+            .filter_map(|packet| match packet {
+                Packet::Message(payload) => Some(payload),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn pause_reading(&self) {

@@ -64,6 +64,14 @@ impl Stream {
         !self.overflow.is_empty()
     }
 
+    /// Marks the session as over for good before its last events go out, so that a
+    /// client handling the final `Disconnect` finds it ended (and may connect again).
+    pub fn mark_ended(&self, reason: &DisconnectReason) {
+        self.sender
+            .status
+            .send_modify(|status| status.ended = Some(reason.clone()));
+    }
+
     /// The session is over for good, for `reason`: whoever waits on the status hears
     /// it, and what still waits for room goes in, in order, from a task of its own, as
     /// the client makes room.

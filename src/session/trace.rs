@@ -20,10 +20,8 @@ pub(super) fn describe_event(kind: &TransportEventKind) -> String {
             let list: Vec<String> = packets.iter().map(ToString::to_string).collect();
             format!("received {}", list.join(", "))
         }
-        TransportEventKind::Paused(unsent) => format!("paused, {} packets unsent", unsent.len()),
+        TransportEventKind::Paused => "paused".to_string(),
         TransportEventKind::Written(bytes) => format!("wrote {bytes} B"),
-        TransportEventKind::Ended { end, unsent } => {
-            format!("ended: {end:?}, {} packets unsent", unsent.len())
-        }
+        TransportEventKind::Ended(end) => format!("ended: {end:?}"),
     }
 }

@@ -12,7 +12,9 @@ pub(crate) mod polling;
 pub(crate) mod tls;
 pub(crate) mod websocket;
 
+use std::cell::RefCell;
 use std::future::Future;
+use std::rc::Rc;
 use std::time::Duration;
 
 use actix::{Message, Recipient};
@@ -70,10 +72,10 @@ pub(crate) struct Transmit(pub Vec<Packet>);
 #[rtype(result = "()")]
 pub(crate) struct CloseTransport;
 
-/// Session → transport: stop at once, with whatever is in flight. The answer is the
-/// packets it had not started to write, in order, for the session to give back.
+/// Session → transport: stop at once, with whatever is in flight; the packets it had
+/// not started to write are given back ([`GivenBack`]) before it answers.
 #[derive(Debug, Message)]
-#[rtype(result = "Vec<Packet>")]
+#[rtype(result = "()")]
 pub(crate) struct AbortTransport;
 
 /// Session → transport: read nothing more from the server until [`ResumeReading`]
@@ -109,21 +111,50 @@ pub(crate) struct TransportEvent {
     pub kind: TransportEventKind,
 }
 
+/// The packets a transport gives back to its session, in order: those it was given and
+/// will never send (at the upgrade pause, at its end, when aborted). The transport and
+/// the session share it (they run on one arbiter), so what is given back is never lost
+/// with a report that comes after the session has stopped reading its transports.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GivenBack(Rc<RefCell<Vec<Packet>>>);
+
+impl GivenBack {
+    pub fn give(&self, packets: impl IntoIterator<Item = Packet>) {
+        self.0.borrow_mut().extend(packets);
+    }
+
+    pub fn take(&self) -> Vec<Packet> {
+        std::mem::take(&mut *self.0.borrow_mut())
+    }
+}
+
 /// How a transport reports to its session.
 #[derive(Clone)]
 pub(crate) struct SessionLink {
     session: Recipient<TransportEvent>,
     epoch: u64,
     transport: TransportKind,
+    given_back: GivenBack,
 }
 
 impl SessionLink {
-    pub fn new(session: Recipient<TransportEvent>, epoch: u64, transport: TransportKind) -> Self {
+    pub fn new(
+        session: Recipient<TransportEvent>,
+        epoch: u64,
+        transport: TransportKind,
+        given_back: GivenBack,
+    ) -> Self {
         SessionLink {
             session,
             epoch,
             transport,
+            given_back,
         }
+    }
+
+    /// Gives back packets that will never be sent, after those given back before.
+    pub fn give_back(&self, packets: impl IntoIterator<Item = Packet>) {
+        self.given_back.give(packets);
     }
 
     pub fn report(&self, kind: TransportEventKind) {
@@ -140,17 +171,14 @@ impl SessionLink {
 pub(crate) enum TransportEventKind {
     /// Packets arrived, in order.
     Packets(Vec<Packet>),
-    /// Polling paused; these packets were queued and not sent, in order.
-    Paused(Vec<Packet>),
+    /// Polling paused; the packets it had queued and not sent were given back.
+    Paused,
     /// This many bytes of packets (as [`wire_len`](crate::protocol::wire_len) counts them) reached the
     /// network, reported in amounts that matter (see [`WrittenCounter`]).
     Written(usize),
-    /// The transport stopped; `unsent` are the packets it had been given and never
-    /// handed to the network, in order.
-    Ended {
-        end: TransportEnd,
-        unsent: Vec<Packet>,
-    },
+    /// The transport stopped; the packets it had been given and never handed to the
+    /// network were given back.
+    Ended(TransportEnd),
 }
 
 #[cfg(test)]

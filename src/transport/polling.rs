@@ -97,11 +97,8 @@ impl PollingTransport {
 
     /// Ends with `error`, handing back what was never posted.
     fn fail(&mut self, error: TransportError, ctx: &mut Context<Self>) {
-        let unsent = self.queue.drain(..).collect();
-        self.report(TransportEventKind::Ended {
-            end: TransportEnd::Error(error),
-            unsent,
-        });
+        self.session.give_back(self.queue.drain(..));
+        self.report(TransportEventKind::Ended(TransportEnd::Error(error)));
         self.closing = true;
         ctx.stop();
     }
@@ -187,10 +184,8 @@ impl PollingTransport {
     /// The close is done (or failed): tells the session, then stops once no poll is
     /// in flight.
     fn closed(&mut self, ctx: &mut Context<Self>) {
-        self.session.report(TransportEventKind::Ended {
-            end: TransportEnd::Closed,
-            unsent: Vec::new(),
-        });
+        self.session
+            .report(TransportEventKind::Ended(TransportEnd::Closed));
         if self.poll.is_none() {
             ctx.stop();
         } else {
@@ -202,8 +197,8 @@ impl PollingTransport {
     fn check_paused(&mut self) {
         if self.pause == Pause::Requested && self.poll.is_none() && !self.posting {
             self.pause = Pause::Paused;
-            let unsent = self.queue.drain(..).collect();
-            self.report(TransportEventKind::Paused(unsent));
+            self.session.give_back(self.queue.drain(..));
+            self.report(TransportEventKind::Paused);
         }
     }
 }
@@ -261,14 +256,14 @@ impl Handler<CloseTransport> for PollingTransport {
 }
 
 impl Handler<AbortTransport> for PollingTransport {
-    type Result = actix::MessageResult<AbortTransport>;
+    type Result = ();
 
-    fn handle(&mut self, _: AbortTransport, ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, _: AbortTransport, ctx: &mut Context<Self>) {
         // Stopping drops the requests in flight, and with them their connections; what
         // is in no POST yet was never sent.
+        self.session.give_back(self.queue.drain(..));
         self.closing = true;
         ctx.stop();
-        actix::MessageResult(self.queue.drain(..).collect())
     }
 }
 

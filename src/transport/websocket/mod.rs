@@ -125,8 +125,8 @@ impl WebSocketTransport {
         self.report_received();
         if !self.ended {
             self.ended = true;
-            let unsent = self.writes.take_pending();
-            self.report(TransportEventKind::Ended { end, unsent });
+            self.session.give_back(self.writes.take_pending());
+            self.report(TransportEventKind::Ended(end));
         }
     }
 
@@ -180,10 +180,7 @@ impl Actor for WebSocketTransport {
         // The close handshake is done, the socket broke, or the close timed out: in
         // each case the session's close is as done as it will be.
         if self.close_requested {
-            self.report(TransportEventKind::Ended {
-                end: TransportEnd::Closed,
-                unsent: Vec::new(),
-            });
+            self.report(TransportEventKind::Ended(TransportEnd::Closed));
         }
     }
 }
@@ -268,14 +265,14 @@ impl Handler<CloseTransport> for WebSocketTransport {
 }
 
 impl Handler<AbortTransport> for WebSocketTransport {
-    type Result = actix::MessageResult<AbortTransport>;
+    type Result = ();
 
-    fn handle(&mut self, _: AbortTransport, ctx: &mut Context<Self>) -> Self::Result {
-        // Stopping drops the socket without a close frame. Every packet was made a frame
-        // for the socket as it came: none is left unstarted.
+    fn handle(&mut self, _: AbortTransport, ctx: &mut Context<Self>) {
+        // Stopping drops the socket without a close frame; the packets still waiting
+        // for the socket (a server that stopped reading) never go out.
+        self.session.give_back(self.writes.take_pending());
         self.ended = true;
         ctx.stop();
-        actix::MessageResult(Vec::new())
     }
 }
 

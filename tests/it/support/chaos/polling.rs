@@ -149,9 +149,12 @@ fn wire(rng: &mut Rng, framing: Framing, answer: Answer) -> Reply {
         Framing::Segments => {
             let mut bytes = head(status, &headers, Some(body.len()));
             bytes.extend_from_slice(&body);
+            // At most about 64 pieces: a large body in 48-byte pieces took longer to
+            // write than short heartbeats allow.
+            let largest = (bytes.len() / 32).max(48);
             let mut pieces = Vec::new();
             while !bytes.is_empty() {
-                let n = rng.usize(1, 48).min(bytes.len());
+                let n = rng.usize(1, largest).min(bytes.len());
                 pieces.push((rng.millis(0, 3), bytes.drain(..n).collect()));
             }
             Reply::Wire {
@@ -500,6 +503,7 @@ fn answer_poll(s: &mut State, rng: &mut Rng, script: PollScript) -> Reply {
         Framing::ChunkedCut => return chunked_cut(s, rng, body),
         framing => framing,
     };
+    let pings_before = s.ledger.live_pings.len();
     log_poll(s, framing, &body);
     let status = match script.framing {
         Framing::Status(status) => status,
@@ -510,7 +514,16 @@ fn answer_poll(s: &mut State, rng: &mut Rng, script: PollScript) -> Reply {
         headers: text_headers(),
         body,
     };
-    wire(rng, framing, answer)
+    let reply = wire(rng, framing, answer);
+    if let Reply::Wire { pieces, .. } = &reply {
+        // The client reads a ping once the whole body is in: it counts from then.
+        let writing: Duration = pieces.iter().map(|(delay, _)| *delay).sum();
+        for ping in &mut s.ledger.live_pings[pings_before..] {
+            *ping += writing;
+            s.ledger.last_ping = s.ledger.last_ping.max(Some(*ping));
+        }
+    }
+    reply
 }
 
 /// Classifies and logs a poll's answer: what the client must make of it.
@@ -592,6 +605,8 @@ fn chunked_cut(s: &mut State, rng: &mut Rng, body: Vec<u8>) -> Reply {
         body.len()
     ));
     let limit = s.plan.max_body_size.unwrap_or(usize::MAX);
+    // The client counts the bytes as they come: past the limit it refuses the body
+    // before anything in it is parsed.
     match model::body(part) {
         Ok(seen) if part.len() <= limit => {
             let before = s.ledger.sent.len();
@@ -612,7 +627,9 @@ fn chunked_cut(s: &mut State, rng: &mut Rng, body: Vec<u8>) -> Reply {
             s.ledger.truncated.extend(logged);
         }
         parsed => {
-            let cause = if parsed.is_err() {
+            let cause = if part.len() > limit {
+                Cause::BodyTooLarge
+            } else if parsed.is_err() {
                 Cause::Malformed
             } else {
                 Cause::BodyTooLarge

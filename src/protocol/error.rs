@@ -33,6 +33,34 @@ pub enum ProtocolError {
     /// The open packet's JSON is malformed or misses a required field.
     #[error("invalid handshake: {0}")]
     InvalidHandshake(String),
+    /// A v3 binary packet (a binary frame, or a binary packet of a binary payload, or
+    /// a `b`-prefixed packet of a text payload) has a type other than message (`4`).
+    /// The number is the type as sent (a byte outside `0`..=`6` is no type at all).
+    #[error("binary packet of type {0}: only a message (4) can be binary")]
+    BinaryNotMessage(u8),
+    /// A v3 payload's length prefix is empty, not decimal digits, or too large.
+    #[error("invalid length prefix in a v3 payload")]
+    InvalidLength,
+    /// A v3 payload's length prefix has no end: no `:` in a text payload, no `255`
+    /// byte in a binary payload.
+    #[error("unterminated length prefix in a v3 payload")]
+    UnterminatedLength,
+    /// A v3 payload announces a packet longer than what is left of the body.
+    #[error("v3 payload packet of length {length} but only {available} left")]
+    LengthPastEnd {
+        /// The announced length (UTF-16 units in a text payload, bytes in a binary one).
+        length: usize,
+        /// What was left of the body, in the same unit.
+        available: usize,
+    },
+    /// A v3 text payload's length ends inside a character (between the two UTF-16
+    /// halves of a character outside the Basic Multilingual Plane, such as an emoji).
+    #[error("v3 payload length splits a character")]
+    LengthSplitsCharacter,
+    /// A packet of a v3 binary payload starts with a byte other than `0` (text) or
+    /// `1` (binary).
+    #[error("invalid packet marker {0} in a v3 binary payload")]
+    InvalidMarker(u8),
     /// The server URL cannot be used to reach an Engine.IO server.
     #[error("invalid URL {url:?}: {reason}")]
     InvalidUrl {

@@ -3,11 +3,17 @@
 //!
 //! A text frame is a text packet (`4hello`). A binary frame is a binary message as
 //! it is, with no type byte, and is never split on `\x1e`. [`Frame`] shows a round trip.
+//!
+//! Protocol v3 differs only for binary: its binary frame starts with the type byte
+//! `4` (the number, not the character). [`encode_for`], [`decode_for`] and
+//! [`encoded_len_for`] take the version; [`encode`], [`decode`] and [`encoded_len`]
+//! speak v4.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
 
-use super::{Packet, Payload, ProtocolError};
+use super::polling_v3::{decode_text_packet, decode_v3_binary, write_v3_binary};
+use super::{Packet, Payload, ProtocolError, ProtocolVersion};
 
 /// A websocket data frame, independent of any websocket library.
 ///
@@ -69,9 +75,33 @@ impl Frame {
 /// assert_eq!(frame::encode(&Packet::binary(vec![7])), Frame::Binary(vec![7].into()));
 /// ```
 pub fn encode(packet: &Packet) -> Frame {
-    match packet {
-        Packet::Message(Payload::Binary(data)) => Frame::Binary(data.clone()),
-        other => Frame::Text(other.encode_text().unwrap_or_default().into()),
+    encode_for(ProtocolVersion::V4, packet)
+}
+
+/// Encodes a packet as the frame that carries it over websocket in protocol `version`.
+///
+/// Text packets are the same in both versions. A v3 binary message is the type byte
+/// `4` followed by the data (so the data is copied); a v4 one is the data, shared.
+///
+/// ```
+/// use actix_engineio::protocol::{frame, Frame, Packet, ProtocolVersion::{V3, V4}};
+///
+/// let packet = Packet::binary(vec![1, 2]);
+/// assert_eq!(frame::encode_for(V3, &packet), Frame::Binary(vec![4, 1, 2].into()));
+/// assert_eq!(frame::encode_for(V4, &packet), Frame::Binary(vec![1, 2].into()));
+/// assert_eq!(frame::encode_for(V3, &Packet::text("hi")), Frame::Text("4hi".into()));
+/// ```
+pub fn encode_for(version: ProtocolVersion, packet: &Packet) -> Frame {
+    match (version, packet) {
+        (ProtocolVersion::V4, Packet::Message(Payload::Binary(data))) => {
+            Frame::Binary(data.clone())
+        }
+        (ProtocolVersion::V3, Packet::Message(Payload::Binary(data))) => {
+            let mut out = BytesMut::with_capacity(1 + data.len());
+            write_v3_binary(data, &mut out);
+            Frame::Binary(out.freeze())
+        }
+        (_, other) => Frame::Text(other.encode_text().unwrap_or_default().into()),
     }
 }
 
@@ -85,8 +115,24 @@ pub fn encode(packet: &Packet) -> Frame {
 /// assert_eq!(frame::encoded_len(&Packet::binary(vec![0; 10])), 10);
 /// ```
 pub fn encoded_len(packet: &Packet) -> usize {
+    encoded_len_for(ProtocolVersion::V4, packet)
+}
+
+/// Size in bytes of the frame [`encode_for`] would produce, without encoding it.
+///
+/// ```
+/// use actix_engineio::protocol::{frame, Packet, ProtocolVersion::{V3, V4}};
+///
+/// let packet = Packet::binary(vec![0; 10]);
+/// assert_eq!(frame::encoded_len_for(V3, &packet), 11); // the type byte and the data
+/// assert_eq!(frame::encoded_len_for(V4, &packet), 10);
+/// ```
+pub fn encoded_len_for(version: ProtocolVersion, packet: &Packet) -> usize {
     match packet {
-        Packet::Message(Payload::Binary(data)) => data.len(),
+        Packet::Message(Payload::Binary(data)) => match version {
+            ProtocolVersion::V3 => 1 + data.len(),
+            ProtocolVersion::V4 => data.len(),
+        },
         other => other.text_len().unwrap_or_default(),
     }
 }
@@ -104,9 +150,28 @@ pub fn encoded_len(packet: &Packet) -> usize {
 /// assert!(frame::decode(Frame::Text("".into())).is_err());
 /// ```
 pub fn decode(frame: Frame) -> Result<Packet, ProtocolError> {
-    match frame {
-        Frame::Text(text) => Packet::decode_text(text),
-        Frame::Binary(data) => Ok(Packet::Message(Payload::Binary(data))),
+    decode_for(ProtocolVersion::V4, frame)
+}
+
+/// Decodes a frame of protocol `version` into the packet it carries.
+///
+/// A v3 binary frame must start with the type byte `4`; the data after it is a slice
+/// of the frame. A v3 text frame may also be a `b4`-prefixed base64 binary message,
+/// which is how a v3 server sends binary to a client that asked for `b64=1`.
+///
+/// ```
+/// use actix_engineio::protocol::{frame, Frame, Packet, ProtocolError, ProtocolVersion::V3};
+///
+/// assert_eq!(frame::decode_for(V3, Frame::Binary(vec![4, 1, 2].into())), Ok(Packet::binary(vec![1, 2])));
+/// assert_eq!(frame::decode_for(V3, Frame::Text("b4AQI=".into())), Ok(Packet::binary(vec![1, 2])));
+/// assert_eq!(frame::decode_for(V3, Frame::Binary(vec![2].into())), Err(ProtocolError::BinaryNotMessage(2)));
+/// ```
+pub fn decode_for(version: ProtocolVersion, frame: Frame) -> Result<Packet, ProtocolError> {
+    match (version, frame) {
+        (ProtocolVersion::V4, Frame::Text(text)) => Packet::decode_text(text),
+        (ProtocolVersion::V4, Frame::Binary(data)) => Ok(Packet::Message(Payload::Binary(data))),
+        (ProtocolVersion::V3, Frame::Text(text)) => decode_text_packet(text),
+        (ProtocolVersion::V3, Frame::Binary(data)) => decode_v3_binary(data),
     }
 }
 
@@ -168,6 +233,80 @@ mod tests {
             Packet::Noop,
         ] {
             assert_eq!(encoded_len(&packet), encode(&packet).len());
+        }
+    }
+
+    use crate::protocol::ProtocolVersion::{V3, V4};
+
+    #[test]
+    fn v3_binary_frames_start_with_the_type_byte() {
+        // engine.io-parser 2 (Node engine.io 3) and python-engineio 3 both send a binary
+        // message over websocket as the byte 4, then the data.
+        let frame = Frame::Binary(Bytes::from_static(b"\x04\x01\x02\x03"));
+        assert_eq!(
+            decode_for(V3, frame.clone()),
+            Ok(Packet::binary(vec![1, 2, 3]))
+        );
+        assert_eq!(encode_for(V3, &Packet::binary(vec![1, 2, 3])), frame);
+        // The same frame read as v4 is a four-byte message.
+        assert_eq!(decode_for(V4, frame), Ok(Packet::binary(vec![4, 1, 2, 3])));
+        assert_eq!(
+            decode_for(V3, Frame::Binary(Bytes::from_static(b"\x04"))),
+            Ok(Packet::binary(vec![]))
+        );
+    }
+
+    #[test]
+    fn v3_text_frames_are_v4_text_frames() {
+        for packet in [
+            Packet::probe(),
+            Packet::Pong("probe".into()),
+            Packet::text("€😀\x1e"),
+            Packet::Upgrade,
+            Packet::Close,
+            Packet::Noop,
+        ] {
+            assert_eq!(encode_for(V3, &packet), encode(&packet));
+            assert_eq!(decode_for(V3, encode_for(V3, &packet)), Ok(packet));
+        }
+        // A server answering a client that asked for b64=1 sends binary as base64 text.
+        assert_eq!(
+            decode_for(V3, Frame::Text("b4AQID".into())),
+            Ok(Packet::binary(vec![1, 2, 3]))
+        );
+    }
+
+    #[test]
+    fn malformed_v3_frames_are_typed_errors() {
+        let binary = |data: &'static [u8]| Frame::Binary(Bytes::from_static(data));
+        assert_eq!(decode_for(V3, binary(b"")), Err(ProtocolError::EmptyPacket));
+        assert_eq!(
+            decode_for(V3, binary(b"4hi")),
+            Err(ProtocolError::BinaryNotMessage(b'4'))
+        );
+        assert_eq!(
+            decode_for(V3, binary(b"\x02")),
+            Err(ProtocolError::BinaryNotMessage(2))
+        );
+        assert_eq!(
+            decode_for(V3, Frame::Text("b4*".into())),
+            Err(ProtocolError::InvalidBase64)
+        );
+        assert_eq!(
+            decode_for(V3, Frame::Text("".into())),
+            Err(ProtocolError::EmptyPacket)
+        );
+    }
+
+    #[test]
+    fn v3_encoded_len_matches_encode() {
+        for packet in [
+            Packet::text("€uro"),
+            Packet::binary(vec![]),
+            Packet::binary(vec![1, 2, 3]),
+            Packet::probe(),
+        ] {
+            assert_eq!(encoded_len_for(V3, &packet), encode_for(V3, &packet).len());
         }
     }
 }

@@ -8,6 +8,9 @@ use super::ProtocolError;
 
 /// The `maxPayload` assumed when a server does not announce one (the v4 default).
 ///
+/// v3 servers never announce one; the same default applies to them, since it is what
+/// Node engine.io 3.6 accepts by default (`docs/protocol.md` section 11).
+///
 /// ```
 /// use actix_engineio::protocol::{Handshake, DEFAULT_MAX_PAYLOAD};
 ///

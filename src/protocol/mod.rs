@@ -1,5 +1,6 @@
-//! The pure Engine.IO v4 protocol: packets, frames, payloads, handshake, URLs and
-//! the session state machine.
+//! The pure Engine.IO protocol: packets, frames, payloads, handshake, URLs and
+//! the session state machine. The session speaks v4; the codecs also speak v3
+//! ([`ProtocolVersion`], [`polling_v3`], [`frame::encode_for`]).
 //!
 //! Nothing here does I/O or knows about actix; the actors in this crate only drive
 //! it. Every function is synchronous and total: bad input gives a [`ProtocolError`],
@@ -32,10 +33,12 @@ mod handshake;
 mod packet;
 mod payload;
 pub mod polling;
+pub mod polling_v3;
 mod reason;
 mod redact;
 mod transport;
 mod url;
+mod version;
 
 pub use self::connection::{Connection, Event, Output, Timer, PROBE_GRACE, PROBE_TIMEOUT};
 pub use self::error::{ProtocolError, SendError, TransportError, UpgradeError};
@@ -45,5 +48,6 @@ pub use self::packet::{Packet, PacketType, PROBE};
 pub use self::payload::Payload;
 pub use self::reason::{DisconnectReason, TransportEnd};
 pub use self::redact::{is_secret_param, redact_url, REDACTED};
-pub use self::transport::{wire_len, TransportKind};
+pub use self::transport::{can_carry_for, wire_len, wire_len_for, TransportKind};
 pub use self::url::{Endpoint, DEFAULT_PATH, PROTOCOL_VERSION};
+pub use self::version::ProtocolVersion;

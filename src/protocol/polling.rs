@@ -50,7 +50,7 @@ pub const RECORD_SEPARATOR: char = '\x1e';
 pub const MAX_PACKETS_PER_PAYLOAD: usize = 16;
 
 /// Standard base64; padding is written, and accepted or not when read.
-const BASE64: GeneralPurpose = GeneralPurpose::new(
+pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );

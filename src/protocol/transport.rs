@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{frame, polling, Packet};
+use super::{frame, polling, polling_v3, Packet, ProtocolVersion};
 
 /// The two transports of Engine.IO.
 ///
@@ -80,8 +80,44 @@ impl AsRef<str> for TransportKind {
 /// assert_eq!(wire_len(TransportKind::Polling, &packet), 5); // "bAQID"
 /// ```
 pub fn wire_len(transport: TransportKind, packet: &Packet) -> usize {
-    match transport {
-        TransportKind::Polling => polling::encoded_len(packet),
-        TransportKind::WebSocket => frame::encoded_len(packet),
+    wire_len_for(ProtocolVersion::V4, transport, packet)
+}
+
+/// Size of `packet` as `transport` carries it in protocol `version`: [`wire_len`] for
+/// either version. Over v3 polling it is the packet's share of the binary payload the
+/// client POSTs, its marker and length included.
+///
+/// ```
+/// use actix_engineio::protocol::{wire_len_for, Packet, ProtocolVersion::V3, TransportKind};
+///
+/// let packet = Packet::binary(vec![1, 2, 3]);
+/// assert_eq!(wire_len_for(V3, TransportKind::WebSocket, &packet), 4); // type byte 4, data
+/// assert_eq!(wire_len_for(V3, TransportKind::Polling, &packet), 7); // 1, 4, 255, 4, data
+/// ```
+pub fn wire_len_for(version: ProtocolVersion, transport: TransportKind, packet: &Packet) -> usize {
+    match (transport, version) {
+        (TransportKind::Polling, ProtocolVersion::V4) => polling::encoded_len(packet),
+        (TransportKind::Polling, ProtocolVersion::V3) => polling_v3::encoded_len(packet),
+        (TransportKind::WebSocket, version) => frame::encoded_len_for(version, packet),
+    }
+}
+
+/// Whether `transport` can carry `packet` in protocol `version`: everything but v4
+/// polling, where text holding the record separator `\x1e` would be cut in two (see
+/// [`polling::can_carry`]).
+///
+/// ```
+/// use actix_engineio::protocol::{can_carry_for, Packet, ProtocolVersion::{V3, V4}, TransportKind};
+///
+/// let packet = Packet::text("a\x1eb");
+/// assert!(!can_carry_for(V4, TransportKind::Polling, &packet));
+/// assert!(can_carry_for(V3, TransportKind::Polling, &packet)); // length-prefixed
+/// assert!(can_carry_for(V4, TransportKind::WebSocket, &packet));
+/// ```
+pub fn can_carry_for(version: ProtocolVersion, transport: TransportKind, packet: &Packet) -> bool {
+    match (transport, version) {
+        (TransportKind::Polling, ProtocolVersion::V4) => polling::can_carry(packet),
+        (TransportKind::Polling, ProtocolVersion::V3) => polling_v3::can_carry(packet),
+        (TransportKind::WebSocket, _) => true,
     }
 }

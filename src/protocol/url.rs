@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use super::{redact_url, ProtocolError};
+use super::{redact_url, ProtocolError, ProtocolVersion};
 
 /// The engine.io path used when neither the URL nor the configuration names one.
 ///
@@ -16,7 +16,8 @@ use super::{redact_url, ProtocolError};
 /// ```
 pub const DEFAULT_PATH: &str = "/engine.io/";
 
-/// The protocol version this crate speaks, sent as `EIO=4`.
+/// The protocol version an [`Endpoint`] asks for unless told otherwise, sent as
+/// `EIO=4` (see [`Endpoint::with_version`] for v3).
 ///
 /// ```
 /// use actix_engineio::protocol::{Endpoint, PROTOCOL_VERSION};
@@ -47,6 +48,8 @@ pub const PROTOCOL_VERSION: &str = "4";
 pub struct Endpoint {
     /// `http(s)://host[:port]/path/?user-query`, the part shared by every request.
     base: Url,
+    /// What goes in `EIO=`.
+    version: ProtocolVersion,
 }
 
 impl Endpoint {
@@ -97,7 +100,38 @@ impl Endpoint {
         if !query.is_empty() {
             base.query_pairs_mut().extend_pairs(query);
         }
-        Ok(Endpoint { base })
+        Ok(Endpoint {
+            base,
+            version: ProtocolVersion::V4,
+        })
+    }
+
+    /// The same endpoint asking for protocol `version` (`EIO=3` or `EIO=4`); an
+    /// endpoint from [`Endpoint::new`] asks for v4.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Endpoint, ProtocolVersion};
+    ///
+    /// let endpoint = Endpoint::new("http://h", None, &[]).unwrap().with_version(ProtocolVersion::V3);
+    /// assert_eq!(endpoint.version(), ProtocolVersion::V3);
+    /// assert_eq!(endpoint.polling_url(None, None), "http://h/engine.io/?EIO=3&transport=polling");
+    /// assert_eq!(endpoint.websocket_url(Some("s")), "ws://h/engine.io/?EIO=3&transport=websocket&sid=s");
+    /// ```
+    #[must_use]
+    pub fn with_version(mut self, version: ProtocolVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// The protocol version the URLs ask for.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Endpoint, ProtocolVersion};
+    ///
+    /// assert_eq!(Endpoint::new("http://h", None, &[]).unwrap().version(), ProtocolVersion::V4);
+    /// ```
+    pub fn version(&self) -> ProtocolVersion {
+        self.version
     }
 
     /// Whether requests go over TLS (`https`/`wss`).
@@ -186,7 +220,7 @@ impl Endpoint {
         let mut url = self.base.clone();
         {
             let mut query = url.query_pairs_mut();
-            query.append_pair("EIO", PROTOCOL_VERSION);
+            query.append_pair("EIO", self.version.as_str());
             query.append_pair("transport", transport);
             if let Some(sid) = sid {
                 query.append_pair("sid", sid);
@@ -201,6 +235,7 @@ impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Endpoint")
             .field(&redact_url(self.base.as_str()))
+            .field(&self.version)
             .finish()
     }
 }
@@ -286,6 +321,25 @@ mod tests {
         assert_eq!(with("http://h/custom/", Some("/explicit/")), "/explicit/");
         assert_eq!(with("http://h/", None), DEFAULT_PATH);
         assert_eq!(with("http://h", Some("/")), "/");
+    }
+
+    #[test]
+    fn v3_urls_differ_only_in_eio() {
+        let v4 = Endpoint::new("https://h/socket.io?token=a", None, &[]).unwrap();
+        let v3 = v4.clone().with_version(ProtocolVersion::V3);
+        assert_eq!(
+            v3.polling_url(Some("s"), Some("T")),
+            v4.polling_url(Some("s"), Some("T"))
+                .replace("EIO=4", "EIO=3")
+        );
+        assert_eq!(
+            v3.websocket_url(None),
+            "wss://h/socket.io/?token=a&EIO=3&transport=websocket"
+        );
+        assert_ne!(v3, v4);
+        assert_eq!(v3.clone().with_version(ProtocolVersion::V4), v4);
+        // The client asks for no b64=1: see docs/protocol.md section 11.
+        assert!(!v3.polling_url(None, None).contains("b64"));
     }
 
     #[test]

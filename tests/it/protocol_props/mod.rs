@@ -3,7 +3,8 @@
 //!
 //! Round trips over websocket frames and polling payloads, the batching rules of
 //! `polling::take_batch`, the handshake JSON, and "never panics" over arbitrary
-//! input for every decoder and for `Endpoint::new`.
+//! input for every decoder and for `Endpoint::new`. The protocol v3 codecs have their
+//! own file, `v3.rs` (docs/protocol.md section 11).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use proptest::sample::select;
 use serde_json::Value;
 
 mod strategies;
+mod v3;
 
 use strategies::*;
 

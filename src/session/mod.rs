@@ -344,7 +344,13 @@ impl Session {
             Output::ArmHeartbeat(after) => open.heartbeat.do_send(Arm(after)),
             Output::OpenProbe => self.open_probe(ctx),
             Output::StartTimer(timer, after) => {
-                ctx.run_later(after, move |act, ctx| act.timer_fired(timer, ctx));
+                // A restart drops the context's timers already; the epoch says it too.
+                let epoch = self.epoch;
+                ctx.run_later(after, move |act, ctx| {
+                    if act.epoch == epoch {
+                        act.timer_fired(timer, ctx);
+                    }
+                });
             }
             Output::ResumePolling => open.resume_polling(),
             Output::PausePolling => open.pause_polling(),
@@ -400,9 +406,8 @@ impl Session {
 
     /// The session is over for good: for `reason`, announced with a final `Disconnect`
     /// when `announce` says so (not when it was announced already, or when no session
-    /// ever opened). What was never
-    /// sent comes back, whoever waits for the end hears of it, and the actor stops (or,
-    /// supervised, stays as a shell that refuses everything).
+    /// ever opened). What was never sent comes back, whoever waits for the end hears of
+    /// it, and the actor stops (or, supervised, stays as a shell that refuses everything).
     fn end(&mut self, reason: DisconnectReason, announce: bool, ctx: &mut Context<Self>) {
         if let Phase::Connecting(handle) | Phase::Waiting(Some(handle)) = self.phase {
             ctx.cancel_future(handle);

@@ -1,11 +1,12 @@
 //! The session state machine (`protocol::Connection`, docs/protocol.md sections 6 and 7)
 //! driven by an arbitrary sequence of inputs, with a model of the I/O layer around it.
 //!
-//! The input picks the handshake (websocket offered or not, `maxPayload`), the transport
-//! the session opens on, whether it upgrades, whether the I/O model is `strict`, and
-//! up to `MAX_STEPS` steps: packets from the server on either transport, transport
-//! ends, writes, the pause report, the probe socket opening, timers, the heartbeat
-//! deadline, and the application's `send`, `close`, `abort` and `take_undelivered`.
+//! The input picks the protocol version (v3 or v4), the handshake (websocket offered or
+//! not, `maxPayload`), the transport the session opens on, whether it upgrades, whether
+//! the I/O model is `strict`, and up to `MAX_STEPS` steps: packets from the server on
+//! either transport, transport ends, writes, the pause report, the probe socket opening,
+//! timers (the probe's and v3's ping timer), the heartbeat deadline, and the
+//! application's `send`, `close`, `abort` and `take_undelivered`.
 //! After every step the outputs are drained and carried out by the model.
 //!
 //! In `strict` mode the model behaves as the session and transport actors do
@@ -14,7 +15,8 @@
 //! exactly what it had queued and not posted, a timer fires once after it was started,
 //! a probe socket is used only while `keeps_probe_socket()`. Otherwise every input
 //! goes in whatever the order, and the checks that depend on the I/O layer behaving
-//! (marked "strict" below) are not made.
+//! (marked "strict" below) are not made. Sizes are those of the session's version
+//! (`wire_len_for`).
 //!
 //! Checked after every step (a violation panics with the step and the reason):
 //! 1. nothing panics;
@@ -32,14 +34,18 @@
 //!    (strict) a message is never handed to a transport that the machine closed or
 //!    aborted or that reported its end (the I/O layer drops it: lost);
 //! 5. `unwritten()` is at most the bytes transmitted and not reported written (per
-//!    transport, as `wire_len` counts them) plus those held during the upgrade pause,
+//!    transport, as `wire_len_for` counts them) plus those held during the upgrade pause,
 //!    and 0 once finished;
-//! 6. `is_finished()` implies `is_closed()`.
+//! 6. `is_finished()` implies `is_closed()`;
+//! 7. the heartbeat goes one way: in v4 the client sends no `2` but `2probe`, in v3 no
+//!    `3` (a server's `2` is ignored, see `docs/protocol.md` section 11);
+//! 8. at most one `Timer::Ping` runs at a time (what lets a driver never cancel it),
+//!    and none in v4.
 //!
 //! Also: a `send` refusal is the right one (`TooLarge` with the real size over
-//! `maxPayload`, `RecordSeparator` only over polling for text holding `\x1e`); (strict)
+//! `maxPayload`, `RecordSeparator` only over v4 polling for text holding `\x1e`); (strict)
 //! every message transmitted fits `maxPayload` on its transport, and everything
-//! transmitted over polling survives a payload (`polling::can_carry`).
+//! transmitted over polling survives a payload (`can_carry_for`).
 
 #![no_main]
 
@@ -49,8 +55,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use actix_engineio::protocol::{
-    polling, wire_len, Connection, DisconnectReason, Event, Handshake, Output, Packet, Payload,
-    SendError, Timer, TransportEnd, TransportError, TransportKind, PROBE,
+    can_carry_for, wire_len_for, Connection, DisconnectReason, Event, Handshake, Output, Packet,
+    Payload, ProtocolVersion, SendError, Timer, TransportEnd, TransportError, TransportKind, PROBE,
 };
 use arbitrary::Arbitrary;
 use bytes::Bytes;
@@ -76,7 +82,7 @@ macro_rules! trace {
 /// small, so edge coverage stops growing early; these counters reward inputs that
 /// reach new combinations of states (closing while pausing, a message queued on a
 /// transport that is closing, …).
-const STATE_COUNTERS: usize = 1 << 16;
+const STATE_COUNTERS: usize = 1 << 17;
 #[used]
 #[link_section = "__libfuzzer_extra_counters"]
 static STATES: [AtomicU8; STATE_COUNTERS] = [const { AtomicU8::new(0) }; STATE_COUNTERS];
@@ -105,6 +111,8 @@ impl Kind {
 struct Input {
     /// Model the I/O layer faithfully (see the module docs).
     strict: bool,
+    /// Protocol v3 rather than v4.
+    v3: bool,
     offers_websocket: bool,
     open_on: Kind,
     upgrade: bool,
@@ -132,6 +140,8 @@ enum Step {
     ProbeOpened,
     ProbeGrace,
     ProbeTimeout,
+    /// v3's ping timer fires (in v4 none is ever started).
+    PingTimer,
     PingTimeout,
     Send(Message),
     Close,
@@ -140,7 +150,7 @@ enum Step {
 }
 
 impl Step {
-    /// Which kind of step, 0 to 12.
+    /// Which kind of step, 0 to 13.
     fn kind(&self) -> usize {
         match self {
             Step::Packet(..) => 0,
@@ -156,6 +166,7 @@ impl Step {
             Step::Close => 10,
             Step::Abort => 11,
             Step::TakeUndelivered => 12,
+            Step::PingTimer => 13,
         }
     }
 }
@@ -283,6 +294,7 @@ struct Account {
 
 struct Harness {
     conn: Connection,
+    version: ProtocolVersion,
     strict: bool,
     max_payload: usize,
     /// [polling, websocket]
@@ -291,8 +303,8 @@ struct Harness {
     pause: Pause,
     /// `OpenProbe` was given and the socket has neither opened nor failed.
     probe_connecting: bool,
-    /// Timers started and not fired: [ProbeGrace, ProbeTimeout].
-    timers: [bool; 2],
+    /// Timers started and not fired: [ProbeGrace, ProbeTimeout, Ping].
+    timers: [bool; 3],
     /// Ids given to every send attempt, accepted or not.
     next_id: u32,
     /// The order in which `send` accepted each message, by id.
@@ -311,6 +323,10 @@ struct Harness {
     held: usize,
     /// Transmits of the current step.
     transmitted: Vec<(TransportKind, Packet)>,
+    /// During a pause report, the non-message packets polling hands back (in loose mode,
+    /// some slipped in by the model): the machine re-sends them as they are, so they are
+    /// not its own heartbeat (invariant 7).
+    junk: Vec<Packet>,
     /// Where we are, for messages.
     step: usize,
 }
@@ -379,6 +395,15 @@ impl Harness {
                 Output::OpenProbe => self.probe_connecting = true,
                 Output::StartTimer(Timer::ProbeGrace, _) => self.timers[0] = true,
                 Output::StartTimer(Timer::ProbeTimeout, _) => self.timers[1] = true,
+                Output::StartTimer(Timer::Ping, _) => {
+                    if self.version == ProtocolVersion::V4 {
+                        self.fail("invariant 8: a ping timer in v4, where the server pings");
+                    }
+                    if self.timers[2] {
+                        self.fail("invariant 8: a second ping timer while one runs");
+                    }
+                    self.timers[2] = true;
+                }
                 Output::CloseTransport(kind) => {
                     let transport = self.transport(kind);
                     if transport.live() {
@@ -404,13 +429,26 @@ impl Harness {
             ));
         }
         account.close_sent |= packet == Packet::Close;
-        account.outstanding += wire_len(kind, &packet);
+        account.outstanding += wire_len_for(self.version, kind, &packet);
         if let Packet::Message(payload) = &packet {
             self.on_message_out(kind, payload, &packet);
         }
-        if self.strict && kind == TransportKind::Polling && !polling::can_carry(&packet) {
+        if self.strict && !can_carry_for(self.version, kind, &packet) {
             self.fail(&format!(
-                "{packet:?} transmitted over polling, which cannot carry it"
+                "{packet:?} transmitted over {kind}, which cannot carry it"
+            ));
+        }
+        let wrong_way = match self.version {
+            ProtocolVersion::V4 => matches!(&packet, Packet::Ping(_)) && packet != Packet::probe(),
+            ProtocolVersion::V3 => matches!(&packet, Packet::Pong(_)),
+        };
+        let junk = self.junk.iter().position(|p| *p == packet);
+        if let Some(at) = junk {
+            self.junk.swap_remove(at);
+        } else if wrong_way {
+            self.fail(&format!(
+                "invariant 7: {packet:?} transmitted on {kind}: a heartbeat the wrong way in {}",
+                self.version
             ));
         }
         self.transmitted.push((kind, packet.clone()));
@@ -435,7 +473,7 @@ impl Harness {
         }
         self.leave(order, Fate::Out, format_args!("transmitted on {kind}"));
         if self.strict {
-            let size = wire_len(kind, packet);
+            let size = wire_len_for(self.version, kind, packet);
             if size > self.max_payload {
                 self.fail(&format!(
                     "message #{order} of {size} B on {kind} exceeds maxPayload {}",
@@ -563,6 +601,7 @@ impl Harness {
                 .iter()
                 .any(|p| matches!(p, Packet::Message(_))),
             self.held > 0,
+            self.version == ProtocolVersion::V3,
         ];
         let state = bits
             .iter()
@@ -602,8 +641,10 @@ impl Harness {
                 let packet = match packet {
                     ServerPacket::Text(text) => Packet::text(text.as_str()),
                     ServerPacket::Binary(data) => Packet::binary(data.clone()),
-                    // A payload is cut at record separators: a ping over polling has none.
-                    ServerPacket::Ping(data) if strict && kind == Polling => {
+                    // A v4 payload is cut at record separators: a ping over it has none.
+                    ServerPacket::Ping(data)
+                        if strict && kind == Polling && self.version == ProtocolVersion::V4 =>
+                    {
                         Packet::Ping(data.replace('\x1e', "").into())
                     }
                     ServerPacket::Ping(data) => Packet::Ping(data.as_str().into()),
@@ -615,8 +656,11 @@ impl Harness {
                     ServerPacket::Upgrade => Packet::Upgrade,
                     ServerPacket::Open => Packet::Open(Box::new(self.conn.handshake().clone())),
                 };
+                // Only v4 answers a server's ping.
                 let pong = match &packet {
-                    Packet::Ping(data) => Some(Packet::Pong(data.clone())),
+                    Packet::Ping(data) if self.version == ProtocolVersion::V4 => {
+                        Some(Packet::Pong(data.clone()))
+                    }
                     _ => None,
                 };
                 let answers = !self.conn.is_closed() && kind == self.conn.transport();
@@ -625,7 +669,7 @@ impl Harness {
                 self.drain();
                 if let (Some(pong), true) = (pong, answers) {
                     if !self.transmitted.iter().any(|(_, p)| *p == pong) {
-                        self.held += wire_len(WebSocket, &pong);
+                        self.held += wire_len_for(self.version, WebSocket, &pong);
                     }
                 }
             }
@@ -662,6 +706,7 @@ impl Harness {
             Step::Flush(kind, count) => {
                 let kind = kind.get();
                 let paused = self.pause == Pause::Paused;
+                let version = self.version;
                 let transport = self.transport(kind);
                 if strict
                     && (!transport.live() || (kind == Polling && paused && !transport.closing))
@@ -672,7 +717,7 @@ impl Harness {
                 let bytes = transport
                     .queue
                     .drain(..count)
-                    .map(|packet| wire_len(kind, &packet))
+                    .map(|packet| wire_len_for(version, kind, &packet))
                     .sum();
                 // A closing polling transport reports nothing but its end.
                 let reports = !strict || kind == WebSocket || !transport.closing;
@@ -721,11 +766,17 @@ impl Harness {
                         self.set_fate(order, Fate::Pending);
                     }
                 }
+                self.junk = unsent
+                    .iter()
+                    .filter(|p| !matches!(p, Packet::Message(_)))
+                    .cloned()
+                    .collect();
                 trace!("handle_polling_paused({unsent:?})");
                 self.conn.handle_polling_paused(unsent);
                 // Whatever the machine held goes out now, or was given up already.
                 self.held = 0;
                 self.drain();
+                self.junk.clear();
             }
             Step::ProbeOpened => {
                 if strict {
@@ -755,6 +806,25 @@ impl Harness {
                 trace!("handle_timer({timer:?})");
                 self.conn.handle_timer(timer);
                 self.drain();
+            }
+            Step::PingTimer => {
+                if strict && !self.timers[2] {
+                    return;
+                }
+                self.timers[2] = false;
+                let awaited = !self.conn.is_closed();
+                trace!("handle_timer(Ping)");
+                self.conn.handle_timer(Timer::Ping);
+                self.drain();
+                // A ping queued during the upgrade pause is held (the machine armed the
+                // heartbeat for it and transmitted nothing): an upper bound of it.
+                let ping = Packet::Ping("".into());
+                if awaited
+                    && self.version == ProtocolVersion::V3
+                    && !self.transmitted.iter().any(|(_, p)| *p == ping)
+                {
+                    self.held += wire_len_for(self.version, WebSocket, &ping);
+                }
             }
             Step::PingTimeout => {
                 // The heartbeat is disarmed once the session is over.
@@ -820,16 +890,17 @@ impl Harness {
             }
             Err(SendError::Closed) if closed => {}
             Err(SendError::TooLarge { size, max_payload })
-                if size == wire_len(active, &packet)
+                if size == wire_len_for(self.version, active, &packet)
                     && max_payload == self.max_payload
                     && size > max_payload => {}
             Err(SendError::RecordSeparator)
-                if active == TransportKind::Polling && !polling::can_carry(&packet) => {}
+                if active == TransportKind::Polling
+                    && !can_carry_for(self.version, active, &packet) => {}
             other => self.fail(&format!("send({payload:?}) over {active} gave {other:?}")),
         }
         self.drain();
         if result.is_ok() && !self.transmitted.iter().any(|(_, p)| *p == packet) {
-            self.held += wire_len(TransportKind::WebSocket, &packet);
+            self.held += wire_len_for(self.version, TransportKind::WebSocket, &packet);
         }
     }
 }
@@ -848,12 +919,18 @@ fuzz_target!(|input: Input| {
         max_payload,
     };
     let open_on = input.open_on.get();
+    let version = if input.v3 {
+        ProtocolVersion::V3
+    } else {
+        ProtocolVersion::V4
+    };
     trace!(
-        "Connection::new({handshake:?}, {open_on:?}, {})",
+        "Connection::with_version({handshake:?}, {open_on:?}, {}, {version:?})",
         input.upgrade
     );
     let mut harness = Harness {
-        conn: Connection::new(handshake, open_on, input.upgrade),
+        conn: Connection::with_version(handshake, open_on, input.upgrade, version),
+        version,
         strict: input.strict,
         max_payload: usize::try_from(max_payload).unwrap_or(usize::MAX),
         transports: [TransportKind::Polling, TransportKind::WebSocket].map(|kind| {
@@ -866,7 +943,7 @@ fuzz_target!(|input: Input| {
         accounts: [Account::default(); 2],
         pause: Pause::Off,
         probe_connecting: false,
-        timers: [false; 2],
+        timers: [false; 3],
         next_id: 0,
         accepted: HashMap::new(),
         fates: Vec::new(),
@@ -876,6 +953,7 @@ fuzz_target!(|input: Input| {
         disconnects: 0,
         held: 0,
         transmitted: Vec::new(),
+        junk: Vec::new(),
         step: 0,
     };
     harness.drain();

@@ -1,6 +1,7 @@
 //! The pure Engine.IO protocol: packets, frames, payloads, handshake, URLs and
-//! the session state machine. The session speaks v4; the codecs also speak v3
-//! ([`ProtocolVersion`], [`polling_v3`], [`frame::encode_for`]).
+//! the session state machine. Everything speaks v4 by default and v3 on request
+//! ([`ProtocolVersion`], [`polling_v3`], [`frame::encode_for`],
+//! [`Connection::with_version`]).
 //!
 //! Nothing here does I/O or knows about actix; the actors in this crate only drive
 //! it. Every function is synchronous and total: bad input gives a [`ProtocolError`],

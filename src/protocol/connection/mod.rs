@@ -4,22 +4,26 @@
 //! The session actor feeds it inputs (`handle_*`, [`Connection::send`],
 //! [`Connection::close`]) and carries out the [`Output`]s it queues, in order.
 //! Everything about heartbeats, the upgrade (the "Heartbeat" and "Upgrade" sections
-//! of the Engine.IO v4 protocol) and close reasons is decided here, so it is tested
-//! without a network.
+//! of the Engine.IO protocol, v4 and v3) and close reasons is decided here, so it is
+//! tested without a network.
 
+mod heartbeat;
 mod output;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v3;
 mod upgrade;
 
 use std::collections::VecDeque;
 
+use self::heartbeat::ClientPing;
 pub use self::output::{Event, Output, Timer};
 use self::upgrade::Upgrade;
 pub use self::upgrade::{PROBE_GRACE, PROBE_TIMEOUT};
 use super::{
-    polling, wire_len, DisconnectReason, Handshake, Packet, Payload, SendError, TransportEnd,
-    TransportError, TransportKind,
+    can_carry_for, wire_len_for, DisconnectReason, Handshake, Packet, Payload, ProtocolVersion,
+    SendError, TransportEnd, TransportError, TransportKind, PROBE,
 };
 
 /// The state of one Engine.IO session, from handshake to disconnect.
@@ -88,6 +92,10 @@ use super::{
 #[derive(Debug)]
 pub struct Connection {
     handshake: Handshake,
+    /// The protocol the session speaks: it decides who pings and what a packet costs.
+    version: ProtocolVersion,
+    /// The client's own pings, in v3; `Off` in v4.
+    client_ping: ClientPing,
     active: TransportKind,
     upgrade: Upgrade,
     /// Whether the polling receive loop has been started.
@@ -159,7 +167,57 @@ impl Connection {
     /// ]);
     /// ```
     pub fn new(handshake: Handshake, transport: TransportKind, upgrade: bool) -> Self {
+        Connection::with_version(handshake, transport, upgrade, ProtocolVersion::V4)
+    }
+
+    /// A session of protocol `version` that has just received `handshake` over
+    /// `transport`; [`Connection::new`] is the v4 one.
+    ///
+    /// In v3 the client pings: besides what [`Connection::new`] gives, the first output
+    /// after the heartbeat deadline starts [`Timer::Ping`], and the driver reports it with
+    /// [`Connection::handle_timer`] when `pingInterval` has passed. The session then
+    /// sends `2` and re-arms the heartbeat to `pingTimeout`; a pong starts the next
+    /// [`Timer::Ping`] and re-arms it to `pingInterval + pingTimeout`; a deadline that
+    /// passes is reported with [`Connection::handle_ping_timeout`], as in v4.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Packet, ProtocolVersion, Timer, TransportKind::WebSocket};
+    ///
+    /// let hs = Handshake::parse(r#"{"sid":"s","upgrades":[],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let mut conn = Connection::with_version(hs, WebSocket, false, ProtocolVersion::V3);
+    /// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
+    /// assert_eq!(outputs, [
+    ///     Output::Event(Event::Connected { sid: "s".into(), transport: WebSocket }),
+    ///     Output::ArmHeartbeat(Duration::from_secs(45)),
+    ///     Output::StartTimer(Timer::Ping, Duration::from_secs(25)),
+    /// ]);
+    ///
+    /// // 25 s later: the client pings, and the server has 20 s to answer.
+    /// conn.handle_timer(Timer::Ping);
+    /// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
+    /// assert_eq!(outputs, [
+    ///     Output::Transmit(WebSocket, Packet::Ping("".into())),
+    ///     Output::ArmHeartbeat(Duration::from_secs(20)),
+    /// ]);
+    ///
+    /// // It answers: the next ping is 25 s away.
+    /// conn.handle_packet(WebSocket, Packet::Pong("".into()));
+    /// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
+    /// assert_eq!(outputs, [
+    ///     Output::ArmHeartbeat(Duration::from_secs(45)),
+    ///     Output::StartTimer(Timer::Ping, Duration::from_secs(25)),
+    /// ]);
+    /// ```
+    pub fn with_version(
+        handshake: Handshake,
+        transport: TransportKind,
+        upgrade: bool,
+        version: ProtocolVersion,
+    ) -> Self {
         let mut conn = Connection {
+            version,
+            client_ping: ClientPing::Off,
             active: transport,
             upgrade: Upgrade::Off,
             polling_started: false,
@@ -178,6 +236,9 @@ impl Connection {
         });
         conn.outputs
             .push_back(Output::ArmHeartbeat(conn.handshake.heartbeat_deadline()));
+        if version == ProtocolVersion::V3 {
+            conn.schedule_ping();
+        }
         if transport == TransportKind::Polling {
             if upgrade && conn.handshake.allows_websocket_upgrade() {
                 conn.start_probe();
@@ -199,6 +260,21 @@ impl Connection {
     /// ```
     pub fn handshake(&self) -> &Handshake {
         &self.handshake
+    }
+
+    /// The protocol version the session speaks.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Connection, Handshake, ProtocolVersion, TransportKind};
+    ///
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// let conn = Connection::new(handshake.clone(), TransportKind::WebSocket, false);
+    /// assert_eq!(conn.version(), ProtocolVersion::V4);
+    /// let conn = Connection::with_version(handshake, TransportKind::WebSocket, false, ProtocolVersion::V3);
+    /// assert_eq!(conn.version(), ProtocolVersion::V3);
+    /// ```
+    pub fn version(&self) -> ProtocolVersion {
+        self.version
     }
 
     /// The transport the session's packets go over now: the one it opened on, until an
@@ -255,8 +331,8 @@ impl Connection {
     }
 
     /// Bytes handed to transports and not yet written to the network: what a sender
-    /// waits on when it wants backpressure. Counted as [`wire_len`] counts them, and
-    /// including messages held during the upgrade pause.
+    /// waits on when it wants backpressure. Counted as [`wire_len_for`] counts them in
+    /// the session's version, and including messages held during the upgrade pause.
     ///
     /// ```
     /// use actix_engineio::protocol::{Connection, Handshake, TransportKind};
@@ -270,7 +346,8 @@ impl Connection {
         self.unwritten.polling + self.unwritten.websocket + self.held_bytes
     }
 
-    /// `transport` wrote `bytes` (as [`wire_len`] counts them) to the network.
+    /// `transport` wrote `bytes` (as [`wire_len_for`] counts them in the session's
+    /// version) to the network.
     ///
     /// ```
     /// use actix_engineio::protocol::{Connection, Handshake, TransportKind};
@@ -308,6 +385,13 @@ impl Connection {
     /// is ignored, anything else fails the upgrade. Elsewhere (a late poll after the
     /// upgrade) it is ignored.
     ///
+    /// The heartbeat depends on the version: in v4 a `2` is answered with `3` and
+    /// re-arms the heartbeat, and a `3` is ignored; in v3 a `3` answers the client's
+    /// ping (see [`Connection::with_version`]), and a `2` is ignored, never answered:
+    /// v3 servers do not ping, and answering one would harm, as Node `engine.io` 6
+    /// with `allowEIO3` closes a v3 session whose client sends `3` ("invalid heartbeat
+    /// direction") and python-engineio 3 refuses it as an unknown packet.
+    ///
     /// ```
     /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Packet, TransportKind};
     ///
@@ -327,15 +411,24 @@ impl Connection {
         }
         match packet {
             Packet::Message(payload) => self.emit(Event::Message(payload)),
-            Packet::Ping(data) => {
+            Packet::Ping(data) if self.version == ProtocolVersion::V4 => {
                 self.queue(Packet::Pong(data));
                 let deadline = self.handshake.heartbeat_deadline();
                 self.outputs.push_back(Output::ArmHeartbeat(deadline));
             }
+            // `3probe` belongs to the probe websocket, never to the active transport.
+            Packet::Pong(data) if self.version == ProtocolVersion::V3 && data != PROBE => {
+                self.handle_pong();
+            }
             Packet::Close => self.finish(DisconnectReason::ServerDisconnect),
-            // Nothing to do for a noop; open, pong and upgrade never come from a v4
-            // server after the handshake, and ignoring them is harmless.
-            Packet::Noop | Packet::Open(_) | Packet::Pong(_) | Packet::Upgrade => {}
+            // Nothing to do for a noop; open and upgrade never come from a server after
+            // the handshake, nor a pong in v4 or a ping in v3, and ignoring them is
+            // harmless (answering a v3 ping is not: see above).
+            Packet::Noop
+            | Packet::Open(_)
+            | Packet::Ping(_)
+            | Packet::Pong(_)
+            | Packet::Upgrade => {}
         }
     }
 
@@ -382,8 +475,9 @@ impl Connection {
         }
     }
 
-    /// No ping arrived in time (the deadline of the last [`Output::ArmHeartbeat`] passed):
-    /// the session is dead, and its transports are aborted.
+    /// The deadline of the last [`Output::ArmHeartbeat`] passed: no ping arrived in time
+    /// (v4), or no pong to the client's ping (v3). The session is dead, and its
+    /// transports are aborted.
     ///
     /// ```
     /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportKind};
@@ -410,8 +504,9 @@ impl Connection {
     /// upgrade pause).
     ///
     /// Refused once the session is closed, when its encoding on the active transport is
-    /// larger than the server's `maxPayload`, and over polling when it is text holding
-    /// the record separator.
+    /// larger than the server's `maxPayload` ([`wire_len_for`] in the session's
+    /// version), and over v4 polling when it is text holding the record separator (v3
+    /// polling carries any text: its records are length-prefixed).
     ///
     /// ```
     /// use actix_engineio::protocol::{Connection, Handshake, SendError, TransportKind};
@@ -427,13 +522,12 @@ impl Connection {
             return Err(SendError::Closed);
         }
         let packet = Packet::Message(payload);
-        let over_polling = self.active == TransportKind::Polling;
-        let size = wire_len(self.active, &packet);
+        let size = wire_len_for(self.version, self.active, &packet);
         let max_payload = self.handshake.max_payload_bytes();
         if size > max_payload {
             return Err(SendError::TooLarge { size, max_payload });
         }
-        if over_polling && !polling::can_carry(&packet) {
+        if !can_carry_for(self.version, self.active, &packet) {
             return Err(SendError::RecordSeparator);
         }
         self.queue(packet);
@@ -538,7 +632,7 @@ impl Connection {
     fn queue(&mut self, packet: Packet) {
         if matches!(self.upgrade, Upgrade::Pausing { .. }) {
             // Counted as websocket-sized: that is where held packets normally go.
-            self.held_bytes += wire_len(TransportKind::WebSocket, &packet);
+            self.held_bytes += wire_len_for(self.version, TransportKind::WebSocket, &packet);
             self.held.push(packet);
         } else {
             self.transmit(self.active, packet);
@@ -546,7 +640,7 @@ impl Connection {
     }
 
     fn transmit(&mut self, transport: TransportKind, packet: Packet) {
-        *self.unwritten.of(transport) += wire_len(transport, &packet);
+        *self.unwritten.of(transport) += wire_len_for(self.version, transport, &packet);
         self.outputs.push_back(Output::Transmit(transport, packet));
     }
 

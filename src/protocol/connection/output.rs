@@ -30,7 +30,11 @@ pub enum Output {
     Event(Event),
     /// Send a packet on a transport (polling batches what it is given).
     Transmit(TransportKind, Packet),
-    /// (Re)start the heartbeat deadline.
+    /// (Re)start the heartbeat deadline, replacing the previous one: when it passes,
+    /// call [`Connection::handle_ping_timeout`](super::Connection::handle_ping_timeout).
+    /// In v4 it waits for the server's next ping; in v3 for the pong to the client's
+    /// ping (`pingTimeout`), or, between pings, `pingInterval + pingTimeout` as a
+    /// safety net that the next [`Timer::Ping`] shortens.
     ArmHeartbeat(Duration),
     /// Open a websocket for this session's sid, to probe it.
     OpenProbe,
@@ -109,4 +113,8 @@ pub enum Timer {
     ProbeGrace,
     /// [`PROBE_TIMEOUT`](super::PROBE_TIMEOUT) has passed since the probe started.
     ProbeTimeout,
+    /// Protocol v3 only: `pingInterval` has passed since the handshake or the last
+    /// pong, and the client pings (see [`Connection::with_version`](super::Connection::with_version)).
+    /// At most one runs at a time, so it never needs cancelling.
+    Ping,
 }

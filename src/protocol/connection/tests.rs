@@ -6,7 +6,7 @@ use super::*;
 use crate::protocol::{TransportError, UpgradeError};
 use TransportKind::{Polling, WebSocket};
 
-fn handshake(upgrades: &[&str]) -> Handshake {
+pub(super) fn handshake(upgrades: &[&str]) -> Handshake {
     Handshake {
         sid: "sid1".into(),
         upgrades: upgrades.iter().map(|s| s.to_string()).collect(),
@@ -16,11 +16,11 @@ fn handshake(upgrades: &[&str]) -> Handshake {
     }
 }
 
-fn drain(conn: &mut Connection) -> Vec<Output> {
+pub(super) fn drain(conn: &mut Connection) -> Vec<Output> {
     std::iter::from_fn(|| conn.poll_output()).collect()
 }
 
-fn events(outputs: &[Output]) -> Vec<Event> {
+pub(super) fn events(outputs: &[Output]) -> Vec<Event> {
     outputs
         .iter()
         .filter_map(|o| match o {
@@ -30,7 +30,7 @@ fn events(outputs: &[Output]) -> Vec<Event> {
         .collect()
 }
 
-fn sent(outputs: &[Output]) -> Vec<(TransportKind, Packet)> {
+pub(super) fn sent(outputs: &[Output]) -> Vec<(TransportKind, Packet)> {
     outputs
         .iter()
         .filter_map(|o| match o {

@@ -191,8 +191,8 @@ impl Connection {
     }
 
     /// A timer started by [`Output::StartTimer`] fired. Timers that no longer matter
-    /// (the probe succeeded or failed, the session ended) are ignored, so they need not be
-    /// cancelled.
+    /// (the probe succeeded or failed, the session ended, a ping timer reported twice)
+    /// are ignored, so they need not be cancelled.
     ///
     /// ```
     /// use actix_engineio::protocol::{Connection, Handshake, Output, Timer, TransportKind};
@@ -203,14 +203,24 @@ impl Connection {
     /// conn.handle_timer(Timer::ProbeGrace); // the probe is slow: receive meanwhile
     /// assert_eq!(conn.poll_output(), Some(Output::ResumePolling));
     /// assert!(conn.is_probing());
+    /// conn.handle_timer(Timer::Ping); // a v4 session never started one
+    /// assert_eq!(conn.poll_output(), None);
     /// ```
     pub fn handle_timer(&mut self, timer: Timer) {
+        match timer {
+            Timer::Ping => self.ping_timer_fired(),
+            Timer::ProbeGrace | Timer::ProbeTimeout => self.probe_timer_fired(timer),
+        }
+    }
+
+    fn probe_timer_fired(&mut self, timer: Timer) {
         if self.is_closed() || self.upgrade != Upgrade::Probing {
             return;
         }
         match timer {
             Timer::ProbeGrace => self.start_polling(),
             Timer::ProbeTimeout => self.fail_upgrade(UpgradeError::Timeout),
+            Timer::Ping => {}
         }
     }
 

@@ -8,19 +8,23 @@ use actix_http::ws::{Codec, Frame as WsFrame, Item, Message as WsMessage, Protoc
 use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
 
-use crate::protocol::{frame, Frame, Packet, ProtocolError as EioProtocolError, TransportError};
+use crate::protocol::{
+    frame, Frame, Packet, ProtocolError as EioProtocolError, ProtocolVersion, TransportError,
+};
 
-/// Turns data frames into packets, putting fragmented messages together, within
-/// `limit` bytes per message.
+/// Turns data frames into packets of protocol `version`, putting fragmented messages
+/// together, within `limit` bytes per message.
 pub(crate) struct Reassembly {
+    version: ProtocolVersion,
     limit: usize,
     /// A fragmented message being put together: whether text, and its data so far.
     fragments: Option<(bool, BytesMut)>,
 }
 
 impl Reassembly {
-    pub fn new(limit: usize) -> Self {
+    pub fn new(version: ProtocolVersion, limit: usize) -> Self {
         Reassembly {
+            version,
             limit,
             fragments: None,
         }
@@ -30,8 +34,8 @@ impl Reassembly {
     /// that is not the last, and for control frames (which are not data).
     pub fn push(&mut self, frame: WsFrame) -> Option<Result<Packet, TransportError>> {
         match frame {
-            WsFrame::Text(data) => Some(decode_text(data)),
-            WsFrame::Binary(data) => Some(Ok(Packet::binary(data))),
+            WsFrame::Text(data) => Some(decode_text(self.version, data)),
+            WsFrame::Binary(data) => Some(decode_binary(self.version, data)),
             WsFrame::Continuation(item) => self.continuation(item),
             WsFrame::Ping(_) | WsFrame::Pong(_) | WsFrame::Close(_) => None,
         }
@@ -71,9 +75,9 @@ impl Reassembly {
         let (text, data) = self.fragments.take()?;
         let data = data.freeze();
         Some(if text {
-            decode_text(data)
+            decode_text(self.version, data)
         } else {
-            Ok(Packet::binary(data))
+            decode_binary(self.version, data)
         })
     }
 }
@@ -128,9 +132,14 @@ fn announced_len(src: &[u8]) -> Option<u64> {
 }
 
 /// A text frame's packet; invalid UTF-8 is a protocol error.
-pub(super) fn decode_text(data: Bytes) -> Result<Packet, TransportError> {
+fn decode_text(version: ProtocolVersion, data: Bytes) -> Result<Packet, TransportError> {
     let text = ByteString::try_from(data).map_err(|_| EioProtocolError::InvalidUtf8)?;
-    Ok(frame::decode(Frame::Text(text))?)
+    Ok(frame::decode_for(version, Frame::Text(text))?)
+}
+
+/// A binary frame's packet: the data as it is in v4, after its type byte `4` in v3.
+fn decode_binary(version: ProtocolVersion, data: Bytes) -> Result<Packet, TransportError> {
+    Ok(frame::decode_for(version, Frame::Binary(data))?)
 }
 
 #[cfg(test)]
@@ -180,7 +189,7 @@ mod tests {
 
     #[test]
     fn fragments_make_one_message_within_the_limit() {
-        let mut messages = Reassembly::new(8);
+        let mut messages = Reassembly::new(ProtocolVersion::V4, 8);
         assert!(messages
             .push(WsFrame::Continuation(Item::FirstText("4he".into())))
             .is_none());

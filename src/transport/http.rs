@@ -54,8 +54,8 @@ impl Http {
         config: Arc<ClientConfig>,
         client: Option<awc::Client>,
     ) -> Result<Self, ConfigError> {
-        let endpoint =
-            Endpoint::new(url, config.path.as_deref(), &config.query)?.with_version(config.protocol);
+        let endpoint = Endpoint::new(url, config.path.as_deref(), &config.query)?
+            .with_version(config.protocol);
         let client =
             match client {
                 Some(_) if config.tls != TlsOptions::default() => return Err(ConfigError::Tls(

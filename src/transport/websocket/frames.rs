@@ -103,6 +103,9 @@ impl Decoder for LimitedCodec {
     type Error = ProtocolError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<WsFrame>, ProtocolError> {
+        if let Some(refusal) = HttpAfterUpgrade::parse(src) {
+            return Err(ProtocolError::Io(std::io::Error::other(refusal)));
+        }
         if announced_len(src).is_some_and(|len| len > self.limit as u64) {
             return Err(ProtocolError::Overflow);
         }
@@ -115,6 +118,40 @@ impl Encoder<WsMessage> for LimitedCodec {
 
     fn encode(&mut self, item: WsMessage, dst: &mut BytesMut) -> Result<(), ProtocolError> {
         self.inner.encode(item, dst)
+    }
+}
+
+/// An HTTP response where a websocket frame was expected. Node `engine.io` 6 answers a
+/// websocket it refuses (an unsupported `EIO`, say) with `101`, then writes its `400`
+/// onto the upgraded socket; read as a frame, `H` has reserved bits set. Carried inside
+/// actix's I/O error, and reported as the HTTP error it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("HTTP {status} after the websocket upgrade: {body}")]
+pub(crate) struct HttpAfterUpgrade {
+    pub status: u16,
+    pub body: String,
+}
+
+impl HttpAfterUpgrade {
+    /// How much of the response is kept.
+    const LIMIT: usize = 4096;
+
+    /// The response at the start of `src`, if a frame's place holds one (`HTTP/1.x NNN`).
+    fn parse(src: &[u8]) -> Option<Self> {
+        let head = src.get(..12)?;
+        if !head.starts_with(b"HTTP/1.") || head.get(8) != Some(&b' ') {
+            return None;
+        }
+        let status = std::str::from_utf8(head.get(9..12)?).ok()?.parse().ok()?;
+        let shown = &src[..src.len().min(Self::LIMIT)];
+        let body = match shown.windows(4).position(|w| w == b"\r\n\r\n") {
+            Some(end) => &shown[end + 4..],
+            None => &[][..],
+        };
+        Some(HttpAfterUpgrade {
+            status,
+            body: String::from_utf8_lossy(body).into_owned(),
+        })
     }
 }
 
@@ -173,6 +210,29 @@ mod tests {
                 "{len}"
             );
         }
+    }
+
+    #[test]
+    fn an_http_response_in_place_of_a_frame_is_read_as_one() {
+        let mut codec = LimitedCodec::new(1024);
+        let response =
+            "HTTP/1.1 400 Bad Request\r\nContent-Length: 28\r\n\r\nUnsupported protocol version";
+        let mut src = BytesMut::from(response);
+        let Err(ProtocolError::Io(error)) = codec.decode(&mut src) else {
+            panic!("an HTTP response decoded as a frame");
+        };
+        let refusal = error
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<HttpAfterUpgrade>());
+        assert_eq!(
+            refusal,
+            Some(&HttpAfterUpgrade {
+                status: 400,
+                body: "Unsupported protocol version".into()
+            })
+        );
+        // Too short to tell yet: left to the frame decoder, which waits.
+        assert!(HttpAfterUpgrade::parse(b"HTTP/1.1 4").is_none());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use awc::error::{WsClientError, WsProtocolError};
 use awc::ws::{CloseReason, Frame as WsFrame};
 use futures::stream::StreamExt;
 
-use super::frames::{LimitedCodec, Reassembly};
+use super::frames::{HttpAfterUpgrade, LimitedCodec, Reassembly};
 use super::WsFramed;
 use crate::protocol::{Handshake, Packet, ProtocolError, ProtocolVersion, TransportError};
 use crate::transport::http::{send_error, Http};
@@ -91,9 +91,20 @@ pub(super) fn close_error(reason: Option<CloseReason>) -> TransportError {
 pub(super) fn protocol_error(error: WsProtocolError, limit: usize) -> TransportError {
     match error {
         WsProtocolError::Overflow => TransportError::FrameTooLarge { limit },
-        WsProtocolError::Io(e) => TransportError::ConnectionLost(e.to_string()),
+        WsProtocolError::Io(e) => match refusal(&e) {
+            Some(refusal) => TransportError::Http {
+                status: refusal.status,
+                body: refusal.body.clone(),
+            },
+            None => TransportError::ConnectionLost(e.to_string()),
+        },
         other => TransportError::WebSocket(other.to_string()),
     }
+}
+
+/// The HTTP refusal a server wrote after accepting the websocket, if that is the error.
+fn refusal(error: &std::io::Error) -> Option<&HttpAfterUpgrade> {
+    error.get_ref()?.downcast_ref::<HttpAfterUpgrade>()
 }
 
 fn client_error(error: WsClientError, limit: usize) -> TransportError {

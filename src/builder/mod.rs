@@ -182,10 +182,9 @@ impl<A> Builder<A> {
         self
     }
 
-    /// The Engine.IO protocol version to speak (default
-    /// [`ProtocolVersion::V4`](crate::ProtocolVersion::V4)): `V3` for servers of
-    /// Socket.IO 1.x and 2.x (Node `engine.io` 3.x, python-engineio 3.x, or a newer Node
-    /// `engine.io` with `allowEIO3`). Every request then asks for `EIO=3`, the payloads
+    /// The Engine.IO protocol version to speak (default [`ProtocolVersion::V4`]): `V3`
+    /// for servers of Socket.IO 1.x and 2.x (Node `engine.io` 3.x, python-engineio 3.x,
+    /// or a newer Node `engine.io` with `allowEIO3`). Every request then asks for `EIO=3`, the payloads
     /// and frames use the v3 formats and the client sends the pings (see the repository's
     /// `docs/protocol.md` section 11). A server that speaks v3 only fails a v4 polling
     /// handshake with a [`ProtocolError`](crate::protocol::ProtocolError) saying so.

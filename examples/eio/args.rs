@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use actix_engineio::builder::Builder;
-use actix_engineio::{Payload, ReconnectPolicy};
+use actix_engineio::{Payload, ProtocolVersion, ReconnectPolicy};
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 /// Which of the crate's APIs drives the session.
@@ -17,7 +17,7 @@ pub enum Api {
     Blocking,
 }
 
-/// A command-line Engine.IO v4 client.
+/// A command-line Engine.IO client (protocol v4, or v3 with `--eio 3`).
 #[derive(Parser, Debug, Clone)]
 #[command(name = "eio")]
 pub struct Args {
@@ -29,6 +29,9 @@ pub struct Args {
     /// Transports in order, comma-separated: polling, websocket, or polling,websocket.
     #[arg(long, default_value = "polling,websocket")]
     transports: String,
+    /// Engine.IO protocol version: 4, or 3 for Socket.IO 1.x and 2.x servers.
+    #[arg(long, default_value = "4", value_parser = parse_version)]
+    eio: ProtocolVersion,
     /// Do not upgrade a polling session to websocket.
     #[arg(long)]
     no_upgrade: bool,
@@ -114,6 +117,7 @@ impl Args {
         builder = builder
             .transports(self.transports.split(','))
             .upgrade(!self.no_upgrade)
+            .protocol(self.eio)
             .ssl_verify(!self.insecure);
         if let Some(path) = &self.path {
             builder = builder.path(path);
@@ -136,6 +140,11 @@ impl Args {
         }
         Ok(builder)
     }
+}
+
+/// `--eio 3` or `--eio 4`.
+fn parse_version(value: &str) -> Result<ProtocolVersion, String> {
+    value.parse()
 }
 
 pub fn hex_encode(data: &[u8]) -> String {

@@ -5,6 +5,7 @@
 //! cargo run --example eio -- [OPTIONS] URL
 //! cargo run --example eio -- --send hello --count 1 --json http://127.0.0.1:3000
 //! cargo run --example eio -- --api blocking --stdin http://127.0.0.1:3000
+//! cargo run --example eio -- --eio 3 --path /socket.io/ http://127.0.0.1:3000
 //! ```
 //!
 //! `--api actor` (the default) drives a `Session` actor under an actix `System`;

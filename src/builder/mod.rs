@@ -18,6 +18,7 @@ use crate::config::{
     parse_header, parse_transports, ClientConfig, ReconnectPolicy, SendQueueLimit,
 };
 use crate::error::ConfigError;
+use crate::protocol::ProtocolVersion;
 
 /// Settings of a session, then what the API needs: `A` is [`ActorApi`],
 /// [`AsyncApi`] or [`BlockingApi`]. Every setting method is available on each; a
@@ -178,6 +179,28 @@ impl<A> Builder<A> {
             Ok(list) => self.config.transports = list,
             Err(reason) => self.config.fail(ConfigError::Transports(reason)),
         }
+        self
+    }
+
+    /// The Engine.IO protocol version to speak (default [`ProtocolVersion::V4`]): `V3`
+    /// for servers of Socket.IO 1.x and 2.x (Node `engine.io` 3.x, python-engineio 3.x,
+    /// or a newer Node `engine.io` with `allowEIO3`). Every request then asks for `EIO=3`, the payloads
+    /// and frames use the v3 formats and the client sends the pings (see the repository's
+    /// `docs/protocol.md` section 11). A server that speaks v3 only fails a v4 polling
+    /// handshake with a [`ProtocolError`](crate::protocol::ProtocolError) saying so.
+    ///
+    /// ```
+    /// use actix_engineio::{ProtocolVersion, Session};
+    ///
+    /// // A Socket.IO 2 server.
+    /// let builder = Session::builder("http://127.0.0.1:3000")
+    ///     .path("/socket.io/")
+    ///     .protocol(ProtocolVersion::V3);
+    /// let v3: ProtocolVersion = "3".parse().unwrap(); // as a command line gives it
+    /// assert_eq!(v3, ProtocolVersion::V3);
+    /// ```
+    pub fn protocol(mut self, version: ProtocolVersion) -> Self {
+        self.config.protocol = version;
         self
     }
 

@@ -30,7 +30,7 @@ use crate::builder::{start_session, HttpFactory};
 use crate::config::{parse_header, parse_transports, ClientConfig, RedactedHeaders};
 use crate::error::{ConfigError, ConnectError, Unsent};
 use crate::event::{EventSender, SessionStatus, Subscribers};
-use crate::protocol::{DisconnectReason, Payload, SendError, TransportKind};
+use crate::protocol::{DisconnectReason, Payload, ProtocolVersion, SendError, TransportKind};
 use crate::request::{Abort, Close, Send, TrySend};
 use crate::session::Session;
 
@@ -54,6 +54,7 @@ pub struct ConnectOptions {
     headers: Vec<(String, String)>,
     transports: Option<Vec<String>>,
     path: Option<String>,
+    protocol: Option<ProtocolVersion>,
 }
 
 /// Credential headers print as `<redacted>`.
@@ -63,6 +64,7 @@ impl fmt::Debug for ConnectOptions {
             .field("headers", &RedactedHeaders(&self.headers))
             .field("transports", &self.transports)
             .field("path", &self.path)
+            .field("protocol", &self.protocol)
             .finish()
     }
 }
@@ -112,6 +114,20 @@ impl ConnectOptions {
         self
     }
 
+    /// The Engine.IO protocol version of this connection, as
+    /// [`SessionBuilder::protocol`](crate::SessionBuilder::protocol) takes it (default:
+    /// the client's, itself `V4` unless set).
+    ///
+    /// ```
+    /// use actix_engineio::{ConnectOptions, ProtocolVersion};
+    ///
+    /// let options = ConnectOptions::new().protocol(ProtocolVersion::V3);
+    /// ```
+    pub fn protocol(mut self, version: ProtocolVersion) -> Self {
+        self.protocol = Some(version);
+        self
+    }
+
     /// The client's settings with these options on top.
     fn apply(self, mut config: ClientConfig) -> ClientConfig {
         for (name, value) in self.headers {
@@ -128,6 +144,9 @@ impl ConnectOptions {
         }
         if let Some(path) = self.path {
             config.path = Some(path);
+        }
+        if let Some(version) = self.protocol {
+            config.protocol = version;
         }
         config
     }

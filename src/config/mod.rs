@@ -16,7 +16,7 @@ pub(crate) use self::reconnect::random_fraction;
 pub use self::reconnect::{ReconnectAttempt, ReconnectPolicy};
 use crate::error::ConfigError;
 use crate::protocol::polling::MAX_PACKETS_PER_PAYLOAD;
-use crate::protocol::TransportKind;
+use crate::protocol::{ProtocolVersion, TransportKind};
 
 /// Default timeout of the handshake, of each POST and of opening a websocket; see
 /// [`SessionBuilder::request_timeout`](crate::SessionBuilder::request_timeout).
@@ -125,6 +125,8 @@ pub struct ClientConfig {
     pub(crate) send_buffer: usize,
     pub(crate) max_packets_per_post: usize,
     pub(crate) transports: Vec<TransportKind>,
+    /// The Engine.IO protocol version every request asks for and every codec speaks.
+    pub(crate) protocol: ProtocolVersion,
     pub(crate) upgrade: bool,
     pub(crate) timestamp_requests: bool,
     pub(crate) tls: TlsOptions,
@@ -170,6 +172,7 @@ impl Default for ClientConfig {
             send_buffer: DEFAULT_SEND_BUFFER,
             max_packets_per_post: MAX_PACKETS_PER_PAYLOAD,
             transports: vec![TransportKind::Polling, TransportKind::WebSocket],
+            protocol: ProtocolVersion::V4,
             upgrade: true,
             timestamp_requests: true,
             tls: TlsOptions::default(),
@@ -207,6 +210,7 @@ impl fmt::Debug for ClientConfig {
             .field("send_buffer", &self.send_buffer)
             .field("max_packets_per_post", &self.max_packets_per_post)
             .field("transports", &self.transports)
+            .field("protocol", &self.protocol)
             .field("upgrade", &self.upgrade)
             .field("timestamp_requests", &self.timestamp_requests)
             .field("tls", &self.tls)

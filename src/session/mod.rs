@@ -202,14 +202,24 @@ impl Session {
                 let transport =
                     PollingTransport::new(self.http.clone(), &handshake, polling_link).start();
                 let upgrade = self.config.upgrade_wanted();
-                let conn = Connection::new(handshake, TransportKind::Polling, upgrade);
+                let conn = Connection::with_version(
+                    handshake,
+                    TransportKind::Polling,
+                    upgrade,
+                    self.http.version(),
+                );
                 let open = Open::new(conn, heartbeat, Some(transport), None, given_back);
                 (open, trailing)
             }
             Opened::WebSocket(handshake, framed) => {
                 let transport =
                     WebSocketTransport::start(framed, &self.http, &handshake, websocket_link);
-                let conn = Connection::new(handshake, TransportKind::WebSocket, false);
+                let conn = Connection::with_version(
+                    handshake,
+                    TransportKind::WebSocket,
+                    false,
+                    self.http.version(),
+                );
                 let open = Open::new(conn, heartbeat, None, Some(transport), given_back);
                 (open, Vec::new())
             }

@@ -16,7 +16,9 @@ use super::cookies::CookieJar;
 use super::{tls, within};
 use crate::config::{ClientConfig, TlsOptions};
 use crate::error::ConfigError;
-use crate::protocol::{redact_url, Endpoint, ProtocolError, TransportError};
+use crate::protocol::{
+    polling_v3, redact_url, Endpoint, ProtocolError, ProtocolVersion, TransportError,
+};
 
 /// How much of an error response's body is kept for the error message.
 const ERROR_BODY_LIMIT: usize = 4096;
@@ -24,8 +26,12 @@ const ERROR_BODY_LIMIT: usize = 4096;
 /// The encodings a poll accepts; both are decoded with a bound.
 const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("gzip, deflate");
 
-/// The content type of a POST: Node rejects anything else with 400.
+/// The content type of a v4 POST: Node rejects anything else with 400.
 const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain;charset=UTF-8");
+
+/// The content type of a v3 POST, a binary payload: exactly this, or Node `engine.io` 3
+/// reads it as text (`docs/protocol.md` section 11).
+const OCTET_STREAM: HeaderValue = HeaderValue::from_static(polling_v3::BINARY_CONTENT_TYPE);
 
 /// A response body that never exceeds this many bytes ("ok").
 const POST_RESPONSE_LIMIT: usize = 1024;
@@ -48,7 +54,8 @@ impl Http {
         config: Arc<ClientConfig>,
         client: Option<awc::Client>,
     ) -> Result<Self, ConfigError> {
-        let endpoint = Endpoint::new(url, config.path.as_deref(), &config.query)?;
+        let endpoint = Endpoint::new(url, config.path.as_deref(), &config.query)?
+            .with_version(config.protocol);
         let client =
             match client {
                 Some(_) if config.tls != TlsOptions::default() => return Err(ConfigError::Tls(
@@ -157,15 +164,25 @@ impl Http {
         body::decode(raw, encoding, limit).await
     }
 
-    /// POSTs a payload to `url`, answer included within the request timeout.
-    pub async fn post(&self, url: awc::http::Uri, body: String) -> Result<(), TransportError> {
+    /// The protocol version every request asks for.
+    pub fn version(&self) -> ProtocolVersion {
+        self.endpoint.version()
+    }
+
+    /// POSTs a payload to `url`, answer included within the request timeout: a v4 text
+    /// payload, or a v3 binary payload, with the version's content type.
+    pub async fn post(&self, url: awc::http::Uri, body: Bytes) -> Result<(), TransportError> {
         within(self.config.request_timeout, self.post_body(url, body)).await
     }
 
-    async fn post_body(&self, url: awc::http::Uri, body: String) -> Result<(), TransportError> {
+    async fn post_body(&self, url: awc::http::Uri, body: Bytes) -> Result<(), TransportError> {
+        let content_type = match self.version() {
+            ProtocolVersion::V4 => TEXT_PLAIN,
+            ProtocolVersion::V3 => OCTET_STREAM,
+        };
         let request = self
             .request(awc::http::Method::POST, url, self.config.request_timeout)
-            .insert_header((header::CONTENT_TYPE, TEXT_PLAIN));
+            .insert_header((header::CONTENT_TYPE, content_type));
         let mut response = request.send_body(body).await.map_err(send_error)?;
         self.check(&mut response).await?;
         // Read the short answer so the connection can be reused.

@@ -1,5 +1,6 @@
 //! The long-polling transport: a loop of GETs to receive, POSTs to send, at most one
-//! of each in flight (the "HTTP long-polling" transport of the Engine.IO v4 protocol).
+//! of each in flight (the "HTTP long-polling" transport of Engine.IO), in the payload
+//! format of the session's protocol version.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -14,7 +15,12 @@ use super::{
     AbortTransport, CloseTransport, PausePolling, PauseReading, ResumePolling, ResumeReading,
     SessionLink, Transmit, TransportEventKind, WrittenCounter,
 };
-use crate::protocol::{polling, Handshake, Packet, ProtocolError, TransportEnd, TransportError};
+use bytes::Bytes;
+
+use crate::protocol::{
+    polling, polling_v3, Handshake, Packet, ProtocolError, ProtocolVersion, TransportEnd,
+    TransportError,
+};
 
 /// Added to `pingInterval + pingTimeout` for a poll's timeout: the server answers a
 /// poll at least every `pingInterval`, with a ping.
@@ -25,15 +31,48 @@ pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, Vec<Packet>)
     let body = http
         .get(&http.handshake_url(), http.config().request_timeout)
         .await?;
-    let mut packets = polling::decode(body)?.into_iter();
+    let version = http.version();
+    let decoded = decode(version, body.clone());
+    let mut packets = match decoded {
+        Ok(packets) => packets.into_iter(),
+        Err(error) => return Err(mismatch(version, &body).unwrap_or(error).into()),
+    };
     match packets.next() {
         Some(Packet::Open(handshake)) => Ok((*handshake, packets.collect())),
-        other => Err(ProtocolError::InvalidHandshake(format!(
-            "expected an open packet, got {:?}",
-            other.map(|p| p.packet_type())
-        ))
-        .into()),
+        other => Err(mismatch(version, &body)
+            .unwrap_or_else(|| {
+                ProtocolError::InvalidHandshake(format!(
+                    "expected an open packet, got {:?}",
+                    other.map(|p| p.packet_type())
+                ))
+            })
+            .into()),
     }
+}
+
+/// Decodes a response body in the payload format of `version`: v4 text, or any v3
+/// payload (text or binary, whatever the content type says).
+fn decode(version: ProtocolVersion, body: Bytes) -> Result<Vec<Packet>, ProtocolError> {
+    match version {
+        ProtocolVersion::V4 => polling::decode(body),
+        ProtocolVersion::V3 => polling_v3::decode(body),
+    }
+}
+
+/// The error of a v4 handshake whose body is not a v4 handshake but decodes as a v3 one:
+/// the server speaks Engine.IO v3 only (it ignored `EIO=4`). `None` otherwise.
+fn mismatch(version: ProtocolVersion, body: &Bytes) -> Option<ProtocolError> {
+    if version != ProtocolVersion::V4 {
+        return None;
+    }
+    let v3 = polling_v3::decode(body.clone()).ok()?;
+    matches!(v3.first(), Some(Packet::Open(_))).then(|| {
+        ProtocolError::InvalidHandshake(
+            "the server answered with an Engine.IO v3 handshake: it may speak v3 only; \
+             connect with .protocol(ProtocolVersion::V3)"
+                .into(),
+        )
+    })
 }
 
 /// The transport actor of one polling session.
@@ -41,6 +80,8 @@ pub(crate) struct PollingTransport {
     http: Rc<Http>,
     urls: Rc<PollingUrls>,
     session: SessionLink,
+    /// The payload format of polls and POSTs.
+    version: ProtocolVersion,
     max_payload: usize,
     poll_timeout: Duration,
     /// Packets not yet in a POST, in order.
@@ -75,6 +116,7 @@ impl PollingTransport {
         PollingTransport {
             urls: Rc::new(http.polling_urls(&handshake.sid)),
             written: WrittenCounter::new(http.config().send_buffer),
+            version: http.version(),
             http,
             session,
             max_payload: handshake.max_payload_bytes(),
@@ -112,9 +154,10 @@ impl PollingTransport {
         let http = self.http.clone();
         let url = self.urls.poll();
         let timeout = self.poll_timeout;
+        let version = self.version;
         let request = async move {
             let body = http.get(&url, timeout).await?;
-            Ok::<_, TransportError>(polling::decode(body)?)
+            Ok::<_, TransportError>(decode(version, body)?)
         };
         let handle = ctx.spawn(request.into_actor(self).map(|result, act, ctx| {
             act.poll = None;
@@ -145,11 +188,16 @@ impl PollingTransport {
             return;
         }
         let max_packets = self.http.config().max_packets_per_post;
-        let Some(batch) = polling::take_batch(&mut self.queue, self.max_payload, max_packets)
-        else {
+        let (queue, max_payload) = (&mut self.queue, self.max_payload);
+        let batch = match self.version {
+            ProtocolVersion::V4 => polling::take_batch(queue, max_payload, max_packets)
+                .map(|batch| (Bytes::from(batch.body), batch.wire_len)),
+            ProtocolVersion::V3 => polling_v3::take_batch(queue, max_payload, max_packets)
+                .map(|batch| (batch.body, batch.wire_len)),
+        };
+        let Some((body, written)) = batch else {
             return self.stop_when_idle(ctx);
         };
-        let (body, written) = (batch.body, batch.wire_len);
         self.posting = true;
         let http = self.http.clone();
         let url = self.urls.post();

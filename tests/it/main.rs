@@ -49,3 +49,5 @@ mod session;
 mod tls;
 /// The upgrade from long-polling to websocket.
 mod upgrade;
+/// Engine.IO v3 end to end: the node peer with `allowEIO3`, and version mismatches.
+mod v3;

@@ -8,19 +8,23 @@ use actix_http::ws::{Codec, Frame as WsFrame, Item, Message as WsMessage, Protoc
 use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
 
-use crate::protocol::{frame, Frame, Packet, ProtocolError as EioProtocolError, TransportError};
+use crate::protocol::{
+    frame, Frame, Packet, ProtocolError as EioProtocolError, ProtocolVersion, TransportError,
+};
 
-/// Turns data frames into packets, putting fragmented messages together, within
-/// `limit` bytes per message.
+/// Turns data frames into packets of protocol `version`, putting fragmented messages
+/// together, within `limit` bytes per message.
 pub(crate) struct Reassembly {
+    version: ProtocolVersion,
     limit: usize,
     /// A fragmented message being put together: whether text, and its data so far.
     fragments: Option<(bool, BytesMut)>,
 }
 
 impl Reassembly {
-    pub fn new(limit: usize) -> Self {
+    pub fn new(version: ProtocolVersion, limit: usize) -> Self {
         Reassembly {
+            version,
             limit,
             fragments: None,
         }
@@ -30,8 +34,8 @@ impl Reassembly {
     /// that is not the last, and for control frames (which are not data).
     pub fn push(&mut self, frame: WsFrame) -> Option<Result<Packet, TransportError>> {
         match frame {
-            WsFrame::Text(data) => Some(decode_text(data)),
-            WsFrame::Binary(data) => Some(Ok(Packet::binary(data))),
+            WsFrame::Text(data) => Some(decode_text(self.version, data)),
+            WsFrame::Binary(data) => Some(decode_binary(self.version, data)),
             WsFrame::Continuation(item) => self.continuation(item),
             WsFrame::Ping(_) | WsFrame::Pong(_) | WsFrame::Close(_) => None,
         }
@@ -71,9 +75,9 @@ impl Reassembly {
         let (text, data) = self.fragments.take()?;
         let data = data.freeze();
         Some(if text {
-            decode_text(data)
+            decode_text(self.version, data)
         } else {
-            Ok(Packet::binary(data))
+            decode_binary(self.version, data)
         })
     }
 }
@@ -99,6 +103,9 @@ impl Decoder for LimitedCodec {
     type Error = ProtocolError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<WsFrame>, ProtocolError> {
+        if let Some(refusal) = HttpAfterUpgrade::parse(src) {
+            return Err(ProtocolError::Io(std::io::Error::other(refusal)));
+        }
         if announced_len(src).is_some_and(|len| len > self.limit as u64) {
             return Err(ProtocolError::Overflow);
         }
@@ -111,6 +118,40 @@ impl Encoder<WsMessage> for LimitedCodec {
 
     fn encode(&mut self, item: WsMessage, dst: &mut BytesMut) -> Result<(), ProtocolError> {
         self.inner.encode(item, dst)
+    }
+}
+
+/// An HTTP response where a websocket frame was expected. Node `engine.io` 6 answers a
+/// websocket it refuses (an unsupported `EIO`, say) with `101`, then writes its `400`
+/// onto the upgraded socket; read as a frame, `H` has reserved bits set. Carried inside
+/// actix's I/O error, and reported as the HTTP error it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("HTTP {status} after the websocket upgrade: {body}")]
+pub(crate) struct HttpAfterUpgrade {
+    pub status: u16,
+    pub body: String,
+}
+
+impl HttpAfterUpgrade {
+    /// How much of the response is kept.
+    const LIMIT: usize = 4096;
+
+    /// The response at the start of `src`, if a frame's place holds one (`HTTP/1.x NNN`).
+    fn parse(src: &[u8]) -> Option<Self> {
+        let head = src.get(..12)?;
+        if !head.starts_with(b"HTTP/1.") || head.get(8) != Some(&b' ') {
+            return None;
+        }
+        let status = std::str::from_utf8(head.get(9..12)?).ok()?.parse().ok()?;
+        let shown = &src[..src.len().min(Self::LIMIT)];
+        let body = match shown.windows(4).position(|w| w == b"\r\n\r\n") {
+            Some(end) => &shown[end + 4..],
+            None => &[][..],
+        };
+        Some(HttpAfterUpgrade {
+            status,
+            body: String::from_utf8_lossy(body).into_owned(),
+        })
     }
 }
 
@@ -128,9 +169,14 @@ fn announced_len(src: &[u8]) -> Option<u64> {
 }
 
 /// A text frame's packet; invalid UTF-8 is a protocol error.
-pub(super) fn decode_text(data: Bytes) -> Result<Packet, TransportError> {
+fn decode_text(version: ProtocolVersion, data: Bytes) -> Result<Packet, TransportError> {
     let text = ByteString::try_from(data).map_err(|_| EioProtocolError::InvalidUtf8)?;
-    Ok(frame::decode(Frame::Text(text))?)
+    Ok(frame::decode_for(version, Frame::Text(text))?)
+}
+
+/// A binary frame's packet: the data as it is in v4, after its type byte `4` in v3.
+fn decode_binary(version: ProtocolVersion, data: Bytes) -> Result<Packet, TransportError> {
+    Ok(frame::decode_for(version, Frame::Binary(data))?)
 }
 
 #[cfg(test)]
@@ -167,6 +213,29 @@ mod tests {
     }
 
     #[test]
+    fn an_http_response_in_place_of_a_frame_is_read_as_one() {
+        let mut codec = LimitedCodec::new(1024);
+        let response =
+            "HTTP/1.1 400 Bad Request\r\nContent-Length: 28\r\n\r\nUnsupported protocol version";
+        let mut src = BytesMut::from(response);
+        let Err(ProtocolError::Io(error)) = codec.decode(&mut src) else {
+            panic!("an HTTP response decoded as a frame");
+        };
+        let refusal = error
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<HttpAfterUpgrade>());
+        assert_eq!(
+            refusal,
+            Some(&HttpAfterUpgrade {
+                status: 400,
+                body: "Unsupported protocol version".into()
+            })
+        );
+        // Too short to tell yet: left to the frame decoder, which waits.
+        assert!(HttpAfterUpgrade::parse(b"HTTP/1.1 4").is_none());
+    }
+
+    #[test]
     fn frames_within_the_limit_decode() {
         let mut codec = LimitedCodec::new(1024);
         let mut frame = header(3);
@@ -180,7 +249,7 @@ mod tests {
 
     #[test]
     fn fragments_make_one_message_within_the_limit() {
-        let mut messages = Reassembly::new(8);
+        let mut messages = Reassembly::new(ProtocolVersion::V4, 8);
         assert!(messages
             .push(WsFrame::Continuation(Item::FirstText("4he".into())))
             .is_none());

@@ -26,7 +26,8 @@ use super::{
     TransportEventKind,
 };
 use crate::protocol::{
-    frame, wire_len, Frame, Handshake, Packet, TransportEnd, TransportError, TransportKind,
+    frame, wire_len_for, Frame, Handshake, Packet, ProtocolVersion, TransportEnd, TransportError,
+    TransportKind,
 };
 
 /// A websocket as the session opens it: awc's socket, frames checked from their header.
@@ -36,6 +37,8 @@ pub(crate) type WsFramed = Framed<BoxedSocket, LimitedCodec>;
 pub(crate) struct WebSocketTransport {
     sink: SinkWrite<Outgoing, CountingSink>,
     session: SessionLink,
+    /// The frame format of packets.
+    version: ProtocolVersion,
     /// What is written and not yet read by the server.
     writes: Rc<Writes>,
     /// How long the server may leave what is written unread before the transport
@@ -73,6 +76,7 @@ impl WebSocketTransport {
     ) -> actix::Addr<Self> {
         let config = http.config();
         let (limit, close_timeout) = (config.max_frame_size, config.request_timeout);
+        let version = http.version();
         let (sink, stream) = framed.split();
         let writes = Rc::new(Writes::default());
         let sink = CountingSink::new(sink, config.send_buffer, session.clone(), writes.clone());
@@ -84,10 +88,11 @@ impl WebSocketTransport {
                 close_requested: false,
                 sink: SinkWrite::new(sink, ctx),
                 session,
+                version,
                 writes,
                 stall_limit: handshake.heartbeat_deadline(),
                 limit,
-                messages: Reassembly::new(limit),
+                messages: Reassembly::new(version, limit),
                 ended: false,
                 closing: false,
                 close_timeout,
@@ -240,8 +245,8 @@ impl Handler<Transmit> for WebSocketTransport {
 
     fn handle(&mut self, Transmit(packets): Transmit, ctx: &mut Context<Self>) {
         for packet in packets {
-            let cost = wire_len(TransportKind::WebSocket, &packet);
-            let message = match frame::encode(&packet) {
+            let cost = wire_len_for(self.version, TransportKind::WebSocket, &packet);
+            let message = match frame::encode_for(self.version, &packet) {
                 Frame::Text(text) => WsMessage::Text(text),
                 Frame::Binary(data) => WsMessage::Binary(data),
             };

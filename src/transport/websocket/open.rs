@@ -7,9 +7,9 @@ use awc::error::{WsClientError, WsProtocolError};
 use awc::ws::{CloseReason, Frame as WsFrame};
 use futures::stream::StreamExt;
 
-use super::frames::{LimitedCodec, Reassembly};
+use super::frames::{HttpAfterUpgrade, LimitedCodec, Reassembly};
 use super::WsFramed;
-use crate::protocol::{Handshake, Packet, ProtocolError, TransportError};
+use crate::protocol::{Handshake, Packet, ProtocolError, ProtocolVersion, TransportError};
 use crate::transport::http::{send_error, Http};
 use crate::transport::within;
 
@@ -33,7 +33,7 @@ pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, WsFramed), T
     let config = http.config();
     let first = within(
         config.request_timeout,
-        first_packet(&mut framed, config.max_frame_size),
+        first_packet(&mut framed, http.version(), config.max_frame_size),
     )
     .await?;
     match first {
@@ -48,8 +48,12 @@ pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, WsFramed), T
 
 /// The first packet: of the first data frame, or of the first message put together
 /// from its fragments; control frames before it are skipped.
-async fn first_packet(framed: &mut WsFramed, limit: usize) -> Result<Packet, TransportError> {
-    let mut messages = Reassembly::new(limit);
+async fn first_packet(
+    framed: &mut WsFramed,
+    version: ProtocolVersion,
+    limit: usize,
+) -> Result<Packet, TransportError> {
+    let mut messages = Reassembly::new(version, limit);
     loop {
         let frame = framed
             .next()
@@ -87,9 +91,20 @@ pub(super) fn close_error(reason: Option<CloseReason>) -> TransportError {
 pub(super) fn protocol_error(error: WsProtocolError, limit: usize) -> TransportError {
     match error {
         WsProtocolError::Overflow => TransportError::FrameTooLarge { limit },
-        WsProtocolError::Io(e) => TransportError::ConnectionLost(e.to_string()),
+        WsProtocolError::Io(e) => match refusal(&e) {
+            Some(refusal) => TransportError::Http {
+                status: refusal.status,
+                body: refusal.body.clone(),
+            },
+            None => TransportError::ConnectionLost(e.to_string()),
+        },
         other => TransportError::WebSocket(other.to_string()),
     }
+}
+
+/// The HTTP refusal a server wrote after accepting the websocket, if that is the error.
+fn refusal(error: &std::io::Error) -> Option<&HttpAfterUpgrade> {
+    error.get_ref()?.downcast_ref::<HttpAfterUpgrade>()
 }
 
 fn client_error(error: WsClientError, limit: usize) -> TransportError {

@@ -305,3 +305,47 @@ fn headers_query_and_path_reach_the_server() {
         }
     });
 }
+
+/// `--eio 3` speaks v3 through each API: the node peer with `allowEIO3` echoes a text and
+/// a binary message over a v3 session, every request having asked for `EIO=3`.
+#[test]
+fn eio_3_speaks_protocol_v3() {
+    if any_of(&[PeerKind::Node], "allowEIO3: the v3 server").is_none() {
+        return;
+    }
+    each_api(|api| {
+        let opts = PeerOptions {
+            allow_eio3: true,
+            ..PeerOptions::default()
+        };
+        let peer = Peer::start(PeerKind::Node, opts);
+        let url = peer.url();
+        let args = [
+            "--json",
+            "--eio",
+            "3",
+            "--send",
+            "hello",
+            "--send-binary",
+            "01ff1e",
+            "--count",
+            "2",
+            &url,
+        ];
+        let out = run(api, &args).context("node peer (v3)");
+        out.assert_session(
+            "polling",
+            &[text("hello"), binary("01ff1e")],
+            "client disconnect",
+        );
+        let requests = peer.requests();
+        assert!(!requests.is_empty(), "no request reached the peer\n{out}");
+        for request in &requests {
+            assert!(
+                request.url.contains("EIO=3"),
+                "a request without EIO=3: {}\n{out}",
+                request.url
+            );
+        }
+    });
+}

@@ -3,7 +3,8 @@
 //
 // Usage: node server.js [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]
 //                       [--path PATH] [--cookie NAME] [--transports polling,websocket]
-//                       [--port N] [--tls-cert FILE --tls-key FILE] [--exit-with-stdin]
+//                       [--port N] [--tls-cert FILE --tls-key FILE] [--allow-eio3]
+//                       [--exit-with-stdin]
 //
 // Listens on 127.0.0.1 on an ephemeral port (on port N with --port N: a test restarts a
 // server on the port of the one it killed) and prints JSON lines on stdout:
@@ -17,6 +18,8 @@
 // message "close-me", which makes the server close the session.
 // With --tls-cert and --tls-key (PEM files: the certificate chain, leaf first, and its
 // private key) it serves https and wss instead of http and ws (node's `https` server).
+// With --allow-eio3 it also accepts Engine.IO v3 clients (EIO=3), as engine.io's
+// `allowEIO3` option does: they get a v3 session, and must send the pings themselves.
 // With --exit-with-stdin the process exits when its stdin is closed, so it never
 // outlives the test process that spawned it.
 "use strict";
@@ -38,11 +41,16 @@ function parseArgs(argv) {
     tlsCert: null,
     tlsKey: null,
     exitWithStdin: false,
+    allowEIO3: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--exit-with-stdin") {
       opts.exitWithStdin = true;
+      continue;
+    }
+    if (flag === "--allow-eio3") {
+      opts.allowEIO3 = true;
       continue;
     }
     const value = argv[i + 1];
@@ -138,6 +146,7 @@ const engineOpts = {
   pingTimeout: opts.pingTimeout,
   maxHttpBufferSize: opts.maxPayload,
   transports: opts.transports,
+  allowEIO3: opts.allowEIO3,
 };
 if (opts.cookie) {
   engineOpts.cookie = { name: opts.cookie };

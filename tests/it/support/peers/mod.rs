@@ -58,6 +58,8 @@
 //!   starts it with `start_or_skip(PeerKind::Python, PeerOptions::stock_python())`, which
 //!   skips when python is excluded, and loops over [`all_peers`] do not pick it up (it has
 //!   python-engineio's quirks, which most cases would trip on).
+//! * [`PeerOptions::allow_eio3`] (Engine.IO v3 clients accepted) is a node option: [`Peer::start`]
+//!   panics with it for python and rust.
 //! * Only node reports [`PeerEvent::Upgrade`]: python-engineio and engineioxide do not expose
 //!   upgrades.
 //! * Close reasons are each server's own strings: node `"forced close"`, `"transport close"`,
@@ -145,6 +147,11 @@ pub struct PeerOptions {
     /// may be read short). The engine options above must keep their defaults, which are
     /// python-engineio's; `port` and `tls` apply. See [`PeerOptions::stock_python`].
     pub stock: bool,
+    /// Node only: also accept Engine.IO v3 clients (`allowEIO3: true`, `server.js
+    /// --allow-eio3`): a request with `EIO=3` gets a v3 session, one with `EIO=4` a v4
+    /// one. [`Peer::start`] panics with it for python (python-engineio 4 speaks v4 only)
+    /// and rust (engineioxide's `v3` feature is not built).
+    pub allow_eio3: bool,
 }
 
 /// A TLS server identity: the certificate chain (leaf first) and its private key, both PEM.
@@ -166,6 +173,7 @@ impl Default for PeerOptions {
             tls: None,
             port: None,
             stock: false,
+            allow_eio3: false,
         }
     }
 }
@@ -222,6 +230,9 @@ impl PeerOptions {
             args.push("--port".to_string());
             args.push(port.to_string());
         }
+        if self.allow_eio3 {
+            args.push("--allow-eio3".to_string());
+        }
         args.push("--exit-with-stdin".to_string());
         args
     }
@@ -269,6 +280,10 @@ impl Peer {
             opts.path,
             opts.cookie,
             opts.transports
+        );
+        assert!(
+            !opts.allow_eio3 || kind == PeerKind::Node,
+            "{kind} peer: PeerOptions::allow_eio3 is a node option"
         );
         assert!(
             enabled(kind),

@@ -1,0 +1,94 @@
+//! A client and a server of different protocol versions fail cleanly, and at once: a v4
+//! client meeting a server that speaks v3 only (Node `engine.io` 3, python-engineio 3,
+//! both ignoring `EIO=4`) is told the server may speak v3; a v3 client meeting a server
+//! without v3 gets the server's refusal.
+
+use std::time::Duration;
+
+use actix_engineio::{ConnectError, ProtocolVersion, Session, TransportError};
+
+use super::label;
+use crate::support::client::{within, Mode};
+use crate::support::peers::{start_or_skip, PeerKind, PeerOptions};
+use crate::support::scripted::{Reply, Scripted};
+
+/// A Node `engine.io` 3.6 handshake answer (text payload with a Socket.IO 2 connect), and
+/// a python-engineio 3 one (binary payload), as `docs/protocol.md` section 11 quotes them.
+fn v3_handshakes() -> [(&'static str, Reply); 2] {
+    let node = "97:0{\"sid\":\"lv_VI97HAXpY6yYWAAAC\",\"upgrades\":[\"websocket\"],\
+                \"pingInterval\":25000,\"pingTimeout\":20000}2:40";
+    let mut python = vec![0x00, 0x01, 0x00, 0x09, 0xff];
+    python.extend_from_slice(
+        b"0{\"sid\":\"3f1b9d0c6f2e4a6f8b7e2d1c0a9b8c7d\",\"upgrades\":[\"websocket\"],\
+          \"pingTimeout\":60000,\"pingInterval\":25000}",
+    );
+    [
+        ("node engine.io 3", Reply::text(200, node)),
+        (
+            "python-engineio 3",
+            Reply::Http {
+                status: 200,
+                headers: vec![("content-type".into(), "application/octet-stream".into())],
+                body: python,
+            },
+        ),
+    ]
+}
+
+/// A v4 client's polling handshake answered in v3 fails `connect` at once with a
+/// protocol error that says the server may speak v3.
+#[actix_rt::test]
+async fn a_v4_client_is_told_the_server_may_speak_v3() {
+    for (server, reply) in v3_handshakes() {
+        let reply = std::sync::Mutex::new(Some(reply));
+        let scripted = Scripted::start(move |_| {
+            let reply = reply.lock().unwrap_or_else(|e| e.into_inner()).take();
+            async move { reply.unwrap_or_else(|| Reply::text(400, "one handshake only")) }
+        });
+        let l = format!("[scripted {server}, v4 client]");
+        let connect = Session::builder(scripted.url())
+            .transports(["polling"])
+            .connect();
+        let result = within(&l, Duration::from_secs(10), connect).await;
+        let Err(error) = result else {
+            panic!("{l}: connect() succeeded against a v3 handshake");
+        };
+        assert!(
+            matches!(error, ConnectError::Transport(TransportError::Protocol(_))),
+            "{l}: {error:?}"
+        );
+        let message = error.to_string();
+        assert!(message.contains("v3"), "{l}: {message}");
+        eprintln!("{l}: {message}");
+        let requests = scripted.requests();
+        assert_eq!(requests.len(), 1, "{l}: requests {requests:?}");
+        assert_eq!(requests[0].query("EIO").as_deref(), Some("4"), "{l}");
+    }
+}
+
+/// A v3 client against the node peer without `allowEIO3` gets its refusal (400,
+/// `Unsupported protocol version`), over polling and over websocket (where node accepts
+/// the upgrade with `101`, then writes its `400` onto the socket).
+#[actix_rt::test]
+async fn a_v3_client_gets_the_refusal_of_a_v4_only_server() {
+    let Some(peer) = start_or_skip(PeerKind::Node, PeerOptions::default()) else {
+        return;
+    };
+    for mode in [Mode::Polling, Mode::WebSocket] {
+        let l = format!("{} without allowEIO3", label(mode));
+        let connect = mode
+            .builder(&peer.url())
+            .protocol(ProtocolVersion::V3)
+            .connect();
+        let result = within(&l, Duration::from_secs(10), connect).await;
+        let Err(error) = result else {
+            panic!("{l}: connect() succeeded");
+        };
+        assert_eq!(error.status(), Some(400), "{l}: {error:?}");
+        assert!(
+            error.to_string().contains("Unsupported protocol version"),
+            "{l}: {error}"
+        );
+        eprintln!("{l}: {error}");
+    }
+}

@@ -147,6 +147,22 @@ impl Packet {
         Packet::Ping(ByteString::from_static(PROBE))
     }
 
+    /// The application's message this packet carries, if it is one: what is given back
+    /// when a packet is never sent.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::{Packet, Payload};
+    ///
+    /// assert_eq!(Packet::text("hi").into_message(), Some(Payload::from("hi")));
+    /// assert_eq!(Packet::Ping("".into()).into_message(), None);
+    /// ```
+    pub fn into_message(self) -> Option<Payload> {
+        match self {
+            Packet::Message(payload) => Some(payload),
+            _ => None,
+        }
+    }
+
     /// Whether this is the server's answer to the upgrade probe, `3probe`.
     ///
     /// ```

@@ -147,23 +147,13 @@ impl Handler<Close> for Session {
     type Result = actix::Response<()>;
 
     fn handle(&mut self, _: Close, ctx: &mut Context<Self>) -> Self::Result {
-        match self.phase {
-            Phase::Open => {
-                // What was sent before `Close` goes out before the close packet.
-                self.release_queue(usize::MAX);
-                if let Some(open) = self.open.as_mut() {
-                    open.conn.close();
-                }
-                self.drive(ctx);
+        self.end_by_user(ctx, |session| {
+            // What was sent before `Close` goes out before the close packet.
+            session.release_queue(usize::MAX);
+            if let Some(open) = session.open.as_mut() {
+                open.conn.close();
             }
-            // No session to close: the wait for the next one ends, for good.
-            Phase::Connecting(_) | Phase::Waiting(_) => {
-                let announce = self.attempt > 0;
-                self.end(DisconnectReason::ClientDisconnect, announce, ctx);
-            }
-            Phase::Ended => {}
-        }
-        self.when_ended()
+        })
     }
 }
 
@@ -171,11 +161,25 @@ impl Handler<Abort> for Session {
     type Result = actix::Response<()>;
 
     fn handle(&mut self, _: Abort, ctx: &mut Context<Self>) -> Self::Result {
+        self.end_by_user(ctx, |session| {
+            if let Some(open) = session.open.as_mut() {
+                open.conn.abort();
+            }
+        })
+    }
+}
+
+impl Session {
+    /// Ends the session at its user's request: `on_open` tells an open connection how
+    /// (close or abort); without one, the wait for the next one ends, for good.
+    fn end_by_user(
+        &mut self,
+        ctx: &mut Context<Self>,
+        on_open: impl FnOnce(&mut Self),
+    ) -> actix::Response<()> {
         match self.phase {
             Phase::Open => {
-                if let Some(open) = self.open.as_mut() {
-                    open.conn.abort();
-                }
+                on_open(self);
                 self.drive(ctx);
             }
             Phase::Connecting(_) | Phase::Waiting(_) => {

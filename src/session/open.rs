@@ -174,10 +174,7 @@ impl Open {
         self.given_back
             .iter()
             .flat_map(GivenBack::take)
-            .filter_map(|packet| match packet {
-                Packet::Message(payload) => Some(payload),
-                _ => None,
-            })
+            .filter_map(Packet::into_message)
             .collect()
     }
 

@@ -170,10 +170,7 @@ impl Connection {
 
     pub(super) fn keep_undelivered(&mut self, packets: Vec<Packet>) {
         self.undelivered
-            .extend(packets.into_iter().filter_map(|packet| match packet {
-                Packet::Message(payload) => Some(payload),
-                _ => None,
-            }));
+            .extend(packets.into_iter().filter_map(Packet::into_message));
     }
 
     /// The messages that were accepted by [`send`](Self::send) and will never be

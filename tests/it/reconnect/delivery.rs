@@ -159,6 +159,20 @@ async fn by_default_sends_while_reconnecting_are_refused_with_the_payload_back()
     }
 }
 
+/// Stalls the network, then sends 50 messages, each answered `Ok` (the send buffer has
+/// room): over polling the first POST hangs and the others wait in the transport.
+async fn send_into_a_stall(l: &str, session: &Addr<Session>, proxy: &FaultProxy) -> Vec<String> {
+    proxy.stall();
+    let sent = texts("stalled-", 50);
+    for text in &sent {
+        match session.send(Send::text(text.as_str())).await {
+            Ok(Ok(())) => {}
+            other => panic!("{l}: {text} answered {other:?}"),
+        }
+    }
+    sent
+}
+
 /// Over polling, the network stalls (the proxy holds every byte) while 50 messages are
 /// sent: the first POST hangs, the others wait in the transport. When the connection dies,
 /// what was never written comes back in one `Undelivered`, in order (a suffix of what was
@@ -179,14 +193,7 @@ async fn messages_never_written_come_back_or_are_resent_when_held() {
             let (session, old_sid) = connect(&l, Mode::Polling, &proxy, &log, hold).await;
             echo(&session, &log, &l, "before").await;
 
-            proxy.stall();
-            let sent = texts("stalled-", 50);
-            for text in &sent {
-                match session.send(Send::text(text.as_str())).await {
-                    Ok(Ok(())) => {}
-                    other => panic!("{l}: {text} answered {other:?}"),
-                }
-            }
+            let sent = send_into_a_stall(&l, &session, &proxy).await;
             proxy.cut();
             log.nth_disconnect(&l, 1).await;
             // While no session is open (the attempts hang in the stalled proxy): held
@@ -264,14 +271,7 @@ async fn messages_queued_when_the_heartbeat_runs_out_come_back() {
         let (session, _) = connect(&l, Mode::Polling, &proxy, &log, false).await;
         echo(&session, &log, &l, "before").await;
 
-        proxy.stall();
-        let sent = texts("stalled-", 50);
-        for text in &sent {
-            match session.send(Send::text(text.as_str())).await {
-                Ok(Ok(())) => {}
-                other => panic!("{l}: {text} answered {other:?}"),
-            }
-        }
+        let sent = send_into_a_stall(&l, &session, &proxy).await;
         let reason = log.nth_disconnect(&l, 1).await;
         assert_eq!(reason, DisconnectReason::PingTimeout, "{l}");
         let seen = log

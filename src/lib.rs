@@ -61,8 +61,10 @@ pub use crate::protocol::{
     DisconnectReason, Payload, ProtocolVersion, SendError, TransportError, TransportKind,
     UpgradeError,
 };
-pub use crate::request::{Abort, Close, Send, SessionStats, Stats, Subscribe, TrySend, Wait};
-pub use crate::session::Session;
+pub use crate::request::{
+    Abort, Close, GetSender, Send, SessionStats, Stats, Subscribe, TrySend, Wait,
+};
+pub use crate::session::{SendFuture, Session, SessionSender};
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]

@@ -224,6 +224,26 @@ pub enum Subscribe {
 #[rtype(result = "()")]
 pub struct Wait;
 
+/// Asks a session for a [`SessionSender`](crate::SessionSender): a cloneable handle
+/// that sends messages without a request per message, from any thread.
+///
+/// ```no_run
+/// use actix::Addr;
+/// use actix_engineio::{GetSender, Session};
+///
+/// async fn stream_lines(session: &Addr<Session>, lines: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
+///     let sender = session.send(GetSender).await?;
+///     for line in lines {
+///         // Waits only while the send queue is full.
+///         sender.send(line).await?;
+///     }
+///     Ok(())
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, actix::Message)]
+#[rtype(result = "crate::SessionSender")]
+pub struct GetSender;
+
 /// Asks a session how its send queue stands, and how many `do_send`s it dropped.
 ///
 /// ```

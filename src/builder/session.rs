@@ -11,7 +11,7 @@ use crate::error::ConnectError;
 use crate::event::{
     Connect, Disconnect, EventSender, Message, Reconnecting, Subscribers, Undelivered, Upgrade,
 };
-use crate::session::Session;
+use crate::session::{Session, SessionSender};
 use crate::transport::http::Http;
 
 impl Session {
@@ -306,6 +306,7 @@ impl SessionBuilder {
 /// A session started, and its handshake to come.
 pub(crate) struct Started {
     pub session: Addr<Session>,
+    pub sender: SessionSender,
     pub handshake: oneshot::Receiver<Result<(), ConnectError>>,
 }
 
@@ -345,11 +346,17 @@ pub(crate) fn start_session(
         stream,
         reply,
     );
+    let outlet = session.outlet();
     // With a reconnection policy, a lost session restarts under the supervisor.
     let session = if supervised {
         Supervisor::start(move |_| session)
     } else {
         session.start()
     };
-    Ok(Started { session, handshake })
+    let sender = SessionSender::new(outlet, session.clone());
+    Ok(Started {
+        session,
+        sender,
+        handshake,
+    })
 }

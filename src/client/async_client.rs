@@ -275,7 +275,7 @@ impl AsyncClient {
     /// # Ok(()) }
     /// ```
     pub async fn send(&self, data: impl Into<Payload>) -> Result<(), Unsent> {
-        self.core.send(data.into()).await
+        self.core.send(data.into())?.await
     }
 
     /// Sends any `Serialize` value as compact JSON text (python's `send(dict)`).
@@ -287,7 +287,7 @@ impl AsyncClient {
     /// ```
     pub async fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Unsent> {
         let payload = Payload::json(value).map_err(invalid_json)?;
-        self.core.send(payload).await
+        self.core.send(payload)?.await
     }
 
     /// Sends a message if the send buffer has room now; otherwise gives it back at

@@ -243,7 +243,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn send(&self, data: impl Into<Payload>) -> Result<(), Unsent> {
-        block_on(self.core.send(data.into()))
+        send_blocking(&self.core, data.into())
     }
 
     /// Sends any `Serialize` value as compact JSON text.
@@ -255,7 +255,7 @@ impl Client {
     /// ```
     pub fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Unsent> {
         let payload = Payload::json(value).map_err(invalid_json)?;
-        block_on(self.core.send(payload))
+        send_blocking(&self.core, payload)
     }
 
     /// Sends if the send buffer has room now; otherwise returns at once with the
@@ -368,6 +368,15 @@ impl ClientBuilder {
             sigint::watch(&core);
         }
         Client { core }
+    }
+}
+
+/// Sends, and blocks only while the send queue is full.
+fn send_blocking(core: &Core<BlockingFlavor>, payload: Payload) -> Result<(), Unsent> {
+    let mut answer = core.send(payload)?;
+    match answer.now() {
+        Some(answer) => answer,
+        None => block_on(answer),
     }
 }
 

@@ -31,8 +31,8 @@ use crate::config::{parse_header, parse_transports, ClientConfig, RedactedHeader
 use crate::error::{ConfigError, ConnectError, Unsent};
 use crate::event::{EventSender, SessionStatus, Subscribers};
 use crate::protocol::{DisconnectReason, Payload, ProtocolVersion, SendError, TransportKind};
-use crate::request::{Abort, Close, Send, TrySend};
-use crate::session::Session;
+use crate::request::{Abort, Close, TrySend};
+use crate::session::{SendFuture, Session, SessionSender};
 
 /// python-engineio's `connect` arguments beside the URL: headers, transports and the
 /// engine.io path, for one connection.
@@ -159,6 +159,8 @@ type Handshake = oneshot::Receiver<Result<oneshot::Receiver<Outcome>, ConnectErr
 #[derive(Clone)]
 struct Live {
     session: Addr<Session>,
+    /// Sends to the session without a request per message.
+    sender: SessionSender,
     status: watch::Receiver<SessionStatus>,
     /// Resolves once the dispatcher has handled every event of the session.
     handled: Shared<oneshot::Receiver<()>>,
@@ -341,7 +343,7 @@ impl<F: Flavor> Core<F> {
                 Some(sender),
             ) {
                 Ok(started) => {
-                    let _ = spawned.send(Ok(started.session.clone()));
+                    let _ = spawned.send(Ok((started.session.clone(), started.sender.clone())));
                     let _ = opened.send(started.opened().await.map(|_| confirmed));
                 }
                 Err(error) => drop(spawned.send(Err(error))),
@@ -350,29 +352,27 @@ impl<F: Flavor> Core<F> {
         self.runtime
             .spawn(start)
             .map_err(|_| ConnectError::Aborted)?;
-        let session = session.await.map_err(|_| ConnectError::Aborted)??;
+        let (session, sender) = session.await.map_err(|_| ConnectError::Aborted)??;
         let live = Live {
             session,
+            sender,
             status: watched,
             handled: all_handled.shared(),
         };
         Ok((live, handshake))
     }
 
-    async fn send(&self, payload: Payload) -> Result<(), Unsent> {
-        let Some(live) = self.live() else {
-            let error = SendError::NotConnected;
-            return Err(Unsent { error, payload });
+    /// Sends through the live session's handle: the answer is known at once unless
+    /// the send queue is full. Not connected: refused at once.
+    fn send(&self, payload: Payload) -> Result<SendFuture, Unsent> {
+        let sender = match &*lock(&self.state) {
+            State::Live(live) if live.ended().is_none() => live.sender.clone(),
+            _ => {
+                let error = SendError::NotConnected;
+                return Err(Unsent { error, payload });
+            }
         };
-        // The mailbox gives nothing back: the payload is kept (shared, not copied) for
-        // a session that is gone.
-        match live.session.send(Send(payload.clone())).await {
-            Ok(result) => result,
-            Err(_) => Err(Unsent {
-                error: SendError::Closed,
-                payload,
-            }),
-        }
+        Ok(sender.send(payload))
     }
 
     async fn try_send(&self, payload: Payload) -> Result<(), Unsent> {

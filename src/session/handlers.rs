@@ -79,7 +79,7 @@ impl Session {
     }
 
     /// Why a message cannot be taken now, if it cannot.
-    fn refusal(&self) -> Option<SendError> {
+    pub(super) fn refusal(&self) -> Option<SendError> {
         match self.phase {
             Phase::Ended => Some(SendError::Closed),
             Phase::Connecting(_) | Phase::Waiting(_) if !self.holds_messages() => {
@@ -110,7 +110,7 @@ impl Handler<Send> for Session {
             return SendAnswer::now(Err(Unsent { error, payload }));
         }
         if let Some(open) = self.open.as_mut() {
-            if self.queue.borrow().is_empty() && has_room(&open.conn, self.config.send_buffer) {
+            if self.queue.borrow().is_idle() && has_room(&open.conn, self.config.send_buffer) {
                 // A payload clone shares its buffer: kept only to give it back.
                 let result = open.conn.send(payload.clone());
                 self.drive(ctx);
@@ -134,7 +134,7 @@ impl Handler<TrySend> for Session {
         let Some(open) = self.open.as_mut() else {
             return refuse(SendError::NotConnected, payload);
         };
-        if !self.queue.borrow().is_empty() || !has_room(&open.conn, self.config.send_buffer) {
+        if !self.queue.borrow().is_idle() || !has_room(&open.conn, self.config.send_buffer) {
             return refuse(SendError::Full, payload);
         }
         let result = open.conn.send(payload.clone());
@@ -147,9 +147,14 @@ impl Handler<Close> for Session {
     type Result = actix::Response<()>;
 
     fn handle(&mut self, _: Close, ctx: &mut Context<Self>) -> Self::Result {
-        self.end_by_user(ctx, |session| {
+        self.end_by_user(ctx, |session, ctx| {
             // What was sent before `Close` goes out before the close packet.
-            session.release_queue(usize::MAX);
+            // Messages of the handles too, those whose `Drain` is still on its way.
+            let claimed = session.outlet.claim();
+            if claimed > 0 {
+                session.queue.borrow_mut().push_claimed(claimed);
+            }
+            session.release_queue(usize::MAX, ctx);
             if let Some(open) = session.open.as_mut() {
                 open.conn.close();
             }
@@ -161,7 +166,7 @@ impl Handler<Abort> for Session {
     type Result = actix::Response<()>;
 
     fn handle(&mut self, _: Abort, ctx: &mut Context<Self>) -> Self::Result {
-        self.end_by_user(ctx, |session| {
+        self.end_by_user(ctx, |session, _| {
             if let Some(open) = session.open.as_mut() {
                 open.conn.abort();
             }
@@ -175,11 +180,13 @@ impl Session {
     fn end_by_user(
         &mut self,
         ctx: &mut Context<Self>,
-        on_open: impl FnOnce(&mut Self),
+        on_open: impl FnOnce(&mut Self, &mut Context<Self>),
     ) -> actix::Response<()> {
         match self.phase {
             Phase::Open => {
-                on_open(self);
+                on_open(self, ctx);
+                // The session is closing for good: the handles' later messages are refused.
+                self.outlet.set_refusal(Some(SendError::Closed));
                 self.drive(ctx);
             }
             Phase::Connecting(_) | Phase::Waiting(_) => {

@@ -12,6 +12,7 @@ mod open;
 mod publish;
 mod queue;
 mod reconnect;
+mod sender;
 mod stream;
 mod trace;
 
@@ -26,6 +27,8 @@ use futures::channel::oneshot;
 
 use self::open::Open;
 use self::queue::SendQueue;
+pub(crate) use self::sender::Outlet;
+pub use self::sender::{SendFuture, SessionSender};
 use self::stream::{Drained, Stream};
 use crate::config::ClientConfig;
 use crate::error::ConnectError;
@@ -89,6 +92,8 @@ pub struct Session {
     phase: Phase,
     open: Option<Open>,
     queue: Rc<RefCell<SendQueue>>,
+    /// Where the session's [`SessionSender`]s leave their messages.
+    outlet: Arc<Outlet>,
     /// Whoever waits for the session to end for good ([`Close`](crate::Close),
     /// [`Abort`](crate::Abort)): told by being dropped.
     closers: Vec<oneshot::Sender<()>>,
@@ -132,7 +137,8 @@ impl Session {
         connecting: oneshot::Sender<Result<(), ConnectError>>,
     ) -> Self {
         let config = http.config_arc();
-        let queue = SendQueue::new(config.send_queue, config.logging);
+        let outlet = Arc::new(Outlet::new(config.send_queue));
+        let queue = SendQueue::new(config.send_queue, config.logging, outlet.clone());
         Session {
             url,
             http: Rc::new(http),
@@ -145,6 +151,7 @@ impl Session {
             phase: Phase::Waiting(None),
             open: None,
             queue: Rc::new(RefCell::new(queue)),
+            outlet,
             closers: Vec::new(),
             epoch: 0,
             attempt: 0,
@@ -173,6 +180,7 @@ impl Session {
                 .map(|result, act, ctx| act.opened(result, ctx)),
         );
         self.phase = Phase::Connecting(handle);
+        self.publish_refusal();
     }
 
     /// The handshake is done, or failed.
@@ -236,6 +244,8 @@ impl Session {
         }
         self.open = Some(open);
         self.phase = Phase::Open;
+        self.publish_refusal();
+        self.publish_check();
         self.last_failure = None;
         self.reply(Ok(()), ctx);
         self.drive(ctx);
@@ -258,7 +268,7 @@ impl Session {
     /// Carries out everything the state machine has queued, in order, after
     /// sending what waited for room if there is room now.
     fn drive(&mut self, ctx: &mut Context<Self>) {
-        self.release_queue(self.config.send_buffer);
+        self.release_queue(self.config.send_buffer, ctx);
         while let Some(output) = self.open.as_mut().and_then(|open| open.conn.poll_output()) {
             self.carry_out(output, ctx);
         }
@@ -272,13 +282,18 @@ impl Session {
     }
 
     /// Sends queued messages, in order, while fewer than `limit` bytes are unwritten.
-    fn release_queue(&mut self, limit: usize) {
+    fn release_queue(&mut self, limit: usize, ctx: &mut Context<Self>) {
         // Runs on every `drive`: nothing to compute when nobody waits.
         if self.queue.borrow().is_empty() {
             return;
         }
         if let Some(open) = self.open.as_mut() {
-            self.queue.borrow_mut().release(&mut open.conn, limit);
+            let refused = self.queue.borrow_mut().release(&mut open.conn, limit);
+            if !refused.is_empty() {
+                // Sent through a handle, which answered already: given back.
+                self.undelivered.extend(refused);
+                self.give_back_undelivered(ctx);
+            }
         }
     }
 
@@ -288,6 +303,7 @@ impl Session {
         let Some(mut open) = self.open.take() else {
             return;
         };
+        self.outlet.set_check(None);
         open.flush_outbox();
         open.heartbeat.do_send(Disarm);
         let held = open.conn.take_undelivered();
@@ -423,6 +439,7 @@ impl Session {
             ctx.cancel_future(handle);
         }
         self.phase = Phase::Ended;
+        self.publish_refusal();
         // A first connect still under way (retried by the policy) has had no session
         // to disconnect: its caller gets the error, subscribers get nothing, as when
         // its attempts run out.
@@ -436,6 +453,8 @@ impl Session {
         }
         let unattended = self.queue.borrow_mut().refuse_all(&SendError::Closed);
         self.undelivered.extend(unattended);
+        self.undelivered
+            .extend(self.outlet.refuse_and_take(SendError::Closed));
         self.give_back_undelivered(ctx);
         if let Some(stream) = self.stream.take() {
             stream.finish(reason);

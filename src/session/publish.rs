@@ -23,6 +23,7 @@ impl Session {
             Event::Message(payload) => ClientEvent::Message(payload),
             Event::Upgraded => {
                 session_log!(self, info, "engine.io session upgraded to websocket");
+                self.publish_check();
                 ClientEvent::Upgrade(Upgrade::Completed(TransportKind::WebSocket))
             }
             Event::UpgradeFailed(error) => {

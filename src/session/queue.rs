@@ -1,15 +1,18 @@
 //! The send queue: messages waiting for room in the send buffer (backpressure), each
 //! with whoever waits for its answer. Bounded for senders that do not wait: a `do_send`
 //! or a `try_send` finding it full is refused; a sender that awaits its answer is held
-//! back instead.
+//! back instead. The messages of [`SessionSender`](super::SessionSender)s wait in the
+//! [`Outlet`] they share with the session; a marker here says where they go.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use actix::dev::{MessageResponse, OneshotSender};
 use actix::Context;
 
+use super::sender::Outlet;
 use super::Session;
 use crate::config::SendQueueLimit;
 use crate::error::Unsent;
@@ -19,10 +22,21 @@ use crate::request::Send;
 /// The answer of a send: the message given back with the reason when it was refused.
 pub(super) type Answer = OneshotSender<Result<(), Unsent>>;
 
+/// What waits in the queue.
+enum Entry {
+    /// A message sent to the session's address, and whoever waits for its answer.
+    Message(Payload, Option<Answer>),
+    /// The next this many messages claimed from the outlet.
+    Claimed(usize),
+}
+
 /// Messages in the order they were sent.
 pub(super) struct SendQueue {
-    entries: VecDeque<(Payload, Option<Answer>)>,
+    entries: VecDeque<Entry>,
+    /// `Entry::Message`s, and their bytes.
+    messages: usize,
     bytes: usize,
+    outlet: Arc<Outlet>,
     limit: SendQueueLimit,
     /// `do_send`s refused because the queue was full.
     refused: u64,
@@ -30,26 +44,37 @@ pub(super) struct SendQueue {
 }
 
 impl SendQueue {
-    pub fn new(limit: SendQueueLimit, logging: bool) -> Self {
+    pub fn new(limit: SendQueueLimit, logging: bool, outlet: Arc<Outlet>) -> Self {
         SendQueue {
             entries: VecDeque::new(),
+            messages: 0,
             bytes: 0,
+            outlet,
             limit,
             refused: 0,
             logging,
         }
     }
 
+    /// Whether nothing waits here (the outlet's unclaimed messages aside).
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    pub fn len(&self) -> usize {
-        self.entries.len()
+    /// Whether nothing waits at all, here or in the outlet: a message sent now may go
+    /// straight out without overtaking one.
+    pub fn is_idle(&self) -> bool {
+        self.entries.is_empty() && !self.outlet.has_unclaimed()
     }
 
+    /// Messages waiting, here and in the outlet.
+    pub fn len(&self) -> usize {
+        self.messages + self.outlet.size().0
+    }
+
+    /// Their bytes.
     pub fn bytes(&self) -> usize {
-        self.bytes
+        self.bytes + self.outlet.size().1
     }
 
     /// How many `do_send`s were refused.
@@ -61,7 +86,17 @@ impl SendQueue {
     /// [`SendAnswer`] once actix says whether anyone waits.
     pub fn push(&mut self, payload: Payload) {
         self.bytes += payload.len();
-        self.entries.push_back((payload, None));
+        self.messages += 1;
+        self.entries.push_back(Entry::Message(payload, None));
+    }
+
+    /// The next `n` messages of the outlet go here, after what waits already.
+    pub fn push_claimed(&mut self, n: usize) {
+        if let Some(Entry::Claimed(last)) = self.entries.back_mut() {
+            *last += n;
+        } else {
+            self.entries.push_back(Entry::Claimed(n));
+        }
     }
 
     /// Puts messages back in front, in order: those of a lost session, to go first
@@ -69,7 +104,8 @@ impl SendQueue {
     pub fn push_front_all(&mut self, payloads: Vec<Payload>) {
         for payload in payloads.into_iter().rev() {
             self.bytes += payload.len();
-            self.entries.push_front((payload, None));
+            self.messages += 1;
+            self.entries.push_front(Entry::Message(payload, None));
         }
     }
 
@@ -78,12 +114,13 @@ impl SendQueue {
     fn settle_last(&mut self, answer: Option<Answer>) {
         match answer {
             Some(answer) => {
-                if let Some(last) = self.entries.back_mut() {
-                    last.1 = Some(answer);
+                if let Some(Entry::Message(_, last)) = self.entries.back_mut() {
+                    *last = Some(answer);
                 }
             }
-            None if self.entries.len() > self.limit.messages || self.bytes > self.limit.bytes => {
-                if let Some((payload, _)) = self.entries.pop_back() {
+            None if self.messages > self.limit.messages || self.bytes > self.limit.bytes => {
+                if let Some(Entry::Message(payload, _)) = self.entries.pop_back() {
+                    self.messages -= 1;
                     self.bytes -= payload.len();
                     self.refused += 1;
                     if self.logging {
@@ -102,32 +139,61 @@ impl SendQueue {
     }
 
     /// Hands waiting messages to `conn`, in order, while fewer than `limit` bytes are
-    /// unwritten, and answers their senders.
-    pub fn release(&mut self, conn: &mut Connection, limit: usize) {
+    /// unwritten, and answers their senders. Returns the messages of the outlet that
+    /// the connection refused: nobody waits for their answer.
+    pub fn release(&mut self, conn: &mut Connection, limit: usize) -> Vec<Payload> {
+        let mut refused = Vec::new();
         while has_room(conn, limit) {
-            let Some((payload, answer)) = self.entries.pop_front() else {
-                break;
-            };
-            self.bytes -= payload.len();
-            let result = conn.send(payload.clone());
-            answer_with(answer, result, payload, self.logging);
+            match self.entries.front_mut() {
+                None => break,
+                Some(Entry::Claimed(n)) => {
+                    let taken = self.outlet.take_claimed_while(*n, |payload| {
+                        if let Err(error) = conn.send(payload.clone()) {
+                            if self.logging {
+                                log::warn!("engine.io: a queued message was not sent: {error}");
+                            }
+                            refused.push(payload);
+                        }
+                        has_room(conn, limit)
+                    });
+                    // Fewer than claimed only if the outlet was emptied meanwhile.
+                    if taken == 0 || taken >= *n {
+                        self.entries.pop_front();
+                    } else {
+                        *n -= taken;
+                    }
+                }
+                Some(Entry::Message(..)) => {
+                    let Some(Entry::Message(payload, answer)) = self.entries.pop_front() else {
+                        break;
+                    };
+                    self.messages -= 1;
+                    self.bytes -= payload.len();
+                    let result = conn.send(payload.clone());
+                    answer_with(answer, result, payload, self.logging);
+                }
+            }
         }
+        refused
     }
 
-    /// Refuses every waiting message with `error`; returns those nobody waited for.
+    /// Refuses every waiting message with `error`; returns those nobody waited for,
+    /// in order (the outlet's claimed ones among them).
     pub fn refuse_all(&mut self, error: &SendError) -> Vec<Payload> {
         self.bytes = 0;
+        self.messages = 0;
         let mut unattended = Vec::new();
-        for (payload, answer) in self.entries.drain(..) {
-            match answer {
-                Some(answer) => {
+        for entry in self.entries.drain(..) {
+            match entry {
+                Entry::Message(payload, Some(answer)) => {
                     let refused = Unsent {
                         error: error.clone(),
                         payload,
                     };
                     let _ = answer.send(Err(refused));
                 }
-                None => unattended.push(payload),
+                Entry::Message(payload, None) => unattended.push(payload),
+                Entry::Claimed(n) => unattended.extend(self.outlet.take_front(n)),
             }
         }
         unattended

@@ -43,6 +43,8 @@ impl Session {
             let unattended = self.queue.borrow_mut().refuse_all(&SendError::Reconnecting);
             self.undelivered = undelivered;
             self.undelivered.extend(unattended);
+            self.undelivered
+                .extend(self.outlet.refuse_and_take(SendError::Reconnecting));
             self.give_back_undelivered(ctx);
         }
         self.attempt = 1;
@@ -52,6 +54,7 @@ impl Session {
     /// Stops the actor so that its supervisor starts it again, for the next attempt.
     fn restart(&mut self, ctx: &mut Context<Self>) {
         self.phase = Phase::Waiting(None);
+        self.publish_refusal();
         ctx.stop();
     }
 

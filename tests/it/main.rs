@@ -43,6 +43,8 @@ mod readme;
 mod reconnect;
 /// Credentials kept to their host and out of logs; redirects not followed.
 mod security;
+/// `SessionSender`: order, backpressure, refusals, and held messages across reconnection.
+mod sender;
 /// What every transport mode must show: echo, heartbeat, close, errors, subscribers.
 mod session;
 /// `https`/`wss` sessions and certificate verification.

@@ -99,6 +99,26 @@ impl OutletState {
                 && self.bytes + payload.len() <= self.limit.bytes)
     }
 
+    /// Where `ticket` waits in line (tickets are given in increasing order).
+    fn position(&self, ticket: u64) -> Option<usize> {
+        self.waiting.binary_search_by_key(&ticket, |(t, _)| *t).ok()
+    }
+
+    fn remove(&mut self, ticket: u64) {
+        if let Some(at) = self.position(ticket) {
+            self.waiting.remove(at);
+        }
+    }
+
+    /// Wakes the first waiting sender if a message fits now. While the queue is more
+    /// than half full it is not woken: senders are woken in bursts, not once per
+    /// message the session takes.
+    fn wake_first_if_room(&mut self) {
+        if self.messages.len() <= self.limit.messages / 2 && self.bytes <= self.limit.bytes / 2 {
+            self.wake_first();
+        }
+    }
+
     /// Wakes the first waiting sender, which may push now.
     fn wake_first(&mut self) {
         if let Some((_, waker)) = self.waiting.front_mut() {
@@ -150,7 +170,7 @@ impl Outlet {
         let mut state = lock(&self.state);
         let refused = |state: &mut OutletState, error, payload| {
             if let Some(ticket) = ticket {
-                state.waiting.retain(|(t, _)| *t != ticket);
+                state.remove(ticket);
                 state.wake_first();
             }
             Pushed::Refused(Unsent { error, payload })
@@ -176,8 +196,8 @@ impl Outlet {
                 state.waiting.push_back((ticket, None));
                 ticket
             });
-            if let Some(entry) = state.waiting.iter_mut().find(|(t, _)| *t == ticket) {
-                entry.1 = waker.cloned();
+            if let Some(at) = state.position(ticket) {
+                state.waiting[at].1 = waker.cloned();
             }
             return Pushed::Waits(payload, ticket);
         }
@@ -188,7 +208,9 @@ impl Outlet {
         state.messages.push_back(payload);
         self.unclaimed.store(true, Ordering::Release);
         // The next in line may fit too.
-        state.wake_first();
+        if state.messages.len() < state.limit.messages && state.bytes < state.limit.bytes {
+            state.wake_first();
+        }
         let tell = !std::mem::replace(&mut state.drain_scheduled, true);
         Pushed::Done(tell)
     }
@@ -197,7 +219,7 @@ impl Outlet {
     fn leave(&self, ticket: u64) {
         let mut state = lock(&self.state);
         let was_first = state.waiting.front().is_some_and(|(t, _)| *t == ticket);
-        state.waiting.retain(|(t, _)| *t != ticket);
+        state.remove(ticket);
         if was_first {
             state.wake_first();
         }
@@ -231,7 +253,7 @@ impl Outlet {
             }
         }
         if taken > 0 {
-            state.wake_first();
+            state.wake_first_if_room();
         }
         taken
     }
@@ -281,7 +303,7 @@ impl Outlet {
         let taken: Vec<Payload> = state.messages.drain(..n).collect();
         state.claimed = state.claimed.saturating_sub(n);
         state.bytes -= taken.iter().map(Payload::len).sum::<usize>();
-        state.wake_first();
+        state.wake_first_if_room();
         taken
     }
 }

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use actix::Addr;
 use futures::channel::{mpsc, oneshot};
-use futures::future::{self, FutureExt, LocalBoxFuture};
+use futures::future::{self, Either, FutureExt, LocalBoxFuture};
 use futures::{Sink, Stream};
 use serde::Serialize;
 
-use super::dispatch::{dispatch, Delivery, Flavor};
-use super::handler::{boxed_async, AsyncOutput, BoxedAsyncHandler, Outcome};
+use super::dispatch::{dispatch, Delivery, Flavor, Handled};
+use super::handler::{boxed_async, AsyncOutput, BoxedAsyncHandler};
 use super::runtime::Runtime;
 use super::{invalid_json, lock, ConnectOptions, Core};
 use crate::builder::{AsyncApi, AsyncClientBuilder, Builder};
@@ -498,7 +498,7 @@ pub(crate) struct AsyncFlavor;
 impl Flavor for AsyncFlavor {
     type Handlers = AsyncHandlers;
 
-    fn handle(handlers: &AsyncHandlers, event: &Event) -> LocalBoxFuture<'static, Outcome> {
+    fn handle(handlers: &AsyncHandlers, event: &Event) -> Handled {
         let handled = match event {
             Event::Connect(connect) => handlers.connect.as_ref().map(|h| h(connect.clone())),
             Event::Message(payload) => handlers.message.as_ref().map(|h| h(payload.clone())),
@@ -507,12 +507,14 @@ impl Flavor for AsyncFlavor {
             Event::Reconnecting(next) => handlers.reconnecting.as_ref().map(|h| h(*next)),
             Event::Undelivered(lost) => handlers.undelivered.as_ref().map(|h| h(lost.clone())),
         };
-        handled.unwrap_or_else(|| future::ready(Ok(())).boxed_local())
+        handled.map_or_else(|| Either::Left(future::ready(Ok(()))), Either::Right)
     }
 
-    fn forward(handlers: &AsyncHandlers, event: Event) -> LocalBoxFuture<'static, ()> {
+    fn forward(handlers: &AsyncHandlers, event: Event) -> Option<LocalBoxFuture<'static, ()>> {
+        // Nobody took the stream: nothing to do.
+        lock(&handlers.stream).as_ref()?;
         let stream = handlers.stream.clone();
-        async move {
+        let forwarded = async move {
             // Waits for room without holding the lock across the wait.
             let ready = future::poll_fn(|cx| match lock(&stream).as_mut() {
                 Some(sender) => Pin::new(sender).poll_ready(cx).map(|r| r.is_ok()),
@@ -525,8 +527,8 @@ impl Flavor for AsyncFlavor {
                 // Nobody reads the stream any more.
                 *slot = None;
             }
-        }
-        .boxed_local()
+        };
+        Some(forwarded.boxed_local())
     }
 
     fn start_dispatcher(runtime: &Runtime) -> mpsc::UnboundedSender<Delivery<Self>> {

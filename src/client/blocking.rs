@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use actix::Addr;
 use futures::channel::mpsc;
-use futures::future::{self, FutureExt, LocalBoxFuture};
+use futures::future::{self, Either, LocalBoxFuture};
 use serde::Serialize;
 
-use super::dispatch::{dispatch, mark_handler_thread, Delivery, Flavor};
-use super::handler::{boxed, BoxedHandler, HandlerOutput, Outcome};
+use super::dispatch::{dispatch, mark_handler_thread, Delivery, Flavor, Handled};
+use super::handler::{boxed, BoxedHandler, HandlerOutput};
 use super::park::block_on;
 use super::runtime::Runtime;
 use super::{invalid_json, sigint, ConnectOptions, Core};
@@ -396,7 +396,7 @@ pub(crate) struct BlockingFlavor;
 impl Flavor for BlockingFlavor {
     type Handlers = BlockingHandlers;
 
-    fn handle(handlers: &BlockingHandlers, event: &Event) -> LocalBoxFuture<'static, Outcome> {
+    fn handle(handlers: &BlockingHandlers, event: &Event) -> Handled {
         let outcome = match event {
             Event::Connect(connect) => handlers.connect.as_ref().map(|h| h(connect.clone())),
             Event::Message(payload) => handlers.message.as_ref().map(|h| h(payload.clone())),
@@ -405,11 +405,11 @@ impl Flavor for BlockingFlavor {
             Event::Reconnecting(next) => handlers.reconnecting.as_ref().map(|h| h(*next)),
             Event::Undelivered(lost) => handlers.undelivered.as_ref().map(|h| h(lost.clone())),
         };
-        future::ready(outcome.unwrap_or(Ok(()))).boxed_local()
+        Either::Left(future::ready(outcome.unwrap_or(Ok(()))))
     }
 
-    fn forward(_: &BlockingHandlers, _: Event) -> LocalBoxFuture<'static, ()> {
-        future::ready(()).boxed_local()
+    fn forward(_: &BlockingHandlers, _: Event) -> Option<LocalBoxFuture<'static, ()>> {
+        None
     }
 
     fn start_dispatcher(_: &Runtime) -> mpsc::UnboundedSender<Delivery<Self>> {

@@ -5,7 +5,7 @@
 use std::panic::AssertUnwindSafe;
 
 use futures::channel::{mpsc, oneshot};
-use futures::future::LocalBoxFuture;
+use futures::future::{Either, LocalBoxFuture, Ready};
 use futures::{FutureExt, StreamExt};
 
 use super::handler::Outcome;
@@ -21,6 +21,9 @@ pub(crate) struct Delivery<F: Flavor> {
     pub connected: oneshot::Sender<Outcome>,
     pub handled: oneshot::Sender<()>,
 }
+
+/// A handler's outcome: known at once (a blocking handler, or none), or to come.
+pub(crate) type Handled = Either<Ready<Outcome>, LocalBoxFuture<'static, Outcome>>;
 
 tokio::task_local! {
     /// Set while an async handler runs.
@@ -49,10 +52,11 @@ pub(crate) trait Flavor: Sized + 'static {
     type Handlers: Clone + Default + Send + 'static;
 
     /// Runs the handler of `event`, if there is one.
-    fn handle(handlers: &Self::Handlers, event: &Event) -> LocalBoxFuture<'static, Outcome>;
+    fn handle(handlers: &Self::Handlers, event: &Event) -> Handled;
 
-    /// Whatever else the client does with its events, once handled.
-    fn forward(handlers: &Self::Handlers, event: Event) -> LocalBoxFuture<'static, ()>;
+    /// Whatever else the client does with its events, once handled: `None` when
+    /// there is nothing to do (no future to allocate for each event).
+    fn forward(handlers: &Self::Handlers, event: Event) -> Option<LocalBoxFuture<'static, ()>>;
 
     /// Starts a dispatcher on `runtime` (or beside it) and gives its input.
     fn start_dispatcher(runtime: &Runtime) -> mpsc::UnboundedSender<Delivery<Self>>;
@@ -79,7 +83,9 @@ async fn dispatch_session<F: Flavor>(delivery: Delivery<F>) {
             let outcome = run_handler::<F>(&handlers, &event).await;
             refused = verdict(&event, outcome, &mut connected);
         }
-        F::forward(&handlers, event).await;
+        if let Some(forwarded) = F::forward(&handlers, event) {
+            forwarded.await;
+        }
     }
 }
 

@@ -365,14 +365,13 @@ impl<F: Flavor> Core<F> {
     /// Sends through the live session's handle: the answer is known at once unless
     /// the send queue is full. Not connected: refused at once.
     fn send(&self, payload: Payload) -> Result<SendFuture, Unsent> {
-        let sender = match &*lock(&self.state) {
-            State::Live(live) if live.ended().is_none() => live.sender.clone(),
+        match &*lock(&self.state) {
+            State::Live(live) if live.ended().is_none() => Ok(live.sender.send(payload)),
             _ => {
                 let error = SendError::NotConnected;
-                return Err(Unsent { error, payload });
+                Err(Unsent { error, payload })
             }
-        };
-        Ok(sender.send(payload))
+        }
     }
 
     async fn try_send(&self, payload: Payload) -> Result<(), Unsent> {

@@ -111,10 +111,11 @@ impl Handler<Send> for Session {
         }
         if let Some(open) = self.open.as_mut() {
             if self.queue.borrow().is_idle() && has_room(&open.conn, self.config.send_buffer) {
-                // A payload clone shares its buffer: kept only to give it back.
-                let result = open.conn.send(payload.clone());
+                let result = open.conn.send_or_give_back(payload);
                 self.drive(ctx);
-                return SendAnswer::now(result.map_err(|error| Unsent { error, payload }));
+                return SendAnswer::now(
+                    result.map_err(|(error, payload)| Unsent { error, payload }),
+                );
             }
         }
         // Too much is on its way already, or no session is open yet: it waits.
@@ -137,9 +138,9 @@ impl Handler<TrySend> for Session {
         if !self.queue.borrow().is_idle() || !has_room(&open.conn, self.config.send_buffer) {
             return refuse(SendError::Full, payload);
         }
-        let result = open.conn.send(payload.clone());
+        let result = open.conn.send_or_give_back(payload);
         self.drive(ctx);
-        result.or_else(|error| refuse(error, payload))
+        result.or_else(|(error, payload)| refuse(error, payload))
     }
 }
 

@@ -148,7 +148,7 @@ impl SendQueue {
                 None => break,
                 Some(Entry::Claimed(n)) => {
                     let taken = self.outlet.take_claimed_while(*n, |payload| {
-                        if let Err(error) = conn.send(payload.clone()) {
+                        if let Err((error, payload)) = conn.send_or_give_back(payload) {
                             if self.logging {
                                 log::warn!("engine.io: a queued message was not sent: {error}");
                             }
@@ -169,8 +169,8 @@ impl SendQueue {
                     };
                     self.messages -= 1;
                     self.bytes -= payload.len();
-                    let result = conn.send(payload.clone());
-                    answer_with(answer, result, payload, self.logging);
+                    let result = conn.send_or_give_back(payload);
+                    answer_with(answer, result, self.logging);
                 }
             }
         }
@@ -201,13 +201,8 @@ impl SendQueue {
 }
 
 /// Tells whoever waits how the message went; a refusal nobody hears is logged.
-fn answer_with(
-    answer: Option<Answer>,
-    result: Result<(), SendError>,
-    payload: Payload,
-    logging: bool,
-) {
-    let result = result.map_err(|error| Unsent { error, payload });
+fn answer_with(answer: Option<Answer>, result: Result<(), (SendError, Payload)>, logging: bool) {
+    let result = result.map_err(|(error, payload)| Unsent { error, payload });
     match (answer, result) {
         (Some(answer), result) => drop(answer.send(result)),
         (None, Err(refused)) if logging => {

@@ -371,14 +371,16 @@ impl Handler<GetSender> for Session {
 /// }
 /// ```
 #[derive(Clone, actix::MessageResponse)]
-pub struct SessionSender {
+pub struct SessionSender(Arc<Inner>);
+
+struct Inner {
     outlet: Arc<Outlet>,
     session: Addr<Session>,
 }
 
 impl std::fmt::Debug for SessionSender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (messages, bytes) = self.outlet.size();
+        let (messages, bytes) = self.0.outlet.size();
         f.debug_struct("SessionSender")
             .field("queued_messages", &messages)
             .field("queued_bytes", &bytes)
@@ -388,7 +390,7 @@ impl std::fmt::Debug for SessionSender {
 
 impl SessionSender {
     pub(crate) fn new(outlet: Arc<Outlet>, session: Addr<Session>) -> Self {
-        SessionSender { outlet, session }
+        SessionSender(Arc::new(Inner { outlet, session }))
     }
 
     /// Sends a message: text (`&str`, `String`) or bytes (`Vec<u8>`, `Bytes`). The
@@ -403,18 +405,16 @@ impl SessionSender {
     /// # Ok(()) }
     /// ```
     pub fn send(&self, data: impl Into<Payload>) -> SendFuture {
-        let state = match self.outlet.push(data.into(), None, None) {
+        let state = match self.0.outlet.push(data.into(), None, None) {
             Pushed::Done(tell) => {
-                self.tell(tell);
+                self.0.tell(tell);
                 FutureState::Done(Some(Ok(())))
             }
             Pushed::Refused(unsent) => FutureState::Done(Some(Err(unsent))),
-            Pushed::Waits(payload, ticket) => FutureState::Waiting(payload, ticket),
+            // Only a sender that waits needs the handle again.
+            Pushed::Waits(payload, ticket) => FutureState::Waiting(self.clone(), payload, ticket),
         };
-        SendFuture {
-            sender: self.clone(),
-            state,
-        }
+        SendFuture { state }
     }
 
     /// Sends a message if the send queue has room now (and nobody waits for room);
@@ -428,14 +428,14 @@ impl SessionSender {
     /// # }
     /// ```
     pub fn try_send(&self, data: impl Into<Payload>) -> Result<(), Unsent> {
-        match self.outlet.push(data.into(), None, None) {
+        match self.0.outlet.push(data.into(), None, None) {
             Pushed::Done(tell) => {
-                self.tell(tell);
+                self.0.tell(tell);
                 Ok(())
             }
             Pushed::Refused(unsent) => Err(unsent),
             Pushed::Waits(payload, ticket) => {
-                self.outlet.leave(ticket);
+                self.0.outlet.leave(ticket);
                 Err(Unsent {
                     error: SendError::Full,
                     payload,
@@ -452,9 +452,11 @@ impl SessionSender {
     /// # }
     /// ```
     pub fn session(&self) -> &Addr<Session> {
-        &self.session
+        &self.0.session
     }
+}
 
+impl Inner {
     fn tell(&self, tell: bool) {
         if tell {
             // A session gone has refused everything already (under the same lock).
@@ -476,13 +478,12 @@ impl SessionSender {
 /// ```
 #[must_use = "the message is withdrawn if the future is dropped before it is queued"]
 pub struct SendFuture {
-    sender: SessionSender,
     state: FutureState,
 }
 
 enum FutureState {
     Done(Option<Result<(), Unsent>>),
-    Waiting(Payload, u64),
+    Waiting(SessionSender, Payload, u64),
     Gone,
 }
 
@@ -515,19 +516,19 @@ impl Future for SendFuture {
                 Some(answer) => Poll::Ready(answer),
                 None => panic!("SendFuture polled after it resolved"),
             },
-            FutureState::Waiting(payload, ticket) => {
-                match this
-                    .sender
+            FutureState::Waiting(sender, payload, ticket) => {
+                match sender
+                    .0
                     .outlet
                     .push(payload, Some(ticket), Some(cx.waker()))
                 {
                     Pushed::Done(tell) => {
-                        this.sender.tell(tell);
+                        sender.0.tell(tell);
                         Poll::Ready(Ok(()))
                     }
                     Pushed::Refused(unsent) => Poll::Ready(Err(unsent)),
                     Pushed::Waits(payload, ticket) => {
-                        this.state = FutureState::Waiting(payload, ticket);
+                        this.state = FutureState::Waiting(sender, payload, ticket);
                         Poll::Pending
                     }
                 }
@@ -539,8 +540,8 @@ impl Future for SendFuture {
 
 impl Drop for SendFuture {
     fn drop(&mut self) {
-        if let FutureState::Waiting(_, ticket) = self.state {
-            self.sender.outlet.leave(ticket);
+        if let FutureState::Waiting(sender, _, ticket) = &self.state {
+            sender.0.outlet.leave(*ticket);
         }
     }
 }

@@ -41,9 +41,12 @@ impl Stream {
 
     /// Records what the event changes in the session's status, then delivers it.
     pub fn deliver(&mut self, event: Event) -> Delivered {
-        self.sender
-            .status
-            .send_modify(|status| update(status, &event));
+        // Messages change nothing there: no lock and no wake-up for each.
+        if !matches!(event, Event::Message(_)) {
+            self.sender
+                .status
+                .send_modify(|status| update(status, &event));
+        }
         if !self.overflow.is_empty() {
             self.overflow.push_back(event);
             return Delivered::Done;

@@ -494,20 +494,31 @@ impl Connection {
     /// assert_eq!(conn.send("a\x1eb".into()), Err(SendError::RecordSeparator));
     /// ```
     pub fn send(&mut self, payload: Payload) -> Result<(), SendError> {
+        self.send_or_give_back(payload).map_err(|(error, _)| error)
+    }
+
+    /// [`send`](Self::send), giving the message back with the error: a caller that
+    /// must return a refused message needs no copy of each message it sends.
+    pub fn send_or_give_back(&mut self, payload: Payload) -> Result<(), (SendError, Payload)> {
         if self.is_closed() {
-            return Err(SendError::Closed);
+            return Err((SendError::Closed, payload));
         }
         let packet = Packet::Message(payload);
         let size = wire_len_for(self.version, self.active, &packet);
         let max_payload = self.handshake.max_payload_bytes();
-        if size > max_payload {
-            return Err(SendError::TooLarge { size, max_payload });
+        let error = if size > max_payload {
+            SendError::TooLarge { size, max_payload }
+        } else if !can_carry_for(self.version, self.active, &packet) {
+            SendError::RecordSeparator
+        } else {
+            self.queue(packet);
+            return Ok(());
+        };
+        match packet {
+            Packet::Message(payload) => Err((error, payload)),
+            // Built as a message above.
+            _ => unreachable!("a message packet"),
         }
-        if !can_carry_for(self.version, self.active, &packet) {
-            return Err(SendError::RecordSeparator);
-        }
-        self.queue(packet);
-        Ok(())
     }
 
     /// Starts the polling receive loop unless it runs already.

@@ -9,6 +9,7 @@
 
 mod handlers;
 mod open;
+mod outlet;
 mod publish;
 mod queue;
 mod reconnect;
@@ -26,8 +27,8 @@ use actix::{
 use futures::channel::oneshot;
 
 use self::open::Open;
+pub(crate) use self::outlet::Outlet;
 use self::queue::SendQueue;
-pub(crate) use self::sender::Outlet;
 pub use self::sender::{SendFuture, SessionSender};
 use self::stream::{Drained, Stream};
 use crate::config::ClientConfig;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use actix::dev::{MessageResponse, OneshotSender};
 use actix::Context;
 
-use super::sender::Outlet;
+use super::outlet::Outlet;
 use super::Session;
 use crate::config::SendQueueLimit;
 use crate::error::Unsent;

@@ -2,9 +2,9 @@
 //! the subscribers that hear them.
 
 use actix::{Message as ActixMessage, Recipient};
-use futures::channel::mpsc;
 use tokio::sync::watch;
 
+use crate::channel::BatchSender;
 use crate::protocol::{DisconnectReason, Payload, TransportKind, UpgradeError};
 
 /// A session is open: the first, or a new one after a loss (a reconnection).
@@ -197,7 +197,7 @@ pub(crate) struct SessionStatus {
 /// A bounded channel of a session's events, with the session's status beside it:
 /// how the clients hear from their session.
 pub(crate) struct EventSender {
-    pub events: mpsc::Sender<Event>,
+    pub events: BatchSender<Event>,
     pub status: watch::Sender<SessionStatus>,
 }
 

@@ -34,6 +34,7 @@
 #![warn(missing_docs)]
 
 pub mod builder;
+mod channel;
 mod client;
 mod config;
 pub mod diagnostics;

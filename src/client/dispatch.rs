@@ -2,6 +2,7 @@
 //! at a time, in the order of the events, and of the sessions. A handler that panics
 //! or fails is logged with the event it was handling; the next events go on.
 
+use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 
 use futures::channel::{mpsc, oneshot};
@@ -10,13 +11,14 @@ use futures::{FutureExt, StreamExt};
 
 use super::handler::Outcome;
 use super::runtime::Runtime;
+use crate::channel::BatchReceiver;
 use crate::event::Event;
 
 /// One session's events, with the handlers registered when it was opened, whoever
 /// waits for the connect handler's verdict, and whoever waits for every event to be
 /// handled (told by the sender being dropped).
 pub(crate) struct Delivery<F: Flavor> {
-    pub events: mpsc::Receiver<Event>,
+    pub events: BatchReceiver<Event>,
     pub handlers: F::Handlers,
     pub connected: oneshot::Sender<Outcome>,
     pub handled: oneshot::Sender<()>,
@@ -78,13 +80,17 @@ async fn dispatch_session<F: Flavor>(delivery: Delivery<F>) {
     } = delivery;
     let mut connected = Some(connected);
     let mut refused = false;
-    while let Some(event) = events.next().await {
-        if !refused {
-            let outcome = run_handler::<F>(&handlers, &event).await;
-            refused = verdict(&event, outcome, &mut connected);
-        }
-        if let Some(forwarded) = F::forward(&handlers, event) {
-            forwarded.await;
+    // Every event waiting is taken at once: one wake-up for a burst.
+    let mut batch = VecDeque::new();
+    while events.next_batch(&mut batch).await {
+        while let Some(event) = batch.pop_front() {
+            if !refused {
+                let outcome = run_handler::<F>(&handlers, &event).await;
+                refused = verdict(&event, outcome, &mut connected);
+            }
+            if let Some(forwarded) = F::forward(&handlers, event) {
+                forwarded.await;
+            }
         }
     }
 }

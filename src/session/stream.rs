@@ -8,7 +8,6 @@ use std::task::{Context as TaskContext, Poll};
 
 use actix::fut::ActorFuture;
 use actix::Context;
-use futures::{Sink, SinkExt};
 
 use super::Session;
 use crate::event::{Event, EventSender, SessionStatus, Upgrade};
@@ -89,7 +88,7 @@ impl Stream {
             sender, overflow, ..
         } = self;
         actix_rt::spawn(async move {
-            let mut events = sender.events;
+            let events = sender.events;
             for event in overflow {
                 if events.send(event).await.is_err() {
                     return;
@@ -101,17 +100,17 @@ impl Stream {
     /// Moves waiting events into the channel while it has room.
     fn poll_drain(&mut self, cx: &mut TaskContext<'_>) -> Poll<()> {
         while let Some(event) = self.overflow.pop_front() {
-            let events = &mut self.sender.events;
-            match Pin::new(&mut *events).poll_ready(cx) {
+            let events = &self.sender.events;
+            match events.poll_ready(cx) {
                 Poll::Pending => {
                     self.overflow.push_front(event);
                     return Poll::Pending;
                 }
                 Poll::Ready(Ok(())) => {
                     // Cannot fail after `poll_ready`, but for a receiver gone since.
-                    let _ = Pin::new(events).start_send(event);
+                    let _ = events.try_send(event);
                 }
-                Poll::Ready(Err(_)) => self.overflow.clear(),
+                Poll::Ready(Err(())) => self.overflow.clear(),
             }
         }
         Poll::Ready(())
@@ -157,19 +156,13 @@ impl ActorFuture<Session> for Drained {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channel::{channel, BatchReceiver};
     use crate::event::Connect;
     use crate::protocol::TransportKind;
-    use futures::channel::mpsc;
     use tokio::sync::watch;
 
-    fn stream(
-        capacity: usize,
-    ) -> (
-        Stream,
-        mpsc::Receiver<Event>,
-        watch::Receiver<SessionStatus>,
-    ) {
-        let (events, received) = mpsc::channel(capacity);
+    fn stream(capacity: usize) -> (Stream, BatchReceiver<Event>, watch::Receiver<SessionStatus>) {
+        let (events, received) = channel(capacity);
         let (status, watched) = watch::channel(SessionStatus::default());
         (
             Stream::new(EventSender { events, status }),
@@ -202,7 +195,7 @@ mod tests {
 
     #[test]
     fn a_full_channel_keeps_events_in_order_behind_it() {
-        // futures' channel holds its capacity plus one slot per sender.
+        // The channel holds its capacity plus one, as `futures`' does with one sender.
         let (mut stream, mut received, _status) = stream(0);
         assert_eq!(stream.deliver(Event::Message("a".into())), Delivered::Done);
         assert_eq!(stream.deliver(Event::Message("b".into())), Delivered::Full);
@@ -211,12 +204,18 @@ mod tests {
         let waker = futures::task::noop_waker();
         let mut cx = TaskContext::from_waker(&waker);
         assert_eq!(stream.poll_drain(&mut cx), Poll::Pending);
+        // The receiver's batch counts until it asks for the next: then the overflow
+        // moves in, one event at a time here.
         let mut got = Vec::new();
-        while !stream.overflow.is_empty() {
-            got.push(received.try_recv().unwrap());
-            let _ = stream.poll_drain(&mut cx);
+        let mut batch = std::collections::VecDeque::new();
+        loop {
+            let drained = stream.poll_drain(&mut cx);
+            match received.poll_batch(&mut cx, &mut batch) {
+                Poll::Ready(true) => got.extend(batch.drain(..)),
+                _ if drained.is_ready() => break,
+                _ => {}
+            }
         }
-        got.extend(std::iter::from_fn(|| received.try_recv().ok()));
         let texts: Vec<_> = got.iter().map(|e| format!("{e:?}")).collect();
         assert_eq!(texts.len(), 3);
         assert!(

@@ -264,9 +264,11 @@ impl AsyncClient {
         self.core.transport()
     }
 
-    /// Sends a message: text (`&str`, `String`) or bytes (`Vec<u8>`, `Bytes`). Waits
-    /// while the send buffer is full (backpressure); an error when not connected
-    /// (python drops such a message silently).
+    /// Sends a message: text (`&str`, `String`) or bytes (`Vec<u8>`, `Bytes`). Returns
+    /// once the message is in the session's send queue: at once unless the queue is full
+    /// (backpressure; see [`SessionSender`](crate::SessionSender)); an error when not
+    /// connected (python drops such a message silently) or when the session cannot take
+    /// it, with the message given back. Messages go out in the order of the `send` calls.
     ///
     /// ```no_run
     /// # async fn run(eio: actix_engineio::AsyncClient) -> Result<(), actix_engineio::Unsent> {

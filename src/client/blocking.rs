@@ -233,8 +233,9 @@ impl Client {
         self.core.transport()
     }
 
-    /// Sends text or bytes; blocks while the send buffer is full. An error when not
-    /// connected.
+    /// Sends text or bytes; returns once the message is in the session's send queue, and
+    /// blocks only while that queue is full (backpressure). An error when not connected,
+    /// or when the session cannot take the message, with the message given back.
     ///
     /// ```no_run
     /// # fn run(eio: actix_engineio::Client) -> Result<(), actix_engineio::Unsent> {

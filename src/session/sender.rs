@@ -65,11 +65,13 @@ impl Handler<GetSender> for Session {
 /// session ended first, comes back in [`Undelivered`](crate::Undelivered).
 ///
 /// Order: the messages of all the handles of a session go out in the order their
-/// `send`s were called (those waiting for room included: they wait in line), and each
-/// goes out after every request its task sent to the session's address before it
-/// (`Send`, `do_send`, `Close`). A `Send` made to the address *after* a handle's
-/// message, while that message still waits in the queue, may overtake it: in one task,
-/// use one or the other for messages whose order matters.
+/// `send`s were called (those waiting for room included: they wait in line). With the
+/// requests sent to the session's address: a request (`Send`, `do_send`, `Close`) made
+/// after a handle's `send` has resolved goes out after that message; a handle's message
+/// goes out after every `Send` whose answer its task awaited before sending it. A
+/// `do_send` made just before a handle's `send`, its answer not awaited, may be
+/// overtaken by it (the handle's messages join the queue when the session handles the
+/// `Drain` of their burst, which may sit in the mailbox ahead of that `do_send`).
 ///
 /// ```no_run
 /// use actix_engineio::{GetSender, Session};

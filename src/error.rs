@@ -47,6 +47,16 @@ pub enum ConfigError {
     /// A TLS setting cannot be used (unreadable CA certificate, TLS not compiled in).
     #[error("TLS configuration: {0}")]
     Tls(String),
+    /// The name given to
+    /// [`timestamp_param`](crate::builder::Builder::timestamp_param) cannot name a query
+    /// parameter as it is.
+    #[error("invalid timestamp parameter {name:?}: {reason}")]
+    TimestampParam {
+        /// The name as given.
+        name: String,
+        /// Why it was refused.
+        reason: String,
+    },
 }
 
 /// Why a session could not be opened.

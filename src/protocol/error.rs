@@ -4,6 +4,8 @@
 
 use thiserror::Error;
 
+use super::TransportKind;
+
 /// What was wrong with bytes, text or a URL handed to the protocol core.
 ///
 /// Every decoder in [`crate::protocol`] returns this instead of panicking, so a
@@ -138,6 +140,33 @@ pub enum TransportError {
     /// The websocket broke its own protocol (bad frame, unexpected continuation).
     #[error("websocket error: {0}")]
     WebSocket(String),
+    /// No transport could open the session: each one tried, in order, with its error
+    /// (with [`try_all_transports`](crate::builder::Builder::try_all_transports), or
+    /// when a remembered websocket failed before the usual first transport).
+    ///
+    /// ```
+    /// use actix_engineio::{TransportError, TransportKind};
+    ///
+    /// let err = TransportError::AllTransportsFailed(vec![
+    ///     (TransportKind::WebSocket, TransportError::Http { status: 400, body: String::new() }),
+    ///     (TransportKind::Polling, TransportError::Timeout),
+    /// ]);
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "every transport failed: websocket: HTTP 400: ; polling: request timed out"
+    /// );
+    /// ```
+    #[error("every transport failed: {}", list_attempts(.0))]
+    AllTransportsFailed(Vec<(TransportKind, TransportError)>),
+}
+
+/// `kind: error; kind: error`, for [`TransportError::AllTransportsFailed`].
+fn list_attempts(attempts: &[(TransportKind, TransportError)]) -> String {
+    attempts
+        .iter()
+        .map(|(kind, error)| format!("{kind}: {error}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Why the upgrade to websocket did not happen. The session goes on over polling.

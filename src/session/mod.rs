@@ -153,19 +153,38 @@ impl Session {
         }
     }
 
-    /// Starts the handshake of a new session.
+    /// Starts the handshake of a new session: over the first transport, or over each
+    /// in turn until one opens (see `Opening::order`).
     fn handshake(&mut self, ctx: &mut Context<Self>) {
         let http = self.http.clone();
-        let first = self.config.transports.first().copied();
+        let order = self.config.opening.order(&self.config.transports);
+        let opening = self.config.opening.clone();
         let handshake = async move {
-            match first {
-                Some(TransportKind::WebSocket) => websocket::handshake(http)
-                    .await
-                    .map(|(hs, framed)| Opened::WebSocket(hs, framed)),
-                _ => polling::handshake(http)
-                    .await
-                    .map(|(hs, trailing)| Opened::Polling(hs, trailing)),
+            let mut failures = Vec::new();
+            for kind in order {
+                let result = match kind {
+                    TransportKind::WebSocket => websocket::handshake(http.clone())
+                        .await
+                        .map(|(hs, framed)| Opened::WebSocket(hs, framed)),
+                    _ => polling::handshake(http.clone())
+                        .await
+                        .map(|(hs, trailing)| Opened::Polling(hs, trailing)),
+                };
+                match result {
+                    Ok(opened) => return Ok(opened),
+                    Err(error) => {
+                        if kind == TransportKind::WebSocket {
+                            opening.websocket_went(false);
+                        }
+                        failures.push((kind, error));
+                    }
+                }
             }
+            // One attempt: its own error, as without fallback.
+            Err(match failures.len() {
+                1 => failures.remove(0).1,
+                _ => TransportError::AllTransportsFailed(failures),
+            })
         };
         let handle = ctx.spawn(
             handshake

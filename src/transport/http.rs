@@ -55,7 +55,9 @@ impl Http {
         client: Option<awc::Client>,
     ) -> Result<Self, ConfigError> {
         let endpoint = Endpoint::new(url, config.path.as_deref(), &config.query)?
-            .with_version(config.protocol);
+            .with_version(config.protocol)
+            .with_trailing_slash(config.url_shape.trailing_slash)
+            .with_timestamp_param(&config.url_shape.timestamp_param);
         let client =
             match client {
                 Some(_) if config.tls != TlsOptions::default() => return Err(ConfigError::Tls(
@@ -117,19 +119,25 @@ impl Http {
     pub fn polling_urls(&self, sid: &str) -> PollingUrls {
         let post = self.endpoint.polling_url(Some(sid), None);
         PollingUrls {
-            timestamp: self.config.timestamp_requests,
+            // `&t=` (or the name set), ready for a cache-buster.
+            stamp: (self.config.timestamp_requests).then(|| self.endpoint.cache_buster_param("")),
             poll: post.clone(),
             post: awc::http::Uri::try_from(post).ok(),
         }
     }
 
-    /// A websocket handshake request with the session's headers and cookies.
+    /// A websocket handshake request with the session's headers (those of every
+    /// request, then the websocket's own), its subprotocols and cookies.
     pub fn websocket(&self, sid: Option<&str>) -> awc::ws::WebsocketsRequest {
         let url = self.endpoint.websocket_url(sid);
         self.trace_request("GET (websocket)", &url);
         let mut request = self.client.ws(url);
-        for (name, value) in &self.headers {
+        let own = &self.config.per_transport;
+        for (name, value) in self.headers.iter().chain(&own.websocket_headers) {
             request = request.header(name.clone(), value.clone());
+        }
+        if !own.websocket_protocols.is_empty() {
+            request = request.protocols(&own.websocket_protocols);
         }
         if let Some(cookie) = self.cookie_header() {
             request = request.header(header::COOKIE, cookie);
@@ -222,7 +230,9 @@ impl Http {
             request.get_method().as_str(),
             &request.get_uri().to_string(),
         );
-        for (name, value) in &self.headers {
+        // Every request here is a polling one: the polling headers go on each.
+        let own = &self.config.per_transport.polling_headers;
+        for (name, value) in self.headers.iter().chain(own) {
             request = request.append_header((name.clone(), value.clone()));
         }
         if let Some(cookie) = self.cookie_header() {
@@ -265,7 +275,8 @@ impl Http {
 
 /// The request URLs of one polling session: its polls differ only by `t`.
 pub(crate) struct PollingUrls {
-    timestamp: bool,
+    /// `&t=` when polls carry a cache-buster.
+    stamp: Option<String>,
     /// The URL without `t`.
     poll: String,
     /// The same, parsed once for every POST (`None` if awc cannot parse it).
@@ -275,10 +286,10 @@ pub(crate) struct PollingUrls {
 impl PollingUrls {
     /// The URL of the next poll.
     pub fn poll(&self) -> String {
-        if self.timestamp {
-            self.poll.clone() + &Endpoint::cache_buster_param(&cache_buster())
-        } else {
-            self.poll.clone()
+        match &self.stamp {
+            // A cache-buster is hex digits and dots: nothing to encode.
+            Some(stamp) => format!("{}{stamp}{}", self.poll, cache_buster()),
+            None => self.poll.clone(),
         }
     }
 

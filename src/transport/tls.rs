@@ -1,4 +1,5 @@
-//! The HTTP client of a session: TLS roots, certificate checks, HTTP/1.1 only.
+//! The HTTP client of a session: TLS roots, certificate checks, the client certificate
+//! of mutual TLS, HTTP/1.1 only.
 //!
 //! Websockets cannot be tunnelled over HTTP/2 by awc, so ALPN offers `http/1.1` only.
 
@@ -56,7 +57,7 @@ pub(crate) fn client(
 /// Without a TLS feature only plain `http`/`ws` work; extra CA certificates make no sense.
 #[cfg(not(any(feature = "rustls", feature = "openssl")))]
 fn no_tls(tls: &TlsOptions) -> Result<(), ConfigError> {
-    if tls.ca_pem.is_empty() {
+    if tls.ca_pem.is_empty() && tls.client_identity.is_none() {
         Ok(())
     } else {
         Err(ConfigError::Tls(
@@ -72,10 +73,11 @@ mod rustls_tls {
     use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
     use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
     use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
     use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
     use super::{ConfigError, TlsOptions};
+    use crate::config::ClientIdentity;
 
     pub(super) fn config(tls: &TlsOptions) -> Result<Arc<ClientConfig>, ConfigError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -84,16 +86,42 @@ mod rustls_tls {
             .map_err(|e| ConfigError::Tls(e.to_string()))?;
         // Parsed even when unused, so that a bad CA is reported either way.
         let roots = roots(&tls.ca_pem)?;
-        let mut config = if tls.verify {
-            builder.with_root_certificates(roots).with_no_client_auth()
+        let builder = if tls.verify {
+            builder.with_root_certificates(roots)
         } else {
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
-                .with_no_client_auth()
+        };
+        let mut config = match &tls.client_identity {
+            None => builder.with_no_client_auth(),
+            Some(identity) => {
+                let (chain, key) = client_identity(identity)?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| ConfigError::Tls(format!("bad client certificate or key: {e}")))?
+            }
         };
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(config))
+    }
+
+    /// The client's certificate chain and private key, from their PEM.
+    fn client_identity(
+        identity: &ClientIdentity,
+    ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), ConfigError> {
+        let chain = CertificateDer::pem_slice_iter(&identity.cert_chain_pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ConfigError::Tls(format!("bad client certificate: {e}")))?;
+        if chain.is_empty() {
+            return Err(ConfigError::Tls(
+                "no certificate in the client certificate PEM".into(),
+            ));
+        }
+        // The parser's error never quotes the key.
+        let key = PrivateKeyDer::from_pem_slice(&identity.key_pem)
+            .map_err(|e| ConfigError::Tls(format!("bad client key: {e}")))?;
+        Ok((chain, key))
     }
 
     fn roots(extra_pem: &[Vec<u8>]) -> Result<RootCertStore, ConfigError> {
@@ -175,10 +203,12 @@ mod rustls_tls {
 
 #[cfg(all(feature = "openssl", not(feature = "rustls")))]
 mod openssl_tls {
-    use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+    use openssl::pkey::PKey;
+    use openssl::ssl::{SslConnector, SslConnectorBuilder, SslMethod, SslVerifyMode};
     use openssl::x509::X509;
 
     use super::{ConfigError, TlsOptions};
+    use crate::config::ClientIdentity;
 
     pub(super) fn connector(tls: &TlsOptions) -> Result<SslConnector, ConfigError> {
         let err = |e: openssl::error::ErrorStack| ConfigError::Tls(e.to_string());
@@ -195,7 +225,40 @@ mod openssl_tls {
                 builder.cert_store_mut().add_cert(cert).map_err(err)?;
             }
         }
+        if let Some(identity) = &tls.client_identity {
+            client_identity(&mut builder, identity)?;
+        }
         builder.set_alpn_protos(b"\x08http/1.1").map_err(err)?;
         Ok(builder.build())
+    }
+
+    /// Shows the client's certificate chain (leaf first) and proves its key.
+    fn client_identity(
+        builder: &mut SslConnectorBuilder,
+        identity: &ClientIdentity,
+    ) -> Result<(), ConfigError> {
+        let err = |what: &str, e: openssl::error::ErrorStack| {
+            ConfigError::Tls(format!("bad client {what}: {e}"))
+        };
+        let mut chain = X509::stack_from_pem(&identity.cert_chain_pem)
+            .map_err(|e| err("certificate", e))?
+            .into_iter();
+        let leaf = chain.next().ok_or_else(|| {
+            ConfigError::Tls("no certificate in the client certificate PEM".into())
+        })?;
+        builder
+            .set_certificate(&leaf)
+            .map_err(|e| err("certificate", e))?;
+        for cert in chain {
+            builder
+                .add_extra_chain_cert(cert)
+                .map_err(|e| err("certificate chain", e))?;
+        }
+        let key =
+            PKey::private_key_from_pem(&identity.key_pem).map_err(|e| err("key", e))?;
+        builder.set_private_key(&key).map_err(|e| err("key", e))?;
+        builder
+            .check_private_key()
+            .map_err(|e| err("key (it does not match the certificate)", e))
     }
 }

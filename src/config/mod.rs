@@ -12,14 +12,14 @@ mod per_transport;
 mod reconnect;
 mod url_shape;
 
+use self::opening::Opening;
 pub(crate) use self::parse::RedactedHeaders;
 use self::parse::RedactedQuery;
 pub(crate) use self::parse::{parse_header, parse_transports};
+use self::per_transport::PerTransport;
 pub(crate) use self::reconnect::random_fraction;
 pub use self::reconnect::{ReconnectAttempt, ReconnectPolicy};
 pub(crate) use self::url_shape::check_timestamp_param;
-use self::opening::Opening;
-use self::per_transport::PerTransport;
 use self::url_shape::UrlShape;
 use crate::error::ConfigError;
 use crate::protocol::polling::MAX_PACKETS_PER_PAYLOAD;
@@ -183,7 +183,10 @@ pub(crate) struct ClientIdentity {
 impl fmt::Debug for ClientIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientIdentity")
-            .field("cert_chain_pem", &format_args!("{} bytes", self.cert_chain_pem.len()))
+            .field(
+                "cert_chain_pem",
+                &format_args!("{} bytes", self.cert_chain_pem.len()),
+            )
             .field("key_pem", &format_args!("{}", crate::protocol::REDACTED))
             .finish()
     }

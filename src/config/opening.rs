@@ -83,8 +83,14 @@ mod tests {
 
     #[test]
     fn the_first_transport_alone_by_default() {
-        assert_eq!(opening(false, false, true).order(&[Polling, WebSocket]), [Polling]);
-        assert_eq!(opening(false, false, false).order(&[WebSocket, Polling]), [WebSocket]);
+        assert_eq!(
+            opening(false, false, true).order(&[Polling, WebSocket]),
+            [Polling]
+        );
+        assert_eq!(
+            opening(false, false, false).order(&[WebSocket, Polling]),
+            [WebSocket]
+        );
     }
 
     #[test]
@@ -106,7 +112,10 @@ mod tests {
             [WebSocket, Polling]
         );
         // Nothing remembered yet, or websocket not allowed: the usual order.
-        assert_eq!(opening(false, true, false).order(&[Polling, WebSocket]), [Polling]);
+        assert_eq!(
+            opening(false, true, false).order(&[Polling, WebSocket]),
+            [Polling]
+        );
         assert_eq!(opening(false, true, true).order(&[Polling]), [Polling]);
     }
 

@@ -254,8 +254,7 @@ mod openssl_tls {
                 .add_extra_chain_cert(cert)
                 .map_err(|e| err("certificate chain", e))?;
         }
-        let key =
-            PKey::private_key_from_pem(&identity.key_pem).map_err(|e| err("key", e))?;
+        let key = PKey::private_key_from_pem(&identity.key_pem).map_err(|e| err("key", e))?;
         builder.set_private_key(&key).map_err(|e| err("key", e))?;
         builder
             .check_private_key()

@@ -4,7 +4,7 @@
 // Usage: node server.js [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]
 //                       [--path PATH] [--cookie NAME] [--transports polling,websocket]
 //                       [--port N] [--tls-cert FILE --tls-key FILE] [--allow-eio3]
-//                       [--exit-with-stdin]
+//                       [--client-ca FILE] [--no-trailing-slash] [--exit-with-stdin]
 //
 // Listens on 127.0.0.1 on an ephemeral port (on port N with --port N: a test restarts a
 // server on the port of the one it killed) and prints JSON lines on stdout:
@@ -20,6 +20,10 @@
 // private key) it serves https and wss instead of http and ws (node's `https` server).
 // With --allow-eio3 it also accepts Engine.IO v3 clients (EIO=3), as engine.io's
 // `allowEIO3` option does: they get a v3 session, and must send the pings themselves.
+// With --client-ca (beside --tls-cert and --tls-key) it requires a client certificate
+// signed by the CA of that PEM file (mutual TLS: `requestCert`, `rejectUnauthorized`).
+// With --no-trailing-slash the path is served without its trailing slash, as engine.io's
+// `addTrailingSlash: false` does (`/engine.io` and anything that starts with it).
 // With --exit-with-stdin the process exits when its stdin is closed, so it never
 // outlives the test process that spawned it.
 "use strict";
@@ -40,6 +44,8 @@ function parseArgs(argv) {
     port: 0,
     tlsCert: null,
     tlsKey: null,
+    clientCa: null,
+    addTrailingSlash: true,
     exitWithStdin: false,
     allowEIO3: false,
   };
@@ -51,6 +57,10 @@ function parseArgs(argv) {
     }
     if (flag === "--allow-eio3") {
       opts.allowEIO3 = true;
+      continue;
+    }
+    if (flag === "--no-trailing-slash") {
+      opts.addTrailingSlash = false;
       continue;
     }
     const value = argv[i + 1];
@@ -86,12 +96,18 @@ function parseArgs(argv) {
       case "--tls-key":
         opts.tlsKey = value;
         break;
+      case "--client-ca":
+        opts.clientCa = value;
+        break;
       default:
         throw new Error(`unknown flag ${flag}`);
     }
   }
   if ((opts.tlsCert === null) !== (opts.tlsKey === null)) {
     throw new Error("--tls-cert and --tls-key go together");
+  }
+  if (opts.clientCa !== null && opts.tlsCert === null) {
+    throw new Error("--client-ca needs --tls-cert and --tls-key");
   }
   return opts;
 }
@@ -137,7 +153,14 @@ const httpServer =
   opts.tlsCert === null
     ? http.createServer(notFound)
     : https.createServer(
-        { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) },
+        Object.assign(
+          { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) },
+          // Mutual TLS: a client without a certificate signed by this CA is refused in
+          // the TLS handshake.
+          opts.clientCa === null
+            ? {}
+            : { ca: fs.readFileSync(opts.clientCa), requestCert: true, rejectUnauthorized: true }
+        ),
         notFound
       );
 const engineOpts = {
@@ -147,6 +170,7 @@ const engineOpts = {
   maxHttpBufferSize: opts.maxPayload,
   transports: opts.transports,
   allowEIO3: opts.allowEIO3,
+  addTrailingSlash: opts.addTrailingSlash,
 };
 if (opts.cookie) {
   engineOpts.cookie = { name: opts.cookie };

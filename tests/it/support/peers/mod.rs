@@ -152,6 +152,14 @@ pub struct PeerOptions {
     /// one. [`Peer::start`] panics with it for python (python-engineio 4 speaks v4 only)
     /// and rust (engineioxide's `v3` feature is not built).
     pub allow_eio3: bool,
+    /// Node only: require a client certificate signed by the CA of this PEM (mutual TLS,
+    /// `server.js --client-ca`: `requestCert`, `rejectUnauthorized`, `ca`); needs
+    /// [`PeerOptions::tls`]. [`Peer::start`] panics with it for python and rust.
+    pub require_client_cert: Option<String>,
+    /// Node only: `false` serves [`PeerOptions::path`] without its trailing slash
+    /// (engine.io's `addTrailingSlash: false`, `server.js --no-trailing-slash`).
+    /// [`Peer::start`] panics with `false` for python and rust.
+    pub add_trailing_slash: bool,
 }
 
 /// A TLS server identity: the certificate chain (leaf first) and its private key, both PEM.
@@ -174,6 +182,8 @@ impl Default for PeerOptions {
             port: None,
             stock: false,
             allow_eio3: false,
+            require_client_cert: None,
+            add_trailing_slash: true,
         }
     }
 }
@@ -233,6 +243,9 @@ impl PeerOptions {
         if self.allow_eio3 {
             args.push("--allow-eio3".to_string());
         }
+        if !self.add_trailing_slash {
+            args.push("--no-trailing-slash".to_string());
+        }
         args.push("--exit-with-stdin".to_string());
         args
     }
@@ -284,6 +297,15 @@ impl Peer {
         assert!(
             !opts.allow_eio3 || kind == PeerKind::Node,
             "{kind} peer: PeerOptions::allow_eio3 is a node option"
+        );
+        assert!(
+            (opts.require_client_cert.is_none() && opts.add_trailing_slash)
+                || kind == PeerKind::Node,
+            "{kind} peer: PeerOptions::require_client_cert and add_trailing_slash are node options"
+        );
+        assert!(
+            opts.require_client_cert.is_none() || opts.tls.is_some(),
+            "PeerOptions::require_client_cert needs PeerOptions::tls"
         );
         assert!(
             enabled(kind),

@@ -73,6 +73,10 @@ impl ProcessPeer {
             let cert = files.write("cert.pem", identity.cert_chain_pem.as_bytes());
             let key = files.write("key.pem", identity.key_pem.as_bytes());
             cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+            if let Some(ca) = &opts.require_client_cert {
+                let ca = files.write("client-ca.pem", ca.as_bytes());
+                cmd.arg("--client-ca").arg(ca);
+            }
             files
         });
         cmd.current_dir(&dir)

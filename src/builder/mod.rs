@@ -16,7 +16,8 @@ pub use self::client::{AsyncApi, AsyncClientBuilder, BlockingApi, ClientApi, Cli
 pub(crate) use self::session::start_session;
 pub use self::session::{ActorApi, SessionBuilder};
 use crate::config::{
-    parse_header, parse_transports, ClientConfig, ReconnectPolicy, SendQueueLimit,
+    check_subprotocol, parse_header, parse_transports, ClientConfig, ReconnectPolicy,
+    SendQueueLimit,
 };
 use crate::error::ConfigError;
 use crate::protocol::ProtocolVersion;
@@ -421,7 +422,8 @@ impl<A> Builder<A> {
 
     /// The websocket subprotocols to offer in the handshake (`Sec-WebSocket-Protocol`),
     /// in order of preference; none by default. A server that picks none of them
-    /// still gets the session.
+    /// still gets the session. A name that is not an HTTP token is reported by
+    /// `connect` as [`ConfigError::Header`].
     ///
     /// ```
     /// use actix_engineio::Session;
@@ -433,8 +435,14 @@ impl<A> Builder<A> {
         I: IntoIterator,
         I::Item: Into<String>,
     {
-        self.config.per_transport.websocket_protocols =
-            protocols.into_iter().map(Into::into).collect();
+        let protocols: Vec<String> = protocols.into_iter().map(Into::into).collect();
+        match protocols.iter().try_for_each(|p| check_subprotocol(p)) {
+            Ok(()) => self.config.per_transport.websocket_protocols = protocols,
+            Err(reason) => self.config.fail(ConfigError::Header {
+                name: "Sec-WebSocket-Protocol".into(),
+                reason,
+            }),
+        }
         self
     }
 

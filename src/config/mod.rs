@@ -16,6 +16,7 @@ use self::opening::Opening;
 pub(crate) use self::parse::RedactedHeaders;
 use self::parse::RedactedQuery;
 pub(crate) use self::parse::{parse_header, parse_transports};
+pub(crate) use self::per_transport::check_subprotocol;
 use self::per_transport::PerTransport;
 pub(crate) use self::reconnect::random_fraction;
 pub use self::reconnect::{ReconnectAttempt, ReconnectPolicy};

@@ -313,6 +313,40 @@ mod tests {
     }
 
     #[test]
+    fn trailing_slash_can_be_left_out() {
+        let without = |url, path| {
+            Endpoint::new(url, path, &[])
+                .unwrap()
+                .with_trailing_slash(false)
+        };
+        assert_eq!(without("http://h", None).path(), "/engine.io");
+        assert_eq!(
+            without("http://h", Some("/socket.io/")).path(),
+            "/socket.io"
+        );
+        assert_eq!(without("http://h/a/b/", None).path(), "/a/b");
+        assert_eq!(without("http://h", Some("/")).path(), "/");
+        assert_eq!(
+            without("http://h?x=1", None).websocket_url(Some("s")),
+            "ws://h/engine.io?x=1&EIO=4&transport=websocket&sid=s"
+        );
+        let kept = Endpoint::new("http://h", None, &[])
+            .unwrap()
+            .with_trailing_slash(true);
+        assert_eq!(kept.path(), "/engine.io/");
+    }
+
+    #[test]
+    fn the_cache_buster_can_be_renamed() {
+        let e = endpoint("http://h").with_timestamp_param("ts");
+        assert_eq!(
+            e.polling_url(Some("s"), Some("1")),
+            "http://h/engine.io/?EIO=4&transport=polling&sid=s&ts=1"
+        );
+        assert_eq!(e.cache_buster_param("2"), "&ts=2");
+    }
+
+    #[test]
     fn upgrade_url_carries_the_sid() {
         assert_eq!(
             endpoint("http://h").websocket_url(Some("abc")),

@@ -3,10 +3,11 @@
 //! on the websocket handshake alone, and the subprotocols of `websocket_protocols` offered
 //! in it; checked in the request logs of every peer.
 
-use actix_engineio::Close;
+use actix_engineio::{Close, ConfigError, ConnectError, Session};
 
 use super::{describe, exercise, settled_requests};
 use crate::support::client::{Mode, ALL_MODES};
+use crate::support::net::Untouched;
 use crate::support::peers::{all_peers, start_peers, PeerOptions};
 
 /// `.polling_header(..)` is on every polling request (handshake, polls, POSTs) and on no
@@ -81,4 +82,24 @@ async fn websocket_subprotocols_are_offered() {
             }
         }
     }
+}
+
+/// A subprotocol that is not an HTTP token (awc would panic building its header) is a
+/// configuration error, before anything is sent.
+#[actix_rt::test]
+async fn bad_subprotocols_are_config_errors() {
+    let server = Untouched::new();
+    for bad in ["", "two words", "a,b", "line\nbreak"] {
+        let err = Session::builder(server.url())
+            .transports(["websocket"])
+            .websocket_protocols(["chat", bad])
+            .connect()
+            .await
+            .expect_err(bad);
+        assert!(
+            matches!(&err, ConnectError::Config(ConfigError::Header { name, .. }) if name == "Sec-WebSocket-Protocol"),
+            "{bad:?}: {err:?}"
+        );
+    }
+    server.assert_untouched("bad subprotocols");
 }

@@ -9,6 +9,7 @@
 
 mod handlers;
 mod open;
+mod opening;
 mod publish;
 mod queue;
 mod reconnect;
@@ -36,7 +37,7 @@ use crate::protocol::{
     TransportEnd, TransportError, TransportKind,
 };
 use crate::transport::http::Http;
-use crate::transport::polling::{self, PollingTransport};
+use crate::transport::polling::PollingTransport;
 use crate::transport::websocket::{self, WebSocketTransport, WsFramed};
 use crate::transport::{GivenBack, SessionLink};
 
@@ -154,38 +155,9 @@ impl Session {
     }
 
     /// Starts the handshake of a new session: over the first transport, or over each
-    /// in turn until one opens (see `Opening::order`).
+    /// in turn until one opens (see `opening::open`).
     fn handshake(&mut self, ctx: &mut Context<Self>) {
-        let http = self.http.clone();
-        let order = self.config.opening.order(&self.config.transports);
-        let opening = self.config.opening.clone();
-        let handshake = async move {
-            let mut failures = Vec::new();
-            for kind in order {
-                let result = match kind {
-                    TransportKind::WebSocket => websocket::handshake(http.clone())
-                        .await
-                        .map(|(hs, framed)| Opened::WebSocket(hs, framed)),
-                    _ => polling::handshake(http.clone())
-                        .await
-                        .map(|(hs, trailing)| Opened::Polling(hs, trailing)),
-                };
-                match result {
-                    Ok(opened) => return Ok(opened),
-                    Err(error) => {
-                        if kind == TransportKind::WebSocket {
-                            opening.websocket_went(false);
-                        }
-                        failures.push((kind, error));
-                    }
-                }
-            }
-            // One attempt: its own error, as without fallback.
-            Err(match failures.len() {
-                1 => failures.remove(0).1,
-                _ => TransportError::AllTransportsFailed(failures),
-            })
-        };
+        let handshake = opening::open(self.http.clone(), &self.config);
         let handle = ctx.spawn(
             handshake
                 .into_actor(self)

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use actix_engineio::{ConnectError, ProtocolVersion, Session, TransportError};
 
-use super::label;
 use crate::support::client::{within, Mode};
 use crate::support::peers::{start_or_skip, PeerKind, PeerOptions};
 use crate::support::scripted::{Reply, Scripted};
@@ -75,7 +74,7 @@ async fn a_v3_client_gets_the_refusal_of_a_v4_only_server() {
         return;
     };
     for mode in [Mode::Polling, Mode::WebSocket] {
-        let l = format!("{} without allowEIO3", label(mode));
+        let l = format!("[node peer without allowEIO3, {mode}]");
         let connect = mode
             .builder(&peer.url())
             .protocol(ProtocolVersion::V3)

@@ -11,7 +11,7 @@ use super::{session_log, Phase, Session};
 use crate::config::{random_fraction, ReconnectAttempt};
 use crate::error::ConnectError;
 use crate::event::Reconnecting;
-use crate::protocol::{DisconnectReason, SendError, TransportError};
+use crate::protocol::{DisconnectReason, ProtocolError, SendError, TransportError};
 use crate::transport::http::Http;
 
 impl Session {
@@ -23,6 +23,10 @@ impl Session {
         let lost = match reason {
             DisconnectReason::ClientDisconnect => false,
             DisconnectReason::ServerDisconnect => policy.after_server_disconnect,
+            // The next connection would meet the same server: no use retrying.
+            DisconnectReason::TransportError(TransportError::Protocol(
+                ProtocolError::ServerSpeaksV3(_),
+            )) => false,
             _ => true,
         };
         lost && policy.allows(1)

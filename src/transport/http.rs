@@ -137,6 +137,20 @@ impl Http {
         request
     }
 
+    /// The body of the refusal of a websocket-only handshake (awc gives the status of a
+    /// refused websocket handshake, not its body): the same URL GET as plain HTTP, without
+    /// the upgrade, which no server takes for a session. `None` when that GET is not
+    /// refused either.
+    pub async fn websocket_refusal(&self) -> Option<TransportError> {
+        // ws:// -> http://, wss:// -> https://
+        let url = self.endpoint.websocket_url(None).replacen("ws", "http", 1);
+        let timeout = self.config.request_timeout;
+        match self.get(&url, timeout).await {
+            Err(refusal @ TransportError::Http { .. }) => Some(refusal),
+            _ => None,
+        }
+    }
+
     /// GETs `url` and returns its body, decompressed and bounded; all of it, body
     /// included, within `timeout` (awc's own timeout stops at the headers).
     pub async fn get(&self, url: &str, timeout: Duration) -> Result<Bytes, TransportError> {
@@ -330,5 +344,21 @@ mod tests {
     #[test]
     fn cache_busters_differ() {
         assert_ne!(cache_buster(), cache_buster());
+    }
+}
+
+/// The error of a v4 handshake refused because the server speaks an older protocol:
+/// python-engineio 3 answers `EIO=4` with `400 "The client is using an unsupported version
+/// of the Socket.IO or Engine.IO protocols"`. Any other error is returned as it is.
+pub(crate) fn refusal_of_v4(version: ProtocolVersion, error: TransportError) -> TransportError {
+    match &error {
+        TransportError::Http { status: 400, body }
+            if version == ProtocolVersion::V4
+                && body.to_ascii_lowercase().contains("unsupported version") =>
+        {
+            ProtocolError::ServerSpeaksV3(format!("it refused EIO=4: HTTP 400 {}", body.trim()))
+                .into()
+        }
+        _ => error,
     }
 }

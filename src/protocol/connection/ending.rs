@@ -24,7 +24,8 @@ impl Connection {
         match self.ending {
             // The server is gone: nothing is said to it (a close packet or frame would
             // wait on a silent peer), and what the transports hold comes back.
-            Ending::Open => self.abort_with(DisconnectReason::PingTimeout),
+            // (Or the server speaks v3 only, and waited for the client's pings.)
+            Ending::Open => self.abort_with(self.server_end(DisconnectReason::PingTimeout)),
             // The server went silent while the close was on its way: stop waiting.
             Ending::Closing | Ending::AfterPause => self.abort(),
             Ending::Done => {}

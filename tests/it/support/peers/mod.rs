@@ -126,11 +126,6 @@ impl PeerKind {
     /// The peers that speak Engine.IO v3 only.
     pub const V3_ONLY: [PeerKind; 2] = [PeerKind::Node3, PeerKind::Python3];
 
-    /// Whether this peer speaks Engine.IO v3 only (engine.io 3, python-engineio 3).
-    pub fn is_v3_only(self) -> bool {
-        Self::V3_ONLY.contains(&self)
-    }
-
     /// The name used in labels and in `EIO_TEST_PEERS`.
     pub fn name(self) -> &'static str {
         match self {

@@ -337,16 +337,6 @@ fn payload_error(error: PayloadError, limit: usize) -> TransportError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cache_busters_differ() {
-        assert_ne!(cache_buster(), cache_buster());
-    }
-}
-
 /// The error of a v4 handshake refused because the server speaks an older protocol:
 /// python-engineio 3 answers `EIO=4` with `400 "The client is using an unsupported version
 /// of the Socket.IO or Engine.IO protocols"`. Any other error is returned as it is.
@@ -360,5 +350,15 @@ pub(crate) fn refusal_of_v4(version: ProtocolVersion, error: TransportError) -> 
                 .into()
         }
         _ => error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_busters_differ() {
+        assert_ne!(cache_buster(), cache_buster());
     }
 }

@@ -14,7 +14,7 @@ impl Connection {
     /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportKind};
     /// use actix_engineio::DisconnectReason;
     ///
-    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#).unwrap();
     /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
     /// conn.handle_ping_timeout();
     /// let last = std::iter::from_fn(|| conn.poll_output()).last();
@@ -138,7 +138,7 @@ impl Connection {
     /// use actix_engineio::protocol::{Connection, Handshake, TransportKind};
     /// use actix_engineio::DisconnectReason;
     ///
-    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#).unwrap();
     /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
     /// assert_eq!(conn.disconnect_reason(), None);
     /// conn.handle_ping_timeout();

@@ -9,7 +9,7 @@ use actix_engineio::{Close, DisconnectReason, Payload};
 
 use super::{connect_v3, each_peer_all_modes_at_once, each_peer_and_mode, short_heartbeat};
 use crate::clients::common::{clean_close, is_clean_close, peer_close};
-use crate::support::client::{sleep, Mode};
+use crate::support::client::{sleep, Mode, ALL_MODES};
 use crate::support::peers::{Peer, PeerEvent, PeerOptions};
 
 /// `close-me` makes the server close the session: a `ServerDisconnect` (node 3 and 6 close
@@ -104,7 +104,7 @@ async fn ping_timeout_when_the_server_freezes() {
 /// The three modes of one peer, frozen together.
 async fn frozen_server(peer: Rc<Peer>) {
     let mut clients = Vec::new();
-    for mode in crate::support::client::ALL_MODES {
+    for mode in ALL_MODES {
         let c = connect_v3(&peer, mode).await;
         c.settle(mode).await;
         clients.push(c);

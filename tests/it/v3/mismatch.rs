@@ -1,7 +1,8 @@
-//! A client and a server of different protocol versions fail cleanly, and at once: a v4
-//! client meeting a server that speaks v3 only (Node `engine.io` 3, python-engineio 3,
-//! both ignoring `EIO=4`) is told the server may speak v3; a v3 client meeting a server
-//! without v3 gets the server's refusal.
+//! A client and a server of different protocol versions fail cleanly, and soon: a v4
+//! client meeting a server that speaks v3 only (Node `engine.io` 3 ignores `EIO=4`,
+//! python-engineio 3 refuses it) is told the server speaks v3 and to ask for it
+//! (`ProtocolError::ServerSpeaksV3`), scripted and against the real servers in every
+//! mode; a v3 client meeting a server without v3 gets the server's refusal.
 
 use std::time::Duration;
 

@@ -24,7 +24,7 @@ use actix_engineio::ProtocolVersion;
 use futures::future::join_all;
 
 use crate::support::client::{Client, Mode, ALL_MODES};
-use crate::support::peers::{skip, v3_peers, Peer, PeerKind, PeerOptions};
+use crate::support::peers::{skip, start_peers_with, v3_peers, Peer, PeerKind, PeerOptions};
 
 /// `[node3 peer, websocket]`, the start of every assertion message about a session;
 /// `node (allowEIO3)` for engine.io 6.
@@ -42,21 +42,9 @@ fn start_v3_peers(opts: PeerOptions) -> Vec<Peer> {
     if kinds.is_empty() {
         skip("needs the node3, python3 or node peer, excluded by EIO_TEST_PEERS");
     }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = kinds
-            .iter()
-            .map(|&kind| {
-                let opts = PeerOptions {
-                    allow_eio3: kind == PeerKind::Node,
-                    ..opts.clone()
-                };
-                scope.spawn(move || Peer::start(kind, opts))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a v3 peer failed to start"))
-            .collect()
+    start_peers_with(&kinds, |kind| PeerOptions {
+        allow_eio3: kind == PeerKind::Node,
+        ..opts.clone()
     })
 }
 

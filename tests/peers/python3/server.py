@@ -14,8 +14,8 @@ around: text messages are not JSON-decoded, POST bodies are read whole), except:
   * its disconnect handler is given no reason: the peer tells them apart itself, as
     python-engineio 4 names them: "client disconnect" (the client's close packet),
     "server disconnect" (close-me), "ping timeout" (no ping from the client within
-    pingInterval plus the 5 s grace, or nothing on the websocket within pingTimeout:
-    python-engineio 3 does not say which) and "transport close" (anything else);
+    pingInterval plus the 5 s grace) and "transport close" (anything else, a websocket
+    silent for pingTimeout included);
   * an empty message reaches the handler as None, a binary one too (its packet decoder
     sets no data for a packet of one byte): the peer gives an empty message its empty
     bytes or text back as it is received.

@@ -89,7 +89,9 @@ pub use log::{
     assert_peer_received, is_polling, peer_closed, peer_messages, session_requests, EventLog,
     PeerEvent, PeerMessage, PeerRequest,
 };
-pub use select::{all_peers, any_of, enabled, skip, start_or_skip, start_peers, v3_peers};
+pub use select::{
+    all_peers, any_of, enabled, skip, start_or_skip, start_peers, start_peers_with, v3_peers,
+};
 
 use process::ProcessPeer;
 

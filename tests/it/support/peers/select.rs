@@ -114,11 +114,20 @@ pub fn start_or_skip(kind: PeerKind, opts: PeerOptions) -> Option<Peer> {
 
 /// Starts one peer of each of `kinds` with `opts`, in parallel (each start can take seconds).
 pub fn start_peers(kinds: &[PeerKind], opts: PeerOptions) -> Vec<Peer> {
+    start_peers_with(kinds, |_| opts.clone())
+}
+
+/// Starts one peer of each of `kinds`, with the options `opts_of` gives for its kind, in
+/// parallel.
+pub fn start_peers_with(
+    kinds: &[PeerKind],
+    opts_of: impl Fn(PeerKind) -> PeerOptions + Sync,
+) -> Vec<Peer> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = kinds
             .iter()
             .map(|&kind| {
-                let opts = opts.clone();
+                let opts = opts_of(kind);
                 scope.spawn(move || Peer::start(kind, opts))
             })
             .collect();

@@ -197,6 +197,22 @@ mod tests {
         assert!(hs.upgrades.is_empty());
         assert!(!hs.allows_websocket_upgrade());
         assert_eq!(hs.max_payload, DEFAULT_MAX_PAYLOAD);
+        assert!(!hs.max_payload_announced);
+        // Written back as it came: without maxPayload.
+        assert_eq!(
+            hs.to_json(),
+            r#"{"sid":"x","upgrades":[],"pingInterval":1,"pingTimeout":2}"#
+        );
+    }
+
+    #[test]
+    fn an_announced_max_payload_is_known_as_such() {
+        let hs = Handshake::parse(
+            r#"{"sid":"x","pingInterval":1,"pingTimeout":2,"maxPayload":1000000}"#,
+        )
+        .unwrap();
+        assert_eq!(hs.max_payload, DEFAULT_MAX_PAYLOAD);
+        assert!(hs.max_payload_announced);
     }
 
     #[test]

@@ -23,10 +23,7 @@ impl Session {
         let lost = match reason {
             DisconnectReason::ClientDisconnect => false,
             DisconnectReason::ServerDisconnect => policy.after_server_disconnect,
-            // The next connection would meet the same server: no use retrying.
-            DisconnectReason::TransportError(TransportError::Protocol(
-                ProtocolError::ServerSpeaksV3(_),
-            )) => false,
+            DisconnectReason::TransportError(error) if meets_the_same_server(error) => false,
             _ => true,
         };
         lost && policy.allows(1)
@@ -121,9 +118,10 @@ impl Session {
     /// again while the policy allows; after the last, the session ends for good.
     pub(super) fn attempt_failed(&mut self, error: TransportError, ctx: &mut Context<Self>) {
         let policy = self.config.reconnect.clone();
-        let retries = policy
-            .as_ref()
-            .is_some_and(|policy| self.attempt > 0 || policy.retry_first_connect);
+        let retries = !meets_the_same_server(&error)
+            && policy
+                .as_ref()
+                .is_some_and(|policy| self.attempt > 0 || policy.retry_first_connect);
         if !retries {
             self.reply(Err(ConnectError::Transport(error.clone())), ctx);
             return self.end(DisconnectReason::TransportError(error), false, ctx);
@@ -145,4 +143,13 @@ impl Session {
         };
         self.end(reason, true, ctx);
     }
+}
+
+/// Whether the next connection would fail as this one did, whatever the delay: the server
+/// speaks Engine.IO v3 only and the session v4. No use retrying.
+fn meets_the_same_server(error: &TransportError) -> bool {
+    matches!(
+        error,
+        TransportError::Protocol(ProtocolError::ServerSpeaksV3(_))
+    )
 }

@@ -361,4 +361,38 @@ mod tests {
     fn cache_busters_differ() {
         assert_ne!(cache_buster(), cache_buster());
     }
+
+    /// python-engineio 3's refusal of `EIO=4` becomes `ServerSpeaksV3`; other refusals,
+    /// and that refusal of a v3 request, stay as they are.
+    #[test]
+    fn a_refusal_of_eio_4_says_the_server_speaks_v3() {
+        let python3 = || TransportError::Http {
+            status: 400,
+            body: "\"The client is using an unsupported version of the Socket.IO or \
+                   Engine.IO protocols\""
+                .into(),
+        };
+        let error = refusal_of_v4(ProtocolVersion::V4, python3());
+        assert!(
+            matches!(
+                &error,
+                TransportError::Protocol(ProtocolError::ServerSpeaksV3(why)) if why.contains("EIO=4")
+            ),
+            "{error:?}"
+        );
+        assert_eq!(refusal_of_v4(ProtocolVersion::V3, python3()), python3());
+        let unknown = TransportError::Http {
+            status: 400,
+            body: r#"{"code":0,"message":"Transport unknown"}"#.into(),
+        };
+        assert_eq!(refusal_of_v4(ProtocolVersion::V4, unknown.clone()), unknown);
+        let forbidden = TransportError::Http {
+            status: 403,
+            body: "unsupported version".into(),
+        };
+        assert_eq!(
+            refusal_of_v4(ProtocolVersion::V4, forbidden.clone()),
+            forbidden
+        );
+    }
 }

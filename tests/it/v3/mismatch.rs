@@ -6,11 +6,11 @@
 
 use std::time::Duration;
 
-use actix_engineio::{ConnectError, ProtocolVersion, Session, TransportError};
+use actix_engineio::{ConnectError, ProtocolVersion, ReconnectPolicy, Session, TransportError};
 
 use super::short_heartbeat;
-use crate::support::client::{within, Events, Mode, ALL_MODES};
-use crate::support::peers::{any_of, start_or_skip, Peer, PeerKind, PeerOptions};
+use crate::support::client::{sleep, within, Events, Mode, ALL_MODES};
+use crate::support::peers::{any_of, start_or_skip, Peer, PeerEvent, PeerKind, PeerOptions};
 use crate::support::scripted::{Reply, Scripted};
 
 /// A Node `engine.io` 3.6 handshake answer (text payload with a Socket.IO 2 connect), and
@@ -107,7 +107,9 @@ fn assert_names_v3(l: &str, message: &str) {
 /// v3 and how to reach it: `connect` fails when the handshake shows it (a v3 polling
 /// payload; python 3's refusal of `EIO=4`), and a websocket session that opened (node 3
 /// answers `EIO=4` over websocket with its open frame, the same in v3 and v4) ends with
-/// that error once the server never pinged (a short heartbeat makes it quick).
+/// that error once the server never pinged (a short heartbeat makes it quick). A
+/// reconnection policy that would retry everything, the first connect included, does not
+/// retry that: the next connection would meet the same server.
 #[actix_rt::test]
 async fn a_v4_client_against_a_v3_only_server_fails_clearly() {
     let Some(kinds) = any_of(&PeerKind::V3_ONLY, "a server that speaks v3 only") else {
@@ -118,19 +120,42 @@ async fn a_v4_client_against_a_v3_only_server_fails_clearly() {
         let peer = Peer::start(kind, opts.clone());
         for mode in ALL_MODES {
             let l = format!("[v4 client, {kind} peer, {mode}]");
+            let sessions_before = peer_sessions(&peer);
             let message = v4_session_failure(&peer, mode, &l).await;
             assert_names_v3(&l, &message);
             eprintln!("{l}: {message}");
+            // Long enough for several attempts of the policy below, had it retried.
+            sleep(Duration::from_secs(2)).await;
+            let opened = peer_sessions(&peer) - sessions_before;
+            let most = if kind == PeerKind::Node3 { 1 } else { 0 };
+            assert_eq!(opened, most, "{l}: sessions the peer opened");
         }
     }
 }
 
-/// How a v4 session to `peer` in `mode` fails: `connect`'s error, or the end of the
-/// session it opened (which must come within seconds).
+/// How many sessions `peer` has opened so far.
+fn peer_sessions(peer: &Peer) -> usize {
+    peer.events()
+        .iter()
+        .filter(|e| matches!(e, PeerEvent::Connect { .. }))
+        .count()
+}
+
+/// How a v4 session to `peer` in `mode`, with a policy that retries at once, fails:
+/// `connect`'s error, or the end of the session it opened (which must come within
+/// seconds).
 async fn v4_session_failure(peer: &Peer, mode: Mode, l: &str) -> String {
     let events = Events::default();
-    let connect = events.subscribe(mode.builder(&peer.url())).connect();
-    let session = within(l, Duration::from_secs(10), connect).await;
+    let retry_everything = ReconnectPolicy::default()
+        .retry_first_connect(true)
+        .initial_delay(Duration::from_millis(100));
+    let builder = mode.builder(&peer.url()).reconnect(retry_everything);
+    let session = within(
+        l,
+        Duration::from_secs(10),
+        events.subscribe(builder).connect(),
+    )
+    .await;
     match session {
         Err(error) => error.to_string(),
         Ok(_session) => {

@@ -5,6 +5,7 @@ its request log and TLS, and the exit when the harness goes away. `server.py`
 it imports no engineio itself, so each peer brings its own.
 """
 
+import argparse
 import asyncio
 import json
 import os
@@ -12,8 +13,57 @@ import signal
 import ssl
 import sys
 import threading
+import urllib.parse
 
 from aiohttp import web
+
+
+# The engine options and their defaults (the peers'; the stock python server refuses them).
+ENGINE_OPTIONS = {
+    "ping_interval": 25000,
+    "ping_timeout": 20000,
+    "max_payload": 1000000,
+    "path": "/engine.io/",
+    "cookie": None,
+    "transports": "polling,websocket",
+}
+
+
+def argument_parser(description):
+    """The command line every python peer takes; a peer adds its own flags to it."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--ping-interval", type=int, help="milliseconds (default 25000)")
+    p.add_argument("--ping-timeout", type=int, help="milliseconds (default 20000)")
+    p.add_argument("--max-payload", type=int, help="bytes (default 1000000)")
+    p.add_argument("--path", help="default /engine.io/")
+    p.add_argument("--cookie", help="name of the sticky session cookie")
+    p.add_argument("--transports", help="default polling,websocket")
+    p.add_argument("--port", type=int, default=0, help="0: an ephemeral port")
+    p.add_argument("--tls-cert", help="serve https/wss: certificate chain, PEM, leaf first")
+    p.add_argument("--tls-key", help="serve https/wss: the private key of --tls-cert, PEM")
+    p.add_argument("--exit-with-stdin", action="store_true",
+                   help="exit when stdin is closed (the harness holds it open)")
+    return p
+
+
+def parse_arguments(p):
+    """Parses the command line of `argument_parser`: the engine options not given get
+    their defaults. Returns the arguments and the names of the engine options given."""
+    args = p.parse_args()
+    if (args.tls_cert is None) != (args.tls_key is None):
+        p.error("--tls-cert and --tls-key go together")
+    given = [name for name in ENGINE_OPTIONS if getattr(args, name) is not None]
+    for name, default in ENGINE_OPTIONS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+    return args, given
+
+
+def log_connect(sid, environ):
+    """The connect event of a session, with the transport it opened on."""
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+    transport = query.get("transport", ["polling"])[0]
+    log({"event": "connect", "sid": sid, "transport": transport})
 
 
 def log(obj):

@@ -39,49 +39,21 @@ above. The engine options (--ping-interval, ..., --transports) are refused with 
 request log is an aiohttp middleware, outside python-engineio, in both modes.
 """
 
-import argparse
-import urllib.parse
-
 import engineio
 from engineio.async_drivers import aiohttp as eio_aiohttp
 
-from peer_common import TextPreservingJson, exact_body, log, log_messages_on_receipt, run, serve
-
-
-# The engine options and their defaults (the customised server's); --stock refuses them.
-ENGINE_OPTIONS = {
-    "ping_interval": 25000,
-    "ping_timeout": 20000,
-    "max_payload": 1000000,
-    "path": "/engine.io/",
-    "cookie": None,
-    "transports": "polling,websocket",
-}
+from peer_common import (
+    TextPreservingJson, argument_parser, exact_body, log, log_connect, log_messages_on_receipt,
+    parse_arguments, run, serve)
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--ping-interval", type=int, help="milliseconds (default 25000)")
-    p.add_argument("--ping-timeout", type=int, help="milliseconds (default 20000)")
-    p.add_argument("--max-payload", type=int, help="bytes (default 1000000)")
-    p.add_argument("--path", help="default /engine.io/")
-    p.add_argument("--cookie", help="name of the sticky session cookie")
-    p.add_argument("--transports", help="default polling,websocket")
-    p.add_argument("--port", type=int, default=0, help="0: an ephemeral port")
-    p.add_argument("--tls-cert", help="serve https/wss: certificate chain, PEM, leaf first")
-    p.add_argument("--tls-key", help="serve https/wss: the private key of --tls-cert, PEM")
+    p = argument_parser(__doc__.splitlines()[0])
     p.add_argument("--stock", action="store_true",
                    help="python-engineio with every default and no workaround")
-    p.add_argument("--exit-with-stdin", action="store_true",
-                   help="exit when stdin is closed (the harness holds it open)")
-    args = p.parse_args()
-    if (args.tls_cert is None) != (args.tls_key is None):
-        p.error("--tls-cert and --tls-key go together")
-    for name, default in ENGINE_OPTIONS.items():
-        if getattr(args, name) is None:
-            setattr(args, name, default)
-        elif args.stock:
-            p.error(f"--{name.replace('_', '-')} cannot be used with --stock")
+    args, given = parse_arguments(p)
+    if args.stock and given:
+        p.error(f"--{given[0].replace('_', '-')} cannot be used with --stock")
     return args
 
 
@@ -113,9 +85,7 @@ async def main(args):
 
     @eio.on("connect")
     async def on_connect(sid, environ):
-        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
-        transport = query.get("transport", ["polling"])[0]
-        log({"event": "connect", "sid": sid, "transport": transport})
+        log_connect(sid, environ)
 
     @eio.on("disconnect")
     async def on_disconnect(sid, reason):

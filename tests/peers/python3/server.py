@@ -22,10 +22,8 @@ around: text messages are not JSON-decoded, POST bodies are read whole), except:
 Without --cookie it sets no cookie (python-engineio 3 would set `io` by default).
 """
 
-import argparse
 import os
 import sys
-import urllib.parse
 
 import engineio
 from engineio import asyncio_socket
@@ -34,25 +32,13 @@ from engineio.async_drivers import aiohttp as eio_aiohttp
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from peer_common import (  # noqa: E402  (the path above first)
-    TextPreservingJson, exact_body, log, log_messages_on_receipt, run, serve)
+    TextPreservingJson, argument_parser, exact_body, log, log_connect, log_messages_on_receipt,
+    parse_arguments, run, serve)
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--ping-interval", type=int, default=25000, help="milliseconds")
-    p.add_argument("--ping-timeout", type=int, default=20000, help="milliseconds")
-    p.add_argument("--max-payload", type=int, default=1000000, help="bytes")
-    p.add_argument("--path", default="/engine.io/")
-    p.add_argument("--cookie", help="name of the sticky session cookie")
-    p.add_argument("--transports", default="polling,websocket")
-    p.add_argument("--port", type=int, default=0, help="0: an ephemeral port")
-    p.add_argument("--tls-cert", help="serve https/wss: certificate chain, PEM, leaf first")
-    p.add_argument("--tls-key", help="serve https/wss: the private key of --tls-cert, PEM")
-    p.add_argument("--exit-with-stdin", action="store_true",
-                   help="exit when stdin is closed (the harness holds it open)")
-    args = p.parse_args()
-    if (args.tls_cert is None) != (args.tls_key is None):
-        p.error("--tls-cert and --tls-key go together")
+    p = argument_parser(__doc__.splitlines()[0])
+    args, _ = parse_arguments(p)
     transports = {t.strip() for t in args.transports.split(",") if t.strip()}
     if transports != {"polling", "websocket"}:
         p.error("--transports: python-engineio 3 always offers polling and websocket")
@@ -104,9 +90,7 @@ async def main(args):
 
     @eio.on("connect")
     async def on_connect(sid, environ):
-        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
-        transport = query.get("transport", ["polling"])[0]
-        log({"event": "connect", "sid": sid, "transport": transport})
+        log_connect(sid, environ)
 
     @eio.on("disconnect")
     async def on_disconnect(sid):

@@ -10,7 +10,7 @@ use actix_engineio::{Close, DisconnectReason, Payload};
 use super::{connect_v3, each_peer_all_modes_at_once, each_peer_and_mode, short_heartbeat};
 use crate::clients::common::{clean_close, is_clean_close, peer_close};
 use crate::support::client::{sleep, Mode, ALL_MODES};
-use crate::support::peers::{Peer, PeerEvent, PeerOptions};
+use crate::support::peers::{peer_closed, Peer, PeerOptions};
 
 /// `close-me` makes the server close the session: a `ServerDisconnect` (node 3 and 6 close
 /// the websocket without a `1`; python 3 sends `1` and keeps the websocket open).
@@ -78,10 +78,7 @@ async fn client_pings(peer: Rc<Peer>, mode: Mode) {
     sleep(lifetime).await;
     c.assert_alive();
     c.echo(Payload::from("after the pings")).await;
-    let closed = peer
-        .events()
-        .into_iter()
-        .find(|e| matches!(e, PeerEvent::Close { sid, .. } if *sid == c.sid));
+    let closed = peer_closed(&peer, &c.sid);
     assert!(
         closed.is_none(),
         "{l}: the peer closed the session: {closed:?}"

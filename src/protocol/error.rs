@@ -35,6 +35,21 @@ pub enum ProtocolError {
     /// The open packet's JSON is malformed or misses a required field.
     #[error("invalid handshake: {0}")]
     InvalidHandshake(String),
+    /// A v4 session met a server that appears to speak Engine.IO v3 only (Node
+    /// `engine.io` 3 and python-engineio 3 ignore or refuse `EIO=4`); the text says what
+    /// showed it. Such a server is reached with `.protocol(ProtocolVersion::V3)`.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::ProtocolError;
+    ///
+    /// let error = ProtocolError::ServerSpeaksV3("it answered with a v3 handshake".into());
+    /// assert!(error.to_string().contains(".protocol(ProtocolVersion::V3)"));
+    /// ```
+    #[error(
+        "the server appears to speak Engine.IO v3 only ({0}); \
+         connect with .protocol(ProtocolVersion::V3)"
+    )]
+    ServerSpeaksV3(String),
     /// A v3 binary packet (a binary frame, or a binary packet of a binary payload, or
     /// a `b`-prefixed packet of a text payload) has a type other than message (`4`).
     /// The number is the type as sent (a byte outside `0`..=`6` is no type at all).

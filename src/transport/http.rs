@@ -145,6 +145,20 @@ impl Http {
         request
     }
 
+    /// The body of the refusal of a websocket-only handshake (awc gives the status of a
+    /// refused websocket handshake, not its body): the same URL GET as plain HTTP, without
+    /// the upgrade, which no server takes for a session. `None` when that GET is not
+    /// refused either.
+    pub async fn websocket_refusal(&self) -> Option<TransportError> {
+        // ws:// -> http://, wss:// -> https://
+        let url = self.endpoint.websocket_url(None).replacen("ws", "http", 1);
+        let timeout = self.config.request_timeout;
+        match self.get(&url, timeout).await {
+            Err(refusal @ TransportError::Http { .. }) => Some(refusal),
+            _ => None,
+        }
+    }
+
     /// GETs `url` and returns its body, decompressed and bounded; all of it, body
     /// included, within `timeout` (awc's own timeout stops at the headers).
     pub async fn get(&self, url: &str, timeout: Duration) -> Result<Bytes, TransportError> {
@@ -334,6 +348,22 @@ fn payload_error(error: PayloadError, limit: usize) -> TransportError {
     }
 }
 
+/// The error of a v4 handshake refused because the server speaks an older protocol:
+/// python-engineio 3 answers `EIO=4` with `400 "The client is using an unsupported version
+/// of the Socket.IO or Engine.IO protocols"`. Any other error is returned as it is.
+pub(crate) fn refusal_of_v4(version: ProtocolVersion, error: TransportError) -> TransportError {
+    match &error {
+        TransportError::Http { status: 400, body }
+            if version == ProtocolVersion::V4
+                && body.to_ascii_lowercase().contains("unsupported version") =>
+        {
+            ProtocolError::ServerSpeaksV3(format!("it refused EIO=4: HTTP 400 {}", body.trim()))
+                .into()
+        }
+        _ => error,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,5 +371,39 @@ mod tests {
     #[test]
     fn cache_busters_differ() {
         assert_ne!(cache_buster(), cache_buster());
+    }
+
+    /// python-engineio 3's refusal of `EIO=4` becomes `ServerSpeaksV3`; other refusals,
+    /// and that refusal of a v3 request, stay as they are.
+    #[test]
+    fn a_refusal_of_eio_4_says_the_server_speaks_v3() {
+        let python3 = || TransportError::Http {
+            status: 400,
+            body: "\"The client is using an unsupported version of the Socket.IO or \
+                   Engine.IO protocols\""
+                .into(),
+        };
+        let error = refusal_of_v4(ProtocolVersion::V4, python3());
+        assert!(
+            matches!(
+                &error,
+                TransportError::Protocol(ProtocolError::ServerSpeaksV3(why)) if why.contains("EIO=4")
+            ),
+            "{error:?}"
+        );
+        assert_eq!(refusal_of_v4(ProtocolVersion::V3, python3()), python3());
+        let unknown = TransportError::Http {
+            status: 400,
+            body: r#"{"code":0,"message":"Transport unknown"}"#.into(),
+        };
+        assert_eq!(refusal_of_v4(ProtocolVersion::V4, unknown.clone()), unknown);
+        let forbidden = TransportError::Http {
+            status: 403,
+            body: "unsupported version".into(),
+        };
+        assert_eq!(
+            refusal_of_v4(ProtocolVersion::V4, forbidden.clone()),
+            forbidden
+        );
     }
 }

@@ -10,7 +10,7 @@ use futures::stream::StreamExt;
 use super::frames::{HttpAfterUpgrade, LimitedCodec, Reassembly};
 use super::WsFramed;
 use crate::protocol::{Handshake, Packet, ProtocolError, ProtocolVersion, TransportError};
-use crate::transport::http::{send_error, Http};
+use crate::transport::http::{refusal_of_v4, send_error, Http};
 use crate::transport::within;
 
 /// Opens a websocket: a websocket-only session when `sid` is `None`, else the
@@ -29,7 +29,18 @@ pub(crate) async fn open(http: Rc<Http>, sid: Option<String>) -> Result<WsFramed
 
 /// Opens a websocket-only session and reads its handshake from the first frame.
 pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, WsFramed), TransportError> {
-    let mut framed = open(http.clone(), None).await?;
+    let mut framed = match open(http.clone(), None).await {
+        Ok(framed) => framed,
+        // A refusal without its body: read it, it may say the server speaks v3 only.
+        Err(TransportError::Http { status: 400, body }) if body.is_empty() => {
+            let refusal = http
+                .websocket_refusal()
+                .await
+                .unwrap_or(TransportError::Http { status: 400, body });
+            return Err(refusal_of_v4(http.version(), refusal));
+        }
+        Err(error) => return Err(error),
+    };
     let config = http.config();
     let first = within(
         config.request_timeout,

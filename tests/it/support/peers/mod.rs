@@ -1,4 +1,4 @@
-//! The three real Engine.IO v4 servers ("peers") the suite runs against:
+//! The real Engine.IO servers ("peers") the suite runs against, three of v4:
 //!
 //! * [`PeerKind::Node`]: `engine.io` 6.6 on node's `http` server (`tests/peers/node/server.js`),
 //! * [`PeerKind::Python`]: `python-engineio` 4.15 `AsyncServer` on aiohttp
@@ -6,7 +6,14 @@
 //!   of python-engineio's quirks worked around; or, with [`PeerOptions::stock`], the same
 //!   server as users deploy it: every default, no workaround ([`PeerOptions::stock_python`]),
 //! * [`PeerKind::Rust`]: `engineioxide` 0.17 served by hyper 1, in this process, on its own
-//!   thread with its own tokio runtime ([`rust_peer`]).
+//!   thread with its own tokio runtime ([`rust_peer`]);
+//!
+//! and two that speak Engine.IO v3 only, which [`all_peers`] leaves out (the v3 cases,
+//! `tests/it/v3/`, iterate [`v3_peers`]):
+//!
+//! * [`PeerKind::Node3`]: `engine.io` 3.6 on node's `http` server (`tests/peers/node3/`),
+//! * [`PeerKind::Python3`]: `python-engineio` 3.14 `AsyncServer` on aiohttp
+//!   (`tests/peers/python3/`, venv `.venv`), with the same two quirks worked around.
 //!
 //! Every peer listens on `127.0.0.1` on an ephemeral port (or on [`PeerOptions::port`], to
 //! restart a server on the port of one a test killed), echoes every message (text as the
@@ -82,7 +89,9 @@ pub use log::{
     assert_peer_received, is_polling, peer_closed, peer_messages, session_requests, EventLog,
     PeerEvent, PeerMessage, PeerRequest,
 };
-pub use select::{all_peers, any_of, enabled, start_or_skip, start_peers};
+pub use select::{
+    all_peers, any_of, enabled, skip, start_or_skip, start_peers, start_peers_with, v3_peers,
+};
 
 use process::ProcessPeer;
 
@@ -95,12 +104,29 @@ pub enum PeerKind {
     Python,
     /// `engineioxide` 0.17 on hyper, in-process.
     Rust,
+    /// `engine.io` 3.6 on node: Engine.IO v3 only, whatever the client asks for.
+    Node3,
+    /// `python-engineio` 3.14 `AsyncServer` on aiohttp: Engine.IO v3 only (it refuses
+    /// `EIO=4` with `400`).
+    Python3,
 }
 
 impl PeerKind {
-    /// Every peer kind, in the order tests run them. Tests iterate [`all_peers`] instead,
-    /// which honours `EIO_TEST_PEERS`.
-    pub const ALL: [PeerKind; 3] = [PeerKind::Node, PeerKind::Python, PeerKind::Rust];
+    /// Every peer kind, the `EIO_TEST_PEERS` names. Tests iterate [`all_peers`] (the v4
+    /// ones) or [`v3_peers`] instead, which honour `EIO_TEST_PEERS`.
+    pub const ALL: [PeerKind; 5] = [
+        PeerKind::Node,
+        PeerKind::Python,
+        PeerKind::Rust,
+        PeerKind::Node3,
+        PeerKind::Python3,
+    ];
+
+    /// The peers that speak Engine.IO v4, in the order tests run them.
+    pub const V4: [PeerKind; 3] = [PeerKind::Node, PeerKind::Python, PeerKind::Rust];
+
+    /// The peers that speak Engine.IO v3 only.
+    pub const V3_ONLY: [PeerKind; 2] = [PeerKind::Node3, PeerKind::Python3];
 
     /// The name used in labels and in `EIO_TEST_PEERS`.
     pub fn name(self) -> &'static str {
@@ -108,6 +134,8 @@ impl PeerKind {
             PeerKind::Node => "node",
             PeerKind::Python => "python",
             PeerKind::Rust => "rust",
+            PeerKind::Node3 => "node3",
+            PeerKind::Python3 => "python3",
         }
     }
 }
@@ -327,7 +355,7 @@ impl Peer {
                     backend: Backend::InProcess(server),
                 }
             }
-            PeerKind::Node | PeerKind::Python => {
+            PeerKind::Node | PeerKind::Python | PeerKind::Node3 | PeerKind::Python3 => {
                 install::ensure_installed(kind);
                 let (process, port) = ProcessPeer::spawn(kind, &opts, log.clone());
                 Peer {

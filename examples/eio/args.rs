@@ -68,6 +68,13 @@ pub struct Args {
     /// Trust the CA certificate(s) in this PEM file.
     #[arg(long)]
     ca_file: Option<String>,
+    /// Go through this HTTP proxy, http://[user:password@]host:port (default: the
+    /// environment's HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY, as curl reads them).
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    proxy: Option<String>,
+    /// Go through no proxy, whatever the environment says.
+    #[arg(long)]
+    no_proxy: bool,
     /// Reopen the session when it is lost (python-socketio's defaults: 1 s doubling
     /// to 5 s, randomized by half, no limit).
     #[arg(long)]
@@ -124,6 +131,12 @@ impl Args {
         }
         if let Some(ca_file) = &self.ca_file {
             builder = builder.ca_file(ca_file);
+        }
+        if let Some(proxy) = &self.proxy {
+            builder = builder.proxy(proxy);
+        }
+        if self.no_proxy {
+            builder = builder.no_proxy();
         }
         if self.reconnect {
             builder = builder.reconnect(ReconnectPolicy::default());

@@ -151,6 +151,7 @@ pub enum TransportError {
 ///
 /// let err = TransportError::Proxy(ProxyError::AuthenticationRequired {
 ///     proxy: "http://alice:<redacted>@proxy.corp:3128".into(),
+///     status: 407,
 ///     credentials_sent: true,
 /// });
 /// assert!(err.to_string().contains("proxy authentication required"));
@@ -159,11 +160,15 @@ pub enum TransportError {
 #[non_exhaustive]
 pub enum ProxyError {
     /// The proxy answered `407 Proxy Authentication Required`: credentials are missing
-    /// from the proxy URL, or it refused them.
-    #[error("proxy authentication required by {proxy} (HTTP 407): {}", auth_hint(.credentials_sent))]
+    /// from the proxy URL, or it refused them. A `401` to `CONNECT` counts too: it can only
+    /// come from the proxy (the server is not reached yet), and some proxies (tinyproxy)
+    /// answer wrong credentials with it.
+    #[error("proxy authentication required by {proxy} (HTTP {status}): {}", auth_hint(.credentials_sent))]
     AuthenticationRequired {
         /// The proxy, its password hidden.
         proxy: String,
+        /// The proxy's status code: 407, or 401.
+        status: u16,
         /// Whether credentials were sent (and refused).
         credentials_sent: bool,
     },

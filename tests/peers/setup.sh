@@ -4,13 +4,16 @@
 # and only when the marker file (a copy of the lock file, written after a successful install)
 # is missing or stale. Safe to run repeatedly and concurrently with `cargo test`.
 #
-# Usage: bash tests/peers/setup.sh [node] [python]     (default: both)
+# Also installs tinyproxy, the HTTP proxy of the proxy tests (tests/it/support/tinyproxy.rs),
+# with apt-get when it is missing: as root, or through `sudo -n`.
+#
+# Usage: bash tests/peers/setup.sh [node] [python] [tinyproxy]     (default: all three)
 set -euo pipefail
 
 PEERS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MARKER=.actix-engineio-installed
 WHICH=("$@")
-[ ${#WHICH[@]} -eq 0 ] && WHICH=(node python)
+[ ${#WHICH[@]} -eq 0 ] && WHICH=(node python tinyproxy)
 
 install_node() {
   cd "$PEERS_DIR/node"
@@ -38,12 +41,39 @@ install_python() {
   echo "python peer: installed"
 }
 
+install_tinyproxy() {
+  if command -v tinyproxy >/dev/null; then
+    echo "tinyproxy: installed"
+    return
+  fi
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! sudo -n true 2>/dev/null; then
+      echo "tinyproxy: not installed, and installing it needs root (or sudo without a password):" >&2
+      echo "  apt-get install -y tinyproxy" >&2
+      exit 1
+    fi
+    sudo=(sudo -n)
+  fi
+  if ! command -v apt-get >/dev/null; then
+    echo "tinyproxy: not installed, and there is no apt-get: install tinyproxy by hand" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y tinyproxy \
+    || { DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update \
+         && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y tinyproxy; } \
+    || { echo "tinyproxy: apt-get could not install it" >&2; exit 1; }
+  command -v tinyproxy >/dev/null || { echo "tinyproxy: installed but not on PATH" >&2; exit 1; }
+  echo "tinyproxy: installed"
+}
+
 exec 9>"$PEERS_DIR/.install.lock"
 flock 9
 for peer in "${WHICH[@]}"; do
   case "$peer" in
     node) install_node ;;
     python) install_python ;;
-    *) echo "unknown peer: $peer (expected node or python)" >&2; exit 2 ;;
+    tinyproxy) install_tinyproxy ;;
+    *) echo "unknown peer: $peer (expected node, python or tinyproxy)" >&2; exit 2 ;;
   esac
 done

@@ -103,8 +103,11 @@ async fn tunnel(proxy: &ProxyUrl, target: &str) -> Result<TcpStream, ProxyError>
     }
     match head::status(&answer).map_err(bad)? {
         200..=299 => Ok(stream),
-        407 => Err(ProxyError::AuthenticationRequired {
+        // 401 too: the server is not reached yet, so it is the proxy's (tinyproxy's
+        // answer to wrong credentials).
+        status @ (401 | 407) => Err(ProxyError::AuthenticationRequired {
             proxy: shown,
+            status,
             credentials_sent: proxy.has_credentials(),
         }),
         status => Err(ProxyError::Refused {

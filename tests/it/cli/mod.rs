@@ -16,7 +16,8 @@
 //! The files: [`api`] (the APIs, running a scenario for each), [`harness`] (running the
 //! binary), [`api_option`] (`--api` itself), [`sessions`] (exit status 0: output, transports,
 //! options), [`endings`] (exit status 0: how sessions end), [`exit_status`] (1 cannot
-//! connect, 2 bad arguments), [`tls`] (`--ca-file`, `--insecure`), [`interrupt`] (Ctrl-C,
+//! connect, 2 bad arguments), [`tls`] (`--ca-file`, `--insecure`), [`proxy`] (`--proxy`,
+//! `--no-proxy`, the environment's proxy variables), [`interrupt`] (Ctrl-C,
 //! ignored: the APIs disagree).
 
 mod api;
@@ -25,5 +26,6 @@ mod endings;
 mod exit_status;
 mod harness;
 mod interrupt;
+mod proxy;
 mod sessions;
 mod tls;

@@ -138,3 +138,69 @@ fn the_environment_proxy_is_used_and_no_proxy_bypasses_it() {
         }
     });
 }
+
+/// Everything `eio` printed (its command line, which holds the password, aside).
+fn printed(out: &Finished) -> String {
+    format!("{}\n{}", out.stdout.join("\n"), out.stderr)
+}
+
+#[test]
+fn the_proxy_password_is_never_printed_even_at_trace_level() {
+    const PASSWORD: &str = "pw-hunter2-xyz";
+    let kind = all_peers()[0];
+    each_api(|api| {
+        let Some(proxy) = Tinyproxy::start_or_skip(ProxyOptions {
+            basic_auth: Some(("alice".into(), PASSWORD.into())),
+            ..ProxyOptions::default()
+        }) else {
+            return;
+        };
+        let peer = Peer::start(kind, PeerOptions::default());
+        let trace = [("RUST_LOG", "trace")];
+        let good = proxy.url_with("alice", PASSWORD);
+        let out = run_with_env(
+            api,
+            &[
+                "--json",
+                "--proxy",
+                &good,
+                "--send",
+                "x",
+                "--count",
+                "1",
+                &peer.url(),
+            ],
+            &trace,
+        )
+        .context(format!(
+            "{kind} peer, --proxy with credentials, RUST_LOG=trace"
+        ));
+        out.assert_session("polling", &[text("x")], "client disconnect");
+        // The proxy is logged (so the check below looks at text that names it)...
+        assert!(
+            out.stderr
+                .contains("through proxy http://alice:<redacted>@"),
+            "{out}"
+        );
+        // ...and its password never is.
+        assert!(
+            !printed(&out).contains(PASSWORD),
+            "the password printed: {out}"
+        );
+
+        let wrong = format!("{PASSWORD}-wrong");
+        let bad = proxy.url_with("alice", &wrong);
+        let out = run_with_env(api, &["--json", "--proxy", &bad, &peer.url()], &trace).context(
+            format!("{kind} peer, --proxy with a wrong password, RUST_LOG=trace"),
+        );
+        assert_cannot_connect(&out);
+        assert!(
+            out.stderr.contains("proxy authentication required"),
+            "{out}"
+        );
+        assert!(
+            !printed(&out).contains(PASSWORD),
+            "the password printed: {out}"
+        );
+    });
+}

@@ -11,6 +11,9 @@
 //! * [`refused`]: a proxy that is not there (a closed port), one that denies the client
 //!   (403) and one that cannot reach the server (500): a clear error, well before the
 //!   request timeout;
+//! * [`broken`]: a proxy that never answers (the request timeout), one that answers
+//!   something else than HTTP or hangs up, unusable proxy URLs and a proxy beside a custom
+//!   `http_client` (configuration errors, nothing sent);
 //! * [`tls`]: `https` and `wss` through the tunnel to the TLS node peer, the certificate
 //!   verified (a certificate the client does not trust is still refused).
 //!
@@ -20,6 +23,7 @@
 //! never changed, its tests run in parallel.
 
 mod auth;
+mod broken;
 mod echo;
 mod refused;
 mod tls;

@@ -1,6 +1,7 @@
 //! A real HTTP proxy for the proxy tests: Debian's `tinyproxy`, one process per test, in
 //! the foreground (`tinyproxy -d -c <conf>`) with its own configuration and log file in a
-//! temporary directory, listening on a loopback ephemeral port, killed by PID on drop.
+//! temporary directory, listening on a loopback ephemeral port, killed by PID on drop (and,
+//! on Linux, by the kernel should the test process die first).
 //!
 //! The configuration allows `CONNECT` to every port (no `ConnectPort` line) and logs at
 //! `Info`, so a test reads in [`Tinyproxy::log`] every request the proxy took
@@ -96,13 +97,29 @@ impl Tinyproxy {
             conf.push_str("Deny 127.0.0.1\n");
         }
         let conf_file = dir.write("tinyproxy.conf", conf.as_bytes());
-        let mut child = Command::new("tinyproxy")
+        let mut command = Command::new("tinyproxy");
+        command
             .arg("-d")
             .arg("-c")
             .arg(&conf_file)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::piped());
+        // Killed with the test process even when it dies without running `Drop` (the
+        // signal comes when the thread that started it ends, and a test's proxy is
+        // dropped before that anyway).
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: prctl(2) only, async-signal-safe, between fork and exec.
+            unsafe {
+                command.pre_exec(|| {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
+                });
+            }
+        }
+        let mut child = command
             .spawn()
             .map_err(|e| format!("cannot run tinyproxy: {e}"))?;
         let deadline = Instant::now() + START_DEADLINE;

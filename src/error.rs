@@ -57,6 +57,10 @@ pub enum ConfigError {
         /// Why it was refused.
         reason: String,
     },
+    /// The proxy URL (given, or read from `HTTP_PROXY` and the like) cannot be used; the
+    /// message names it with its password hidden.
+    #[error("invalid proxy: {0}")]
+    Proxy(String),
 }
 
 /// Why a session could not be opened.

@@ -96,6 +96,13 @@ pub struct Args {
     /// Once a websocket worked, open the next session (a reconnection) over websocket.
     #[arg(long)]
     remember_upgrade: bool,
+    /// Go through this HTTP proxy, http://[user:password@]host:port (default: the
+    /// environment's HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY, as curl reads them).
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    proxy: Option<String>,
+    /// Go through no proxy, whatever the environment says.
+    #[arg(long)]
+    no_proxy: bool,
     /// Reopen the session when it is lost (python-socketio's defaults: 1 s doubling
     /// to 5 s, randomized by half, no limit).
     #[arg(long)]
@@ -166,6 +173,12 @@ impl Args {
             .add_trailing_slash(!self.no_trailing_slash)
             .try_all_transports(self.try_all_transports)
             .remember_upgrade(self.remember_upgrade);
+        if let Some(proxy) = &self.proxy {
+            builder = builder.proxy(proxy);
+        }
+        if self.no_proxy {
+            builder = builder.no_proxy();
+        }
         if self.reconnect {
             builder = builder.reconnect(ReconnectPolicy::default());
         }

@@ -9,6 +9,7 @@ use awc::http::header::{HeaderName, HeaderValue};
 mod opening;
 mod parse;
 mod per_transport;
+mod proxy;
 mod reconnect;
 mod url_shape;
 
@@ -18,6 +19,7 @@ use self::parse::RedactedQuery;
 pub(crate) use self::parse::{parse_header, parse_transports};
 pub(crate) use self::per_transport::check_subprotocol;
 use self::per_transport::PerTransport;
+pub(crate) use self::proxy::{proxy_for, ProxySetting, ProxyUrl};
 pub(crate) use self::reconnect::random_fraction;
 pub use self::reconnect::{ReconnectAttempt, ReconnectPolicy};
 pub(crate) use self::url_shape::check_timestamp_param;
@@ -141,6 +143,8 @@ pub struct ClientConfig {
     pub(crate) upgrade: bool,
     pub(crate) timestamp_requests: bool,
     pub(crate) tls: TlsOptions,
+    /// The HTTP proxy: from the environment (the default), explicit, or none.
+    pub(crate) proxy: ProxySetting,
     pub(crate) logging: bool,
     /// How many events a client's channel holds before its session stops reading.
     pub(crate) event_buffer: usize,
@@ -212,6 +216,7 @@ impl Default for ClientConfig {
             upgrade: true,
             timestamp_requests: true,
             tls: TlsOptions::default(),
+            proxy: ProxySetting::default(),
             logging: true,
             event_buffer: DEFAULT_EVENT_BUFFER,
             send_queue: SendQueueLimit::default(),
@@ -251,6 +256,7 @@ impl fmt::Debug for ClientConfig {
             .field("upgrade", &self.upgrade)
             .field("timestamp_requests", &self.timestamp_requests)
             .field("tls", &self.tls)
+            .field("proxy", &self.proxy)
             .field("logging", &self.logging)
             .field("event_buffer", &self.event_buffer)
             .field("send_queue", &self.send_queue)

@@ -13,8 +13,8 @@ use futures::StreamExt;
 
 use super::body;
 use super::cookies::CookieJar;
-use super::{tls, within};
-use crate::config::{ClientConfig, TlsOptions};
+use super::{proxy, tls, within};
+use crate::config::{proxy_for, ClientConfig, ProxySetting, ProxyUrl, TlsOptions};
 use crate::error::ConfigError;
 use crate::protocol::{
     polling_v3, redact_url, Endpoint, ProtocolError, ProtocolVersion, TransportError,
@@ -58,15 +58,24 @@ impl Http {
             .with_version(config.protocol)
             .with_trailing_slash(config.url_shape.trailing_slash)
             .with_timestamp_param(&config.url_shape.timestamp_param);
-        let client =
-            match client {
-                Some(_) if config.tls != TlsOptions::default() => return Err(ConfigError::Tls(
+        let client = match client {
+            Some(_) if config.tls != TlsOptions::default() => {
+                return Err(ConfigError::Tls(
                     "TLS settings have no effect on a custom http_client: configure its connector"
                         .into(),
-                )),
-                Some(client) => client,
-                None => tls::client(&config.tls, config.request_timeout)?,
-            };
+                ))
+            }
+            Some(_) if matches!(config.proxy, ProxySetting::Url(_)) => {
+                return Err(ConfigError::Proxy(
+                    "a proxy has no effect on a custom http_client: configure its connector".into(),
+                ))
+            }
+            Some(client) => client,
+            None => {
+                let proxy = session_proxy(&endpoint, &config)?;
+                tls::client(&config.tls, config.request_timeout, proxy.as_ref())?
+            }
+        };
         let (cookies, headers): (Vec<_>, Vec<_>) = config
             .headers
             .iter()
@@ -328,9 +337,36 @@ fn cache_buster() -> String {
     format!("{millis:x}.{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
+/// The proxy the session's requests go through: the setting, or the environment's
+/// variables for the server's scheme and host.
+fn session_proxy(
+    endpoint: &Endpoint,
+    config: &ClientConfig,
+) -> Result<Option<ProxyUrl>, ConfigError> {
+    let url = endpoint.polling_url(None, None);
+    let target = url::Url::parse(&url).map_err(|e| {
+        ConfigError::Url(ProtocolError::InvalidUrl {
+            url: redact_url(&url),
+            reason: e.to_string(),
+        })
+    })?;
+    let proxy = proxy_for(&config.proxy, &target, |name| std::env::var(name).ok())?;
+    if let (Some(proxy), true) = (&proxy, config.logging) {
+        log::debug!("requests to {} go through proxy {proxy}", redact_url(&url));
+    }
+    Ok(proxy)
+}
+
 pub(crate) fn send_error(error: SendRequestError) -> TransportError {
     match error {
         SendRequestError::Timeout => TransportError::Timeout,
+        // A tunnel the proxy would not open: its own error, whole.
+        SendRequestError::Connect(awc::error::ConnectError::Io(cause)) => {
+            match proxy::proxy_error(&cause) {
+                Some(error) => TransportError::Proxy(error),
+                None => TransportError::Connect(cause.to_string()),
+            }
+        }
         // awc reports a pooled connection that broke mid-request as a connect error.
         SendRequestError::Connect(awc::error::ConnectError::Disconnected) => {
             TransportError::ConnectionLost("the server closed the connection".into())

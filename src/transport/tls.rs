@@ -1,57 +1,85 @@
 //! The HTTP client of a session: TLS roots, certificate checks, the client certificate
-//! of mutual TLS, HTTP/1.1 only.
+//! of mutual TLS, HTTP/1.1 only, and the proxy its connections go through.
 //!
 //! Websockets cannot be tunnelled over HTTP/2 by awc, so ALPN offers `http/1.1` only.
 
 use std::cell::RefCell;
 use std::time::Duration;
 
-use crate::config::TlsOptions;
+use actix_rt::net::ActixStream;
+use actix_service::Service;
+use actix_tls::connect::{ConnectError, ConnectInfo, Connection};
+use awc::http::Uri;
+
+use super::proxy::ProxyConnector;
+use crate::config::{ProxyUrl, TlsOptions};
 use crate::error::ConfigError;
 
 /// Clients kept per thread, the oldest dropped first.
 const MAX_CACHED_CLIENTS: usize = 8;
 
+/// What a cached client was built for.
+type ClientKey = (TlsOptions, Duration, Option<ProxyUrl>);
+
 thread_local! {
     /// Clients already built on this thread, by settings: sessions share a connection
     /// pool and do not reload root certificates each time.
-    static CLIENTS: RefCell<Vec<(TlsOptions, Duration, awc::Client)>> = const { RefCell::new(Vec::new()) };
+    static CLIENTS: RefCell<Vec<(ClientKey, awc::Client)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A client for `tls`, shared with earlier sessions of this thread that used the same settings.
+/// A client for `tls` (through `proxy`, if given), shared with earlier sessions of this
+/// thread that used the same settings.
 pub(crate) fn client(
     tls: &TlsOptions,
     connect_timeout: Duration,
+    proxy: Option<&ProxyUrl>,
 ) -> Result<awc::Client, ConfigError> {
+    let key: ClientKey = (tls.clone(), connect_timeout, proxy.cloned());
     let cached = CLIENTS.with_borrow(|clients| {
         clients
             .iter()
-            .find(|(t, d, _)| t == tls && *d == connect_timeout)
-            .map(|(_, _, client)| client.clone())
+            .find(|(k, _)| *k == key)
+            .map(|(_, client)| client.clone())
     });
     if let Some(client) = cached {
         return Ok(client);
     }
     let connector = awc::Connector::new().limit(0).timeout(connect_timeout);
+    // Through a proxy, every connection (pooled polling ones and websockets alike) is a
+    // tunnel that awc then treats as a connection to the server, TLS included.
+    let client = match proxy {
+        None => finish(connector, tls)?,
+        Some(proxy) => finish(connector.connector(ProxyConnector::new(proxy.clone())), tls)?,
+    };
+    CLIENTS.with_borrow_mut(|clients| {
+        // A few settings are common; many different ones would only grow the cache.
+        if clients.len() == MAX_CACHED_CLIENTS {
+            clients.remove(0);
+        }
+        clients.push((key, client.clone()));
+    });
+    Ok(client)
+}
+
+/// Adds TLS to `connector` and builds the client.
+fn finish<S, Io>(connector: awc::Connector<S>, tls: &TlsOptions) -> Result<awc::Client, ConfigError>
+where
+    S: Service<ConnectInfo<Uri>, Response = Connection<Uri, Io>, Error = ConnectError>
+        + Clone
+        + 'static,
+    Io: ActixStream + std::fmt::Debug + 'static,
+{
     #[cfg(feature = "rustls")]
     let connector = connector.rustls_0_23(rustls_tls::config(tls)?);
     #[cfg(all(feature = "openssl", not(feature = "rustls")))]
     let connector = connector.openssl(openssl_tls::connector(tls)?);
     #[cfg(not(any(feature = "rustls", feature = "openssl")))]
     no_tls(tls)?;
-    let client = awc::Client::builder()
+    Ok(awc::Client::builder()
         .connector(connector)
         .disable_timeout()
         .disable_redirects()
-        .finish();
-    CLIENTS.with_borrow_mut(|clients| {
-        // A few settings are common; many different ones would only grow the cache.
-        if clients.len() == MAX_CACHED_CLIENTS {
-            clients.remove(0);
-        }
-        clients.push((tls.clone(), connect_timeout, client.clone()));
-    });
-    Ok(client)
+        .finish())
 }
 
 /// Without a TLS feature only plain `http`/`ws` work; extra CA certificates make no sense.

@@ -36,6 +36,8 @@ mod peers_smoke;
 mod polling;
 /// Property tests of the pure protocol core.
 mod protocol_props;
+/// HTTP proxies: `CONNECT` tunnels through a real tinyproxy, authentication, refusals.
+mod proxy;
 /// The README's programs: word for word the example files, and they do what it says.
 mod readme;
 /// Supervised reconnection and bounded delivery: lost sessions reopened, messages across

@@ -1,5 +1,6 @@
 //! `rust_engineio` 0.6, its async client (`rust_engineio::asynchronous`), on a tokio
-//! multi-thread runtime (what `#[tokio::main]` gives). The client is a `Stream` of
+//! multi-thread runtime (what `#[tokio::main]` gives) or a current-thread one
+//! (`#[tokio::main(flavor = "current_thread")]`): the report shows the better. The client is a `Stream` of
 //! packets that must be polled for the session to live (pings are answered while it is
 //! polled); a reader task per session polls it and forwards messages to the waiting code.
 
@@ -30,8 +31,15 @@ struct Session {
     reader: tokio::task::JoinHandle<()>,
 }
 
-pub fn run(job: Job) -> BenchResult<Measurement> {
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("tokio runtime: {e}"))?;
+pub fn run(job: Job, multi_thread: bool) -> BenchResult<Measurement> {
+    let runtime = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build()
+    .map_err(|e| format!("tokio runtime: {e}"))?;
     let result = runtime.block_on(run_job(job));
     // Leftover reader tasks go with the runtime.
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -149,8 +157,7 @@ async fn sequential(
         lat.push(t.elapsed());
     }
     sw.finish_messages(m, count);
-    m.set("p50_us", lat.percentile(50.0))
-        .set("p99_us", lat.percentile(99.0));
+    lat.record(m);
     Ok(())
 }
 
@@ -205,8 +212,7 @@ async fn upgrade(url: &Url, sessions: usize, m: &mut Measurement) -> BenchResult
         lat.push(t.elapsed());
         let _ = client.disconnect().await;
     }
-    m.set("p50_us", lat.percentile(50.0))
-        .set("p99_us", lat.percentile(99.0));
+    lat.record(m);
     Ok(())
 }
 

@@ -19,6 +19,21 @@ use crate::common::{
     Stopwatch,
 };
 
+/// Its best setting: one TLS connector for every session, given with
+/// `ClientBuilder::tls_config`. Without it, each `ClientBuilder` builds a new reqwest
+/// client for its polling transport (`PollingTransport::new` → `reqwest::Client::new()`),
+/// which loads and parses the system's CA bundle, also for `http://` URLs: about 35 ms
+/// per session on this machine, most of its `upgrade` figure (`build()` makes one such
+/// transport; `build_polling()` two). Made once per process, before anything is timed.
+fn builder(url: &Url) -> BenchResult<ClientBuilder> {
+    static TLS: std::sync::OnceLock<Result<native_tls::TlsConnector, String>> =
+        std::sync::OnceLock::new();
+    let tls = TLS
+        .get_or_init(|| native_tls::TlsConnector::new().map_err(|e| format!("TLS connector: {e}")))
+        .clone()?;
+    Ok(ClientBuilder::new(url.clone()).tls_config(tls))
+}
+
 enum Event {
     Message(Bytes),
     Error(String),
@@ -49,6 +64,8 @@ pub fn run(job: Job, multi_thread: bool) -> BenchResult<Measurement> {
 async fn run_job(job: Job) -> BenchResult<Measurement> {
     let s = &job.scenario;
     let url = Url::parse(&format!("{}/", job.base)).map_err(|e| e.to_string())?;
+    // The shared TLS connector is made before anything is timed.
+    builder(&url)?;
     let mut m = Measurement::default();
     match s.kind {
         Kind::WsSeq | Kind::PollSeq => {
@@ -73,7 +90,7 @@ async fn run_job(job: Job) -> BenchResult<Measurement> {
 
 /// Builds and connects a session (websocket only, or polling only) and starts its reader.
 async fn open(url: &Url, polling: bool) -> BenchResult<Session> {
-    let builder = ClientBuilder::new(url.clone());
+    let builder = builder(url)?;
     let client = if polling {
         builder.build_polling().await
     } else {
@@ -201,7 +218,7 @@ async fn upgrade(url: &Url, sessions: usize, m: &mut Measurement) -> BenchResult
     for n in 0..sessions {
         let t = Instant::now();
         // build(): handshake over polling, then the websocket probe and upgrade.
-        let client = ClientBuilder::new(url.clone())
+        let client = builder(url)?
             .build()
             .await
             .map_err(|e| format!("session {n}: build: {e}"))?;

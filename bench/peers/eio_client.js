@@ -16,11 +16,12 @@ const scenario = job.scenario;
 const metrics = {};
 const notes = [];
 
-// Sends that may be queued before the sender lets the event loop read echoes (the
-// Rust contenders keep up to 256 sends unanswered); and the socket's write buffer
-// above which it waits for "drain" (engine.io-client has no other backpressure).
+// engine.io-client has no backpressure of its own (send() only queues), so the
+// pipelining sender keeps at most WINDOW messages unechoed, and at most 4 MiB of them:
+// the Rust contenders keep up to 256 sends unanswered. Without a bound, node falls so
+// far behind with 64 KiB messages that the server's pings time out.
 const WINDOW = 256;
-const HIGH_WATER = 4096;
+const WINDOW_BYTES = 4 << 20;
 
 class Payloads {
   constructor(size) {
@@ -149,17 +150,27 @@ async function sequential(s, p, count) {
 
 // Sends every message while the echoes are read and checked in order.
 async function pipelined(s, p, count) {
+  const window = Math.max(1, Math.min(WINDOW, Math.floor(WINDOW_BYTES / p.size)));
+  let received = 0;
+  let wake = null;
   const sender = (async () => {
     for (let i = 0; i < count; i++) {
-      s.socket.send(p.make(i));
-      if ((i + 1) % WINDOW === 0) {
-        if (s.socket.writeBuffer.length >= HIGH_WATER) await s.drained();
-        else await new Promise(setImmediate);
+      while (i - received >= window && !s.ended) {
+        await new Promise((resolve) => (wake = resolve));
       }
       if (s.ended) return;
+      s.socket.send(p.make(i));
     }
   })();
-  for (let i = 0; i < count; i++) await s.echo(p, i);
+  for (let i = 0; i < count; i++) {
+    await s.echo(p, i);
+    received = i + 1;
+    if (wake) {
+      const w = wake;
+      wake = null;
+      w();
+    }
+  }
   await sender;
 }
 

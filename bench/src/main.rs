@@ -34,8 +34,8 @@ use crate::common::{raise_nofile, BenchResult, Contender, Job, Kind, Measurement
 use crate::report::Record;
 use crate::server::ServerGuard;
 
-/// Benchmarks actix-engineio against rust_engineio and a bare awc websocket client,
-/// all against one engineioxide echo server on loopback.
+/// Benchmarks actix-engineio against rust_engineio, Node's engine.io-client, python-engineio
+/// and a bare awc websocket client, all against one engineioxide echo server on loopback.
 #[derive(Parser)]
 #[command(name = "actix-engineio-bench")]
 struct Cli {

@@ -66,6 +66,13 @@ install_tinyproxy() {
          && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y tinyproxy; } \
     || { echo "tinyproxy: apt-get could not install it" >&2; exit 1; }
   command -v tinyproxy >/dev/null || { echo "tinyproxy: installed but not on PATH" >&2; exit 1; }
+  # The package starts a system-wide service where an init system runs: the tests start
+  # their own proxies, so the one the install started is stopped and stays off.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet tinyproxy 2>/dev/null; then
+    "${sudo[@]}" systemctl disable --now tinyproxy >/dev/null 2>&1 || true
+  elif command -v service >/dev/null; then
+    "${sudo[@]}" service tinyproxy stop >/dev/null 2>&1 || true
+  fi
   echo "tinyproxy: installed"
 }
 

@@ -121,7 +121,9 @@ fn url_transport_and_header_flags() {
                 assert_eq!(request.header("x-websocket"), None, "{request:#?}");
                 // Polls carry the renamed cache-buster. (A plain GET of the websocket URL
                 // is the client reading the refused handshake's body: it has none.)
-                if request.method == "GET" && request.query("transport").as_deref() == Some("polling") {
+                if request.method == "GET"
+                    && request.query("transport").as_deref() == Some("polling")
+                {
                     assert!(request.query("ts").is_some() && request.query("t").is_none());
                 }
             }

@@ -60,8 +60,19 @@ struct Wire {
     upgrades: Vec<String>,
     ping_interval: u64,
     ping_timeout: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Absent for v3 servers; `null` is as invalid as any other non-number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "announced"
+    )]
     max_payload: Option<u64>,
+}
+
+/// A `maxPayload` that is present must be a number: `Option`'s own deserializer would
+/// take `null` for "not announced".
+fn announced<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    u64::deserialize(deserializer).map(Some)
 }
 
 impl Handshake {
@@ -202,6 +213,16 @@ mod tests {
         assert_eq!(
             hs.to_json(),
             r#"{"sid":"x","upgrades":[],"pingInterval":1,"pingTimeout":2}"#
+        );
+    }
+
+    #[test]
+    fn a_null_max_payload_is_invalid_not_absent() {
+        let parsed =
+            Handshake::parse(r#"{"sid":"x","pingInterval":1,"pingTimeout":2,"maxPayload":null}"#);
+        assert!(
+            matches!(parsed, Err(ProtocolError::InvalidHandshake(_))),
+            "{parsed:?}"
         );
     }
 

@@ -118,6 +118,8 @@ pub struct ClientConfig {
     /// Headers of the websocket handshake only.
     pub(crate) websocket_headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) websocket_protocols: Vec<String>,
+    /// Whether the websocket handshake offers permessage-deflate.
+    pub(crate) per_message_deflate: bool,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) request_timeout: Duration,
     pub(crate) max_frame_size: usize,
@@ -165,6 +167,7 @@ impl Default for ClientConfig {
             headers: Vec::new(),
             websocket_headers: Vec::new(),
             websocket_protocols: Vec::new(),
+            per_message_deflate: true,
             query: Vec::new(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
@@ -203,6 +206,7 @@ impl fmt::Debug for ClientConfig {
             .field("headers", &self.headers)
             .field("websocket_headers", &self.websocket_headers)
             .field("websocket_protocols", &self.websocket_protocols)
+            .field("per_message_deflate", &self.per_message_deflate)
             .field("query", &RedactedQuery(&self.query))
             .field("request_timeout", &self.request_timeout)
             .field("max_frame_size", &self.max_frame_size)

@@ -4,7 +4,7 @@
 // Usage: node server.js [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]
 //                       [--path PATH] [--cookie NAME] [--transports polling,websocket]
 //                       [--port N] [--tls-cert FILE --tls-key FILE] [--allow-eio3]
-//                       [--exit-with-stdin]
+//                       [--per-message-deflate] [--exit-with-stdin]
 //
 // Listens on 127.0.0.1 on an ephemeral port (on port N with --port N: a test restarts a
 // server on the port of the one it killed) and prints JSON lines on stdout:
@@ -20,6 +20,8 @@
 // private key) it serves https and wss instead of http and ws (node's `https` server).
 // With --allow-eio3 it also accepts Engine.IO v3 clients (EIO=3), as engine.io's
 // `allowEIO3` option does: they get a v3 session, and must send the pings themselves.
+// With --per-message-deflate its websockets accept permessage-deflate (engine.io's
+// `perMessageDeflate`, with `threshold: 0`: every message compressed, however small).
 // With --exit-with-stdin the process exits when its stdin is closed, so it never
 // outlives the test process that spawned it.
 "use strict";
@@ -42,11 +44,16 @@ function parseArgs(argv) {
     tlsKey: null,
     exitWithStdin: false,
     allowEIO3: false,
+    perMessageDeflate: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--exit-with-stdin") {
       opts.exitWithStdin = true;
+      continue;
+    }
+    if (flag === "--per-message-deflate") {
+      opts.perMessageDeflate = true;
       continue;
     }
     if (flag === "--allow-eio3") {
@@ -148,6 +155,9 @@ const engineOpts = {
   transports: opts.transports,
   allowEIO3: opts.allowEIO3,
 };
+if (opts.perMessageDeflate) {
+  engineOpts.perMessageDeflate = { threshold: 0 };
+}
 if (opts.cookie) {
   engineOpts.cookie = { name: opts.cookie };
 }

@@ -152,6 +152,11 @@ pub struct PeerOptions {
     /// one. [`Peer::start`] panics with it for python (python-engineio 4 speaks v4 only)
     /// and rust (engineioxide's `v3` feature is not built).
     pub allow_eio3: bool,
+    /// Node only: websockets accept permessage-deflate and compress every message
+    /// (`perMessageDeflate: { threshold: 0 }`, `server.js --per-message-deflate`).
+    /// [`Peer::start`] panics with it for python (aiohttp accepts the extension
+    /// whatever this says) and rust (engineioxide never does).
+    pub per_message_deflate: bool,
 }
 
 /// A TLS server identity: the certificate chain (leaf first) and its private key, both PEM.
@@ -174,6 +179,7 @@ impl Default for PeerOptions {
             port: None,
             stock: false,
             allow_eio3: false,
+            per_message_deflate: false,
         }
     }
 }
@@ -233,6 +239,9 @@ impl PeerOptions {
         if self.allow_eio3 {
             args.push("--allow-eio3".to_string());
         }
+        if self.per_message_deflate {
+            args.push("--per-message-deflate".to_string());
+        }
         args.push("--exit-with-stdin".to_string());
         args
     }
@@ -284,6 +293,10 @@ impl Peer {
         assert!(
             !opts.allow_eio3 || kind == PeerKind::Node,
             "{kind} peer: PeerOptions::allow_eio3 is a node option"
+        );
+        assert!(
+            !opts.per_message_deflate || kind == PeerKind::Node,
+            "{kind} peer: PeerOptions::per_message_deflate is a node option"
         );
         assert!(
             enabled(kind),

@@ -24,23 +24,26 @@ fn extensions_in(chunks: &[Chunk]) -> Vec<String> {
     for chunk in chunks.iter().filter(|c| !c.up) {
         down.entry(chunk.conn).or_default().extend_from_slice(&chunk.bytes);
     }
+    // A websocket may go on a connection that carried polling requests before.
     let mut answers = Vec::new();
     for bytes in down.values() {
-        let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&bytes[..end]);
-        if !head.starts_with("HTTP/1.1 101") {
-            continue;
+        let mut rest = &bytes[..];
+        while let Some(at) = rest.windows(13).position(|w| w == b"HTTP/1.1 101 ") {
+            rest = &rest[at..];
+            let Some(end) = rest.windows(4).position(|w| w == b"\r\n\r\n") else {
+                break;
+            };
+            let head = String::from_utf8_lossy(&rest[..end]);
+            let value = head
+                .lines()
+                .filter_map(|line| line.split_once(':'))
+                .filter(|(name, _)| name.trim().eq_ignore_ascii_case("sec-websocket-extensions"))
+                .map(|(_, value)| value.trim().to_owned())
+                .collect::<Vec<_>>()
+                .join(", ");
+            answers.push(value);
+            rest = &rest[end..];
         }
-        let value = head
-            .lines()
-            .filter_map(|line| line.split_once(':'))
-            .filter(|(name, _)| name.trim().eq_ignore_ascii_case("sec-websocket-extensions"))
-            .map(|(_, value)| value.trim().to_owned())
-            .collect::<Vec<_>>()
-            .join(", ");
-        answers.push(value);
     }
     answers
 }
@@ -90,7 +93,8 @@ fn the_answer_of_a_101_is_found_on_the_wire() {
         chunk(1, true, "GET / HTTP/1.1\r\nsec-websocket-extensions: permessage-deflate\r\n\r\n"),
         chunk(1, false, "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-"),
         chunk(1, false, "Extensions: permessage-deflate\r\n\r\n\u{1}"),
-        chunk(2, false, "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n"),
+        chunk(2, false, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 101 S"),
+        chunk(2, false, "witching Protocols\r\nupgrade: websocket\r\n\r\n"),
     ];
     assert_eq!(extensions_in(&chunks), ["permessage-deflate", ""]);
 }

@@ -21,10 +21,10 @@ mod backpressure;
 mod chaos;
 /// The `eio` example binary, run as a child process.
 mod cli;
-/// permessage-deflate on websockets, against the real peers.
-mod compression;
 /// The two clients of python-engineio's guide: `AsyncClient` and the blocking `Client`.
 mod clients;
+/// permessage-deflate on websockets, against the real peers.
+mod compression;
 /// The fault proxy of the support code, against an echo server and a real peer.
 mod fault_proxy;
 /// Hostile and broken servers: fragmented handshakes, oversized frames, bodies cut short,

@@ -3,6 +3,8 @@
 //! announces more than the limit (actix-http's own codec buffers the whole frame
 //! first, so a hostile header could make it wait for, or hold, any size).
 
+use std::time::Instant;
+
 use actix_codec::{Decoder, Encoder};
 use actix_http::ws::{
     Codec, Frame as WsFrame, Item, Message as WsMessage, OpCode, Parser, ProtocolError,
@@ -163,6 +165,9 @@ impl Decoder for LimitedCodec {
         let Some(deflate) = self.deflate.as_mut() else {
             return Ok(Some(frame));
         };
+        // Each frame read (the server's pings at least) is a moment to give back the
+        // deflate state of a session that has stopped sending.
+        deflate.release_idle(Instant::now());
         match deflate.incoming(frame, rsv1, self.limit) {
             Ok(frame) => Ok(Some(frame)),
             Err(DeflateError::TooLarge) => Err(ProtocolError::Overflow),
@@ -184,7 +189,7 @@ impl Encoder<WsMessage> for LimitedCodec {
             // Control frames are never compressed; this client sends no fragments.
             _ => return self.inner.encode(item, dst),
         };
-        let Some(compressed) = deflate.outgoing(data) else {
+        let Some(compressed) = deflate.outgoing(data, Instant::now()) else {
             return self.inner.encode(item, dst);
         };
         let start = dst.len();

@@ -22,7 +22,9 @@ fn extensions_answered(proxy: &FaultProxy) -> Vec<String> {
 fn extensions_in(chunks: &[Chunk]) -> Vec<String> {
     let mut down: std::collections::BTreeMap<u64, Vec<u8>> = Default::default();
     for chunk in chunks.iter().filter(|c| !c.up) {
-        down.entry(chunk.conn).or_default().extend_from_slice(&chunk.bytes);
+        down.entry(chunk.conn)
+            .or_default()
+            .extend_from_slice(&chunk.bytes);
     }
     // A websocket may go on a connection that carried polling requests before.
     let mut answers = Vec::new();
@@ -53,7 +55,11 @@ fn extensions_offered(peer: &Peer) -> Vec<String> {
     peer.requests()
         .iter()
         .filter(|r| r.is_websocket())
-        .map(|r| r.header("sec-websocket-extensions").unwrap_or("").to_owned())
+        .map(|r| {
+            r.header("sec-websocket-extensions")
+                .unwrap_or("")
+                .to_owned()
+        })
         .collect()
 }
 
@@ -90,10 +96,22 @@ fn the_answer_of_a_101_is_found_on_the_wire() {
     };
     let chunks = [
         chunk(0, false, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"),
-        chunk(1, true, "GET / HTTP/1.1\r\nsec-websocket-extensions: permessage-deflate\r\n\r\n"),
-        chunk(1, false, "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-"),
+        chunk(
+            1,
+            true,
+            "GET / HTTP/1.1\r\nsec-websocket-extensions: permessage-deflate\r\n\r\n",
+        ),
+        chunk(
+            1,
+            false,
+            "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-",
+        ),
         chunk(1, false, "Extensions: permessage-deflate\r\n\r\n\u{1}"),
-        chunk(2, false, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 101 S"),
+        chunk(
+            2,
+            false,
+            "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 101 S",
+        ),
         chunk(2, false, "witching Protocols\r\nupgrade: websocket\r\n\r\n"),
     ];
     assert_eq!(extensions_in(&chunks), ["permessage-deflate", ""]);

@@ -27,7 +27,11 @@ async fn through_proxy(
 ) -> (Client, FaultProxy) {
     let proxy = FaultProxy::start(peer.port());
     proxy.record();
-    let scheme = if peer.url().starts_with("https") { "https" } else { "http" };
+    let scheme = if peer.url().starts_with("https") {
+        "https"
+    } else {
+        "http"
+    };
     let url = format!("{scheme}://127.0.0.1:{}", proxy.port());
     let label = format!("[{} {mode}, through a proxy]", peer.name());
     let client = Client::connect(label, tweak(mode.builder(&url))).await;
@@ -55,7 +59,9 @@ async fn compressed_echoes(peer: &Peer, mode: Mode, big: usize) {
         "{l}: the server's 101 accepts the extension"
     );
     assert!(
-        extensions_offered(peer).iter().any(|x| x == "permessage-deflate"),
+        extensions_offered(peer)
+            .iter()
+            .any(|x| x == "permessage-deflate"),
         "{l}: the client offers it: {:?}",
         extensions_offered(peer)
     );
@@ -63,7 +69,10 @@ async fn compressed_echoes(peer: &Peer, mode: Mode, big: usize) {
     let json = json_lines(100_000);
     let up = echoed_with_bytes_up(&c, &proxy, Payload::from(json.as_str())).await;
     eprintln!("{l}: 100,000 bytes of JSON lines took {up} bytes on the wire");
-    assert!(up < 20_000, "{l}: {up} bytes on the wire for 100 KB of JSON");
+    assert!(
+        up < 20_000,
+        "{l}: {up} bytes on the wire for 100 KB of JSON"
+    );
 
     let up = echoed_with_bytes_up(&c, &proxy, Payload::from(json_lines(big))).await;
     eprintln!("{l}: {big} bytes of JSON lines took {up} bytes on the wire");
@@ -120,7 +129,10 @@ async fn node_over_wss_compresses_too() {
         let (c, proxy) = through_proxy(&peer, mode, |b| b.ca_certificate_pem(pem.clone())).await;
         let json = json_lines(100_000);
         let up = echoed_with_bytes_up(&c, &proxy, Payload::from(json)).await;
-        eprintln!("{}: 100,000 bytes of JSON lines took {up} bytes on the wire", c.label);
+        eprintln!(
+            "{}: 100,000 bytes of JSON lines took {up} bytes on the wire",
+            c.label
+        );
         assert!(up < 20_000, "{}: {up} bytes on the wire", c.label);
         c.close().await;
     }
@@ -136,7 +148,11 @@ async fn engineioxide_never_negotiates_and_works_uncompressed() {
     for mode in [Mode::WebSocket, Mode::Upgrade] {
         let (c, proxy) = through_proxy(&peer, mode, |b| b).await;
         let l = c.label.clone();
-        assert_eq!(extensions_answered(&proxy), [""], "{l}: no extension in the 101");
+        assert_eq!(
+            extensions_answered(&proxy),
+            [""],
+            "{l}: no extension in the 101"
+        );
         let json = json_lines(100_000);
         let up = echoed_with_bytes_up(&c, &proxy, Payload::from(json)).await;
         assert!(up > 100_000, "{l}: {up} bytes on the wire for 100 KB");

@@ -48,7 +48,11 @@ fn bomb() -> Vec<u8> {
     let mib = vec![b'4'; 1 << 20];
     let mut bomb = deflate(&mut stream, &mib);
     let again = deflate(&mut stream, &mib);
-    assert_eq!(again, deflate(&mut stream, &mib), "the bomb's pieces repeat");
+    assert_eq!(
+        again,
+        deflate(&mut stream, &mib),
+        "the bomb's pieces repeat"
+    );
     for _ in 2..(BOMB >> 20) {
         bomb.extend_from_slice(&again);
     }
@@ -98,7 +102,10 @@ fn bombing_server() -> (Scripted, usize) {
             }
             let mut wire = switching(&req, "permessage-deflate");
             // pingInterval 25 s + pingTimeout 60 s: only the refusal can end it soon.
-            wire.extend(text_frame(open_packet("bomb", &[], 25_000, 60_000).as_bytes(), false));
+            wire.extend(text_frame(
+                open_packet("bomb", &[], 25_000, 60_000).as_bytes(),
+                false,
+            ));
             wire.extend(text_frame(&payload, true));
             Reply::Raw(wire)
         }
@@ -169,8 +176,16 @@ async fn a_deflate_bomb_ends_the_session_with_frame_too_large() {
 #[actix_rt::test]
 async fn an_answer_with_what_was_not_offered_is_refused_clearly() {
     let cases = [
-        ("permessage-deflate; client_max_window_bits=10", true, "client_max_window_bits"),
-        ("permessage-deflate; server_max_window_bits=16", true, "server_max_window_bits=16"),
+        (
+            "permessage-deflate; client_max_window_bits=10",
+            true,
+            "client_max_window_bits",
+        ),
+        (
+            "permessage-deflate; server_max_window_bits=16",
+            true,
+            "server_max_window_bits=16",
+        ),
         ("permessage-deflate; secret_sauce", true, "secret_sauce"),
         ("x-webkit-deflate-frame", true, "x-webkit-deflate-frame"),
         ("permessage-deflate", false, "not offered"),
@@ -182,7 +197,10 @@ async fn an_answer_with_what_was_not_offered_is_refused_clearly() {
                 return Reply::text(404, "");
             }
             let mut wire = switching(&req, answer);
-            wire.extend(text_frame(open_packet("x", &[], 25_000, 20_000).as_bytes(), false));
+            wire.extend(text_frame(
+                open_packet("x", &[], 25_000, 20_000).as_bytes(),
+                false,
+            ));
             Reply::Raw(wire)
         });
         let connect = Session::builder(server.url())

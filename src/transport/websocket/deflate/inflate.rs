@@ -69,17 +69,18 @@ impl Inflater {
         Ok(out)
     }
 
-    /// Forgets the window: for a server that does not take its context over.
-    pub fn reset(&mut self) {
-        self.stream.reset(false);
-        self.produced = 0;
-    }
-
-    fn feed(&mut self, mut input: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), InflateError> {
+    fn feed(
+        &mut self,
+        mut input: &[u8],
+        limit: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), InflateError> {
         let mut step = [0u8; STEP];
         loop {
             // Room to the limit and one byte beyond, to see the limit passed.
-            let room = (limit - self.produced.min(limit)).saturating_add(1).min(STEP);
+            let room = (limit - self.produced.min(limit))
+                .saturating_add(1)
+                .min(STEP);
             let (read_before, made_before) = (self.stream.total_in(), self.stream.total_out());
             let status = self
                 .stream
@@ -107,7 +108,9 @@ impl Inflater {
                 return Ok(());
             }
             if read == 0 && made == 0 {
-                return Err(InflateError::Corrupt("the inflater makes no progress".into()));
+                return Err(InflateError::Corrupt(
+                    "the inflater makes no progress".into(),
+                ));
             }
         }
     }
@@ -175,14 +178,23 @@ mod tests {
         let mut fresh = Inflater::new();
         // Context taken over: the fresh inflater has not seen the first message, which
         // the second one refers back to.
-        assert_ne!(fresh.inflate(&compressed, true, 5000).ok(), Some(data.clone()));
-        assert_eq!(inflater.inflate(&compressed, true, 4999), Err(InflateError::TooLarge));
+        assert_ne!(
+            fresh.inflate(&compressed, true, 5000).ok(),
+            Some(data.clone())
+        );
+        assert_eq!(
+            inflater.inflate(&compressed, true, 4999),
+            Err(InflateError::TooLarge)
+        );
     }
 
     #[test]
     fn garbage_is_corrupt_not_a_panic() {
         let mut inflater = Inflater::new();
         let result = inflater.inflate(&[0xff; 64], true, 1 << 20);
-        assert!(matches!(result, Err(InflateError::Corrupt(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(InflateError::Corrupt(_))),
+            "{result:?}"
+        );
     }
 }

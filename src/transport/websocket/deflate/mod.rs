@@ -4,9 +4,14 @@
 //! ([`inflate`]), and here the frame-level rules that tie them to the codec: RSV1 on
 //! the first frame of a compressed message only, never on control frames.
 //!
-//! The zlib state is costly (312 KiB to deflate with flate2's miniz_oxide
-//! backend, 42 KiB to inflate, measured) and many sessions only ever exchange pings: each
-//! side is allocated on the first message that needs it, not at the handshake.
+//! The zlib state is costly (312 KiB to deflate with flate2's miniz_oxide backend,
+//! 42 KiB to inflate, measured) and many sessions only ever exchange pings: each side
+//! is allocated on the first message that needs it, not at the handshake. The deflate
+//! side is dropped again once it has not been used for [`DEFLATE_IDLE`]: a sender may
+//! start afresh at any message boundary (the receiver's window only holds more than the
+//! next message refers to), so an idle session keeps the inflate side alone. The
+//! inflate side must stay while the server takes its context over; when it does not
+//! (`server_no_context_takeover`), it is dropped after each message.
 
 pub(crate) mod compress;
 pub(crate) mod inflate;
@@ -14,12 +19,19 @@ pub(crate) mod negotiate;
 #[cfg(test)]
 mod tests;
 
+use std::time::{Duration, Instant};
+
 use actix_http::ws::{Frame as WsFrame, Item};
 use bytes::Bytes;
 
 use self::compress::{Deflater, THRESHOLD};
 use self::inflate::{InflateError, Inflater};
 pub(crate) use self::negotiate::Agreed;
+
+/// How long the deflate state is kept unused before it is dropped. Long enough that a
+/// burst of messages, or a conversation, keeps its context; short enough that a session
+/// gone quiet gives its 312 KiB back by the server's next ping or so.
+pub(crate) const DEFLATE_IDLE: Duration = Duration::from_secs(30);
 
 /// The RSV1 bit of a frame's first byte: set on the first frame of a compressed message.
 pub(crate) const RSV1: u8 = 0x40;
@@ -45,8 +57,8 @@ impl From<InflateError> for DeflateError {
 /// The compression state of one socket whose server accepted permessage-deflate.
 pub(crate) struct PerMessageDeflate {
     agreed: Agreed,
-    /// Allocated with the first message worth compressing.
-    deflater: Option<Deflater>,
+    /// Allocated with the first message worth compressing, with when it was last used.
+    deflater: Option<(Deflater, Instant)>,
     /// Allocated with the first compressed message received.
     inflater: Option<Inflater>,
     /// Whether the message being received (a fragmented one) is compressed.
@@ -71,15 +83,25 @@ impl PerMessageDeflate {
 
     /// The payload to send for a data message, and whether it is compressed (RSV1):
     /// messages shorter than [`THRESHOLD`] go as they are.
-    pub fn outgoing(&mut self, message: &[u8]) -> Option<Vec<u8>> {
+    pub fn outgoing(&mut self, message: &[u8], now: Instant) -> Option<Vec<u8>> {
         if message.len() < THRESHOLD {
             return None;
         }
         let no_takeover = self.agreed.client_no_context_takeover;
-        let deflater = self
+        let (deflater, used) = self
             .deflater
-            .get_or_insert_with(|| Deflater::new(no_takeover));
+            .get_or_insert_with(|| (Deflater::new(no_takeover), now));
+        *used = now;
         Some(deflater.compress(message))
+    }
+
+    /// Drops the deflate state if it has not been used for [`DEFLATE_IDLE`] by `now`.
+    pub fn release_idle(&mut self, now: Instant) {
+        if let Some((_, used)) = &self.deflater {
+            if now.saturating_duration_since(*used) >= DEFLATE_IDLE {
+                self.deflater = None;
+            }
+        }
     }
 
     /// A frame as read with its RSV1 bit cleared (`rsv1` says whether it was set),
@@ -134,7 +156,8 @@ impl PerMessageDeflate {
         let inflater = self.inflater.get_or_insert_with(Inflater::new);
         let out = inflater.inflate(data, last, limit)?;
         if last && self.agreed.server_no_context_takeover {
-            inflater.reset();
+            // Nothing to keep for the next message.
+            self.inflater = None;
         }
         Ok(Bytes::from(out))
     }

@@ -211,7 +211,10 @@ mod tests {
         // Accepting what the client did not offer at all.
         assert!(answer(["permessage-deflate"], false).is_err());
         let error = one("permessage-deflate; client_max_window_bits=9").unwrap_err();
-        assert!(error.to_string().contains("client_max_window_bits"), "{error}");
+        assert!(
+            error.to_string().contains("client_max_window_bits"),
+            "{error}"
+        );
     }
 
     #[test]

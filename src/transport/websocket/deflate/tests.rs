@@ -7,9 +7,11 @@ use actix_http::ws::{Frame as WsFrame, Item, Message as WsMessage, OpCode, Parse
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 
+use std::time::{Duration, Instant};
+
 use super::compress::{Deflater, THRESHOLD};
 use super::inflate::Inflater;
-use super::{Agreed, RSV1};
+use super::{Agreed, PerMessageDeflate, DEFLATE_IDLE, RSV1};
 use crate::transport::websocket::frames::LimitedCodec;
 
 const LIMIT: usize = 1 << 20;
@@ -60,7 +62,11 @@ fn server_read(src: &mut BytesMut) -> Option<(bool, OpCode, Vec<u8>)> {
     src[0] &= !RSV1;
     let (fin, opcode, payload) = Parser::parse(src, true, usize::MAX).unwrap()?;
     assert!(fin);
-    Some((rsv1, opcode, payload.map(|p| p.to_vec()).unwrap_or_default()))
+    Some((
+        rsv1,
+        opcode,
+        payload.map(|p| p.to_vec()).unwrap_or_default(),
+    ))
 }
 
 fn text(frame: &WsFrame) -> String {
@@ -78,7 +84,12 @@ fn compressed_server_messages_are_read_with_context_taken_over() {
         .collect();
     let mut wire = Vec::new();
     for message in &messages {
-        wire.extend(server_frame(true, true, OpCode::Text, &server.compress(message.as_bytes())));
+        wire.extend(server_frame(
+            true,
+            true,
+            OpCode::Text,
+            &server.compress(message.as_bytes()),
+        ));
     }
     // Also byte by byte: the RSV1 of a header read in pieces is taken once.
     for step in [1, 7, wire.len()] {
@@ -97,8 +108,18 @@ fn a_fragmented_compressed_message_is_inflated_across_its_frames() {
     let mut wire = server_frame(false, true, OpCode::Text, &compressed[..third]);
     // A control frame between fragments stays plain.
     wire.extend(server_frame(true, false, OpCode::Ping, b"p"));
-    wire.extend(server_frame(false, false, OpCode::Continue, &compressed[third..2 * third]));
-    wire.extend(server_frame(true, false, OpCode::Continue, &compressed[2 * third..]));
+    wire.extend(server_frame(
+        false,
+        false,
+        OpCode::Continue,
+        &compressed[third..2 * third],
+    ));
+    wire.extend(server_frame(
+        true,
+        false,
+        OpCode::Continue,
+        &compressed[2 * third..],
+    ));
     // Then a plain message: RSV1 clear is read as it is.
     wire.extend(server_frame(true, false, OpCode::Text, b"4plain"));
     let frames = read_all(&mut client(), &wire, 100).unwrap();
@@ -132,10 +153,18 @@ fn rsv1_where_rfc_7692_forbids_it_is_refused() {
 #[test]
 fn an_inflated_message_past_the_limit_is_an_overflow() {
     let big = vec![b'a'; 10_000];
-    let frame = server_frame(true, true, OpCode::Binary, &Deflater::new(false).compress(&big));
+    let frame = server_frame(
+        true,
+        true,
+        OpCode::Binary,
+        &Deflater::new(false).compress(&big),
+    );
     let mut codec = LimitedCodec::new(9_999).with_deflate(Some(agreed()));
     let result = read_all(&mut codec, &frame, frame.len());
-    assert!(matches!(result, Err(actix_http::ws::ProtocolError::Overflow)), "{result:?}");
+    assert!(
+        matches!(result, Err(actix_http::ws::ProtocolError::Overflow)),
+        "{result:?}"
+    );
 }
 
 #[test]
@@ -143,9 +172,18 @@ fn short_messages_go_plain_and_allocate_nothing() {
     let mut codec = client();
     let mut dst = BytesMut::new();
     for message in ["2", "3", "4hello", "2probe"] {
-        codec.encode(WsMessage::Text(message.into()), &mut dst).unwrap();
+        codec
+            .encode(WsMessage::Text(message.into()), &mut dst)
+            .unwrap();
     }
-    codec.encode(WsMessage::Ping(Bytes::from_static(b"a long enough ping payload, no compression")), &mut dst).unwrap();
+    codec
+        .encode(
+            WsMessage::Ping(Bytes::from_static(
+                b"a long enough ping payload, no compression",
+            )),
+            &mut dst,
+        )
+        .unwrap();
     let plain = server_frame(true, false, OpCode::Text, b"3");
     read_all(&mut codec, &plain, 1).unwrap();
     assert_eq!(codec.deflate_allocated(), Some((false, false)));
@@ -157,6 +195,52 @@ fn short_messages_go_plain_and_allocate_nothing() {
         .unwrap();
     assert_eq!(codec.deflate_allocated(), Some((true, false)));
     assert!(server_read(&mut dst).unwrap().0);
+}
+
+#[test]
+fn an_idle_deflate_state_is_dropped_and_the_server_reads_on() {
+    let mut deflate = PerMessageDeflate::new(agreed());
+    let mut server = Inflater::new();
+    let message = b"4{\"event\":\"chat\",\"text\":\"hello there, hello there\"}";
+    let start = Instant::now();
+    let mut send = |deflate: &mut PerMessageDeflate, at| {
+        let compressed = deflate.outgoing(message, at).unwrap();
+        assert_eq!(server.inflate(&compressed, true, LIMIT).unwrap(), message);
+        compressed.len()
+    };
+    let first = send(&mut deflate, start);
+    let warm = send(&mut deflate, start);
+    assert!(warm < first, "context taken over: {warm} < {first}");
+    deflate.release_idle(start + DEFLATE_IDLE - Duration::from_millis(1));
+    assert_eq!(deflate.allocated(), (true, false));
+    deflate.release_idle(start + DEFLATE_IDLE);
+    assert_eq!(deflate.allocated(), (false, false));
+    // A fresh deflate stream: the server's inflater, which kept its window, reads on.
+    let later = start + 2 * DEFLATE_IDLE;
+    assert_eq!(send(&mut deflate, later), first);
+    assert_eq!(send(&mut deflate, later), warm);
+}
+
+#[test]
+fn without_server_context_takeover_the_inflate_state_is_dropped_after_each_message() {
+    let agreed = Agreed {
+        server_no_context_takeover: true,
+        ..agreed()
+    };
+    let mut codec = LimitedCodec::new(LIMIT).with_deflate(Some(agreed));
+    let mut server = Deflater::new(true);
+    for i in 0..5 {
+        let message = format!("4{{\"n\":{i},\"text\":\"the same words again and again\"}}");
+        let frame = server_frame(
+            true,
+            true,
+            OpCode::Text,
+            &server.compress(message.as_bytes()),
+        );
+        let frames = read_all(&mut codec, &frame, 5).unwrap();
+        assert_eq!(text(&frames[0]), message);
+        assert_eq!(codec.deflate_allocated(), Some((false, false)));
+    }
 }
 
 /// The server's inflater for what the client sends, and the client's codec for what
@@ -181,7 +265,14 @@ fn round_trip(messages: &[(bool, Vec<u8>)], no_takeover: bool, step: usize) {
     let mut inflater = Inflater::new();
     for (binary, data) in messages {
         let (rsv1, opcode, payload) = server_read(&mut dst).unwrap();
-        assert_eq!(opcode, if *binary { OpCode::Binary } else { OpCode::Text });
+        assert_eq!(
+            opcode,
+            if *binary {
+                OpCode::Binary
+            } else {
+                OpCode::Text
+            }
+        );
         assert_eq!(rsv1, data.len() >= THRESHOLD);
         let received = if rsv1 {
             inflater.inflate(&payload, true, LIMIT).unwrap()
@@ -194,14 +285,23 @@ fn round_trip(messages: &[(bool, Vec<u8>)], no_takeover: bool, step: usize) {
     let mut server = Deflater::new(no_takeover);
     let mut wire = Vec::new();
     for (binary, data) in messages {
-        let opcode = if *binary { OpCode::Binary } else { OpCode::Text };
+        let opcode = if *binary {
+            OpCode::Binary
+        } else {
+            OpCode::Text
+        };
         let compressed = server.compress(data);
         let cut = compressed.len() / 2;
         if data.len() % 2 == 0 {
             wire.extend(server_frame(true, true, opcode, &compressed));
         } else {
             wire.extend(server_frame(false, true, opcode, &compressed[..cut]));
-            wire.extend(server_frame(true, false, OpCode::Continue, &compressed[cut..]));
+            wire.extend(server_frame(
+                true,
+                false,
+                OpCode::Continue,
+                &compressed[cut..],
+            ));
         }
     }
     let frames = read_all(&mut codec, &wire, step).unwrap();
@@ -210,9 +310,9 @@ fn round_trip(messages: &[(bool, Vec<u8>)], no_takeover: bool, step: usize) {
     for frame in frames {
         match frame {
             WsFrame::Text(data) | WsFrame::Binary(data) => read.push(data.to_vec()),
-            WsFrame::Continuation(Item::FirstText(data) | Item::FirstBinary(data) | Item::Continue(data)) => {
-                partial.extend_from_slice(&data)
-            }
+            WsFrame::Continuation(
+                Item::FirstText(data) | Item::FirstBinary(data) | Item::Continue(data),
+            ) => partial.extend_from_slice(&data),
             WsFrame::Continuation(Item::Last(data)) => {
                 partial.extend_from_slice(&data);
                 read.push(std::mem::take(&mut partial));
@@ -228,7 +328,15 @@ fn message() -> impl Strategy<Value = (bool, Vec<u8>)> {
     prop_oneof![
         // JSON-like text from a small vocabulary, so that back-references happen.
         prop::collection::vec(
-            prop::sample::select(vec!["{\"user\":", "\"text\":", "42", "[1,2]", "hello ", "é", "}"]),
+            prop::sample::select(vec![
+                "{\"user\":",
+                "\"text\":",
+                "42",
+                "[1,2]",
+                "hello ",
+                "é",
+                "}"
+            ]),
             0..200
         )
         .prop_map(|words| (false, words.concat().into_bytes())),

@@ -95,7 +95,8 @@ impl Reassembly {
 pub(crate) struct LimitedCodec {
     inner: Codec,
     limit: usize,
-    deflate: Option<PerMessageDeflate>,
+    /// Boxed: a socket without the extension (most) pays one pointer for it.
+    deflate: Option<Box<PerMessageDeflate>>,
     /// RSV1 of the frame whose header is at the front of the read buffer, once taken off.
     frame_rsv1: Option<bool>,
 }
@@ -113,14 +114,14 @@ impl LimitedCodec {
 
     /// The same, compressing as `agreed` with the server (`None`: uncompressed).
     pub fn with_deflate(mut self, agreed: Option<Agreed>) -> Self {
-        self.deflate = agreed.map(PerMessageDeflate::new);
+        self.deflate = agreed.map(|agreed| Box::new(PerMessageDeflate::new(agreed)));
         self
     }
 
     /// Whether the zlib state of each side is allocated: (deflate, inflate).
     #[cfg(test)]
     pub fn deflate_allocated(&self) -> Option<(bool, bool)> {
-        self.deflate.as_ref().map(PerMessageDeflate::allocated)
+        self.deflate.as_deref().map(PerMessageDeflate::allocated)
     }
 
     /// Takes RSV1 off the header at the front of `src`, once per frame: whether it was

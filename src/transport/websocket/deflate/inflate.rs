@@ -61,9 +61,10 @@ impl Inflater {
         limit: usize,
     ) -> Result<Vec<u8>, InflateError> {
         let mut out = Vec::new();
-        self.feed(input, limit, &mut out)?;
+        let mut step = [0u8; STEP];
+        self.feed(input, limit, &mut step, &mut out)?;
         if last {
-            self.feed(&TAIL, limit, &mut out)?;
+            self.feed(&TAIL, limit, &mut step, &mut out)?;
             self.produced = 0;
         }
         Ok(out)
@@ -73,9 +74,9 @@ impl Inflater {
         &mut self,
         mut input: &[u8],
         limit: usize,
+        step: &mut [u8; STEP],
         out: &mut Vec<u8>,
     ) -> Result<(), InflateError> {
-        let mut step = [0u8; STEP];
         loop {
             // Room to the limit and one byte beyond, to see the limit passed.
             let room = (limit - self.produced.min(limit))

@@ -354,3 +354,44 @@ proptest! {
         round_trip(&messages, no_takeover, step);
     }
 }
+
+proptest! {
+    /// Whatever a server writes under permessage-deflate (RSV1 anywhere, payloads that
+    /// are rarely valid deflate, fragments in any order), the codec never panics, and no
+    /// data frame it returns holds more than the limit.
+    #[test]
+    fn arbitrary_server_frames_never_panic_nor_pass_the_limit(
+        frames in prop::collection::vec(
+            (any::<bool>(), any::<bool>(), 0u8..3, prop::collection::vec(any::<u8>(), 0..300)),
+            0..20,
+        ),
+        valid in prop::collection::vec("[a-z]{0,2000}", 0..4),
+    ) {
+        let limit = 1000;
+        let mut wire = Vec::new();
+        let mut server = Deflater::new(false);
+        for text in &valid {
+            wire.extend(server_frame(true, true, OpCode::Text, &server.compress(text.as_bytes())));
+        }
+        for (fin, rsv1, opcode, payload) in &frames {
+            let opcode = match opcode {
+                0 => OpCode::Continue,
+                1 => OpCode::Text,
+                _ => OpCode::Binary,
+            };
+            wire.extend(server_frame(*fin, *rsv1, opcode, payload));
+        }
+        let mut codec = LimitedCodec::new(limit).with_deflate(Some(agreed()));
+        let mut src = BytesMut::from(&wire[..]);
+        while let Ok(Some(frame)) = codec.decode(&mut src) {
+            let len = match &frame {
+                WsFrame::Text(data) | WsFrame::Binary(data) => data.len(),
+                WsFrame::Continuation(
+                    Item::FirstText(data) | Item::FirstBinary(data) | Item::Continue(data) | Item::Last(data),
+                ) => data.len(),
+                _ => 0,
+            };
+            prop_assert!(len <= limit, "{len} bytes");
+        }
+    }
+}

@@ -13,7 +13,6 @@ use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
 
 use super::deflate::{Agreed, DeflateError, PerMessageDeflate, RSV1};
-
 use crate::protocol::{
     frame, Frame, Packet, ProtocolError as EioProtocolError, ProtocolVersion, TransportError,
 };

@@ -30,6 +30,8 @@ pub(crate) async fn open(http: Rc<Http>, sid: Option<String>) -> Result<WsFramed
     let connect = async { connect.await.map_err(|e| client_error(e, limit)) };
     let (response, framed) = within(http.config().request_timeout, connect).await?;
     http.store_cookies(response.headers());
+    // A value that is not text cannot name what was offered: it is refused as one
+    // that names something else.
     let answers = response
         .headers()
         .get_all(SEC_WEBSOCKET_EXTENSIONS)

@@ -8,6 +8,7 @@
 mod bare;
 mod clients;
 mod common;
+mod compression;
 mod cycles;
 /// The tests' TCP fault proxy, shared: cuts connections for the `cycles` command (which
 /// uses only some of it).
@@ -107,6 +108,9 @@ enum Internal {
     /// Runs many supervised sessions against the echo server behind a fault proxy (cut,
     /// stall, restart) and reports memory, files, actors and every message's fate.
     Soak(soak::SoakArgs),
+    /// permessage-deflate on and off against Node's engine.io with `perMessageDeflate`:
+    /// 1 KiB JSON messages (msgs/s, bytes on the wire) and idle sessions (RSS).
+    Compression(compression::CompressionArgs),
 }
 
 fn main() -> ExitCode {
@@ -123,6 +127,13 @@ fn main() -> ExitCode {
             }
         },
         Some(Internal::Profile(args)) => match profile::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Some(Internal::Compression(args)) => match compression::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");

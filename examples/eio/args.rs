@@ -96,6 +96,9 @@ pub struct Args {
     /// Once a websocket worked, open the next session (a reconnection) over websocket.
     #[arg(long)]
     remember_upgrade: bool,
+    /// Do not offer websocket compression (permessage-deflate) to the server.
+    #[arg(long)]
+    no_compression: bool,
     /// Go through this HTTP proxy, http://[user:password@]host:port (default: the
     /// environment's HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY, as curl reads them).
     #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
@@ -172,7 +175,8 @@ impl Args {
         builder = builder
             .add_trailing_slash(!self.no_trailing_slash)
             .try_all_transports(self.try_all_transports)
-            .remember_upgrade(self.remember_upgrade);
+            .remember_upgrade(self.remember_upgrade)
+            .per_message_deflate(!self.no_compression);
         if let Some(proxy) = &self.proxy {
             builder = builder.proxy(proxy);
         }

@@ -6,6 +6,7 @@
 //! forms; the settings themselves are kept in a [`ClientConfig`].
 
 mod client;
+mod compression;
 mod proxy;
 mod session;
 mod transport_options;

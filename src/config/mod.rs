@@ -131,6 +131,8 @@ pub struct ClientConfig {
     pub(crate) url_shape: UrlShape,
     /// Which transports a session tries to open, in which order.
     pub(crate) opening: Opening,
+    /// Whether the websocket handshake offers permessage-deflate.
+    pub(crate) per_message_deflate: bool,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) request_timeout: Duration,
     pub(crate) max_frame_size: usize,
@@ -205,6 +207,7 @@ impl Default for ClientConfig {
             per_transport: PerTransport::default(),
             url_shape: UrlShape::default(),
             opening: Opening::default(),
+            per_message_deflate: true,
             query: Vec::new(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
@@ -245,6 +248,7 @@ impl fmt::Debug for ClientConfig {
             .field("per_transport", &self.per_transport)
             .field("url_shape", &self.url_shape)
             .field("opening", &self.opening)
+            .field("per_message_deflate", &self.per_message_deflate)
             .field("query", &RedactedQuery(&self.query))
             .field("request_timeout", &self.request_timeout)
             .field("max_frame_size", &self.max_frame_size)

@@ -23,6 +23,8 @@ mod chaos;
 mod cli;
 /// The two clients of python-engineio's guide: `AsyncClient` and the blocking `Client`.
 mod clients;
+/// permessage-deflate on websockets, against the real peers.
+mod compression;
 /// The fault proxy of the support code, against an echo server and a real peer.
 mod fault_proxy;
 /// Hostile and broken servers: fragmented handshakes, oversized frames, bodies cut short,

@@ -23,6 +23,7 @@ function parseArgs(argv) {
     addTrailingSlash: true,
     exitWithStdin: false,
     allowEIO3: false,
+    perMessageDeflate: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -32,6 +33,10 @@ function parseArgs(argv) {
     }
     if (flag === "--allow-eio3") {
       opts.allowEIO3 = true;
+      continue;
+    }
+    if (flag === "--per-message-deflate") {
+      opts.perMessageDeflate = true;
       continue;
     }
     if (flag === "--no-trailing-slash") {

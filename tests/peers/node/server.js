@@ -4,7 +4,8 @@
 // Usage: node server.js [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]
 //                       [--path PATH] [--cookie NAME] [--transports polling,websocket]
 //                       [--port N] [--tls-cert FILE --tls-key FILE] [--allow-eio3]
-//                       [--client-ca FILE] [--no-trailing-slash] [--exit-with-stdin]
+//                       [--client-ca FILE] [--no-trailing-slash] [--per-message-deflate]
+//                       [--exit-with-stdin]
 //
 // Listens on 127.0.0.1 on an ephemeral port (on port N with --port N: a test restarts a
 // server on the port of the one it killed) and prints JSON lines on stdout:
@@ -24,6 +25,8 @@
 // signed by the CA of that PEM file (mutual TLS: `requestCert`, `rejectUnauthorized`).
 // With --no-trailing-slash the path is served without its trailing slash, as engine.io's
 // `addTrailingSlash: false` does (`/engine.io` and anything that starts with it).
+// With --per-message-deflate its websockets accept permessage-deflate (engine.io's
+// `perMessageDeflate`, with `threshold: 0`: every message compressed, however small).
 // The command line, the log, the http server and the exit are `common.js`, shared with the
 // engine.io 3.6 peer (`../node3/server.js`).
 // With --exit-with-stdin the process exits when its stdin is closed, so it never
@@ -44,6 +47,9 @@ const engineOpts = {
   allowEIO3: opts.allowEIO3,
   addTrailingSlash: opts.addTrailingSlash,
 };
+if (opts.perMessageDeflate) {
+  engineOpts.perMessageDeflate = { threshold: 0 };
+}
 if (opts.cookie) {
   engineOpts.cookie = { name: opts.cookie };
 }

@@ -29,6 +29,9 @@ const opts = parseArgs(process.argv.slice(2));
 if (opts.allowEIO3) {
   throw new Error("--allow-eio3: engine.io 3 speaks Engine.IO v3 only");
 }
+if (opts.perMessageDeflate) {
+  throw new Error("--per-message-deflate: the engine.io 6.6 peer's switch");
+}
 if (!opts.addTrailingSlash) {
   throw new Error("--no-trailing-slash: engine.io 3 has no addTrailingSlash option");
 }

@@ -188,6 +188,11 @@ pub struct PeerOptions {
     /// (engine.io's `addTrailingSlash: false`, `server.js --no-trailing-slash`).
     /// [`Peer::start`] panics with `false` for python and rust.
     pub add_trailing_slash: bool,
+    /// Node only: websockets accept permessage-deflate and compress every message
+    /// (`perMessageDeflate: { threshold: 0 }`, `server.js --per-message-deflate`).
+    /// [`Peer::start`] panics with it for python (aiohttp accepts the extension
+    /// whatever this says) and rust (engineioxide never does).
+    pub per_message_deflate: bool,
 }
 
 /// A TLS server identity: the certificate chain (leaf first) and its private key, both PEM.
@@ -212,6 +217,7 @@ impl Default for PeerOptions {
             allow_eio3: false,
             require_client_cert: None,
             add_trailing_slash: true,
+            per_message_deflate: false,
         }
     }
 }
@@ -274,6 +280,9 @@ impl PeerOptions {
         if !self.add_trailing_slash {
             args.push("--no-trailing-slash".to_string());
         }
+        if self.per_message_deflate {
+            args.push("--per-message-deflate".to_string());
+        }
         args.push("--exit-with-stdin".to_string());
         args
     }
@@ -334,6 +343,10 @@ impl Peer {
         assert!(
             opts.require_client_cert.is_none() || opts.tls.is_some(),
             "PeerOptions::require_client_cert needs PeerOptions::tls"
+        );
+        assert!(
+            !opts.per_message_deflate || kind == PeerKind::Node,
+            "{kind} peer: PeerOptions::per_message_deflate is a node option"
         );
         assert!(
             enabled(kind),

@@ -1,7 +1,8 @@
 //! permessage-deflate (RFC 7692) on websockets, against real servers: Node `engine.io`
 //! with `perMessageDeflate` on, stock python-engineio on aiohttp (which accepts the
 //! extension by default), engineioxide (which never does), over `ws://` and `wss://`,
-//! websocket-only and after an upgrade from polling. Each session goes through a
+//! websocket-only and after an upgrade from polling, and through an HTTP proxy's `CONNECT`
+//! tunnel. Each session goes through a
 //! [`FaultProxy`] that records the wire: the server's `101` answer says whether it
 //! accepted the extension, and the bytes the client wrote say whether what it sent was
 //! compressed. Hostile compressed frames are in `hardening::compressed_frames`.

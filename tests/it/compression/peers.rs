@@ -8,6 +8,7 @@ use crate::support::client::{Client, Mode};
 use crate::support::fault_proxy::FaultProxy;
 use crate::support::peers::{start_or_skip, Peer, PeerKind, PeerOptions};
 use crate::support::pki::TestCa;
+use crate::support::tinyproxy::{ProxyOptions, Tinyproxy};
 
 /// Node's engine.io with `perMessageDeflate` (every message compressed) and room for
 /// 1 MiB messages.
@@ -180,5 +181,38 @@ async fn turned_off_the_client_offers_nothing() {
         let up = echoed_with_bytes_up(&c, &proxy, Payload::from(json_lines(100_000))).await;
         assert!(up > 100_000, "{l}: {up} bytes on the wire for 100 KB");
         c.close().await;
+    }
+}
+
+/// Through an HTTP proxy's `CONNECT` tunnel (tinyproxy), compression is agreed and used
+/// as on a direct connection: the tunnel carries the websocket's bytes untouched. The
+/// recording proxy sits behind the tunnel, so the bytes it counts are the tunnel's.
+#[actix_rt::test]
+async fn through_an_http_proxy_tunnel_compression_still_applies() {
+    let Some(peer) = start_or_skip(PeerKind::Node, deflating_node()) else {
+        return;
+    };
+    for mode in [Mode::WebSocket, Mode::Upgrade] {
+        let Some(tunnel) = Tinyproxy::start_or_skip(ProxyOptions::default()) else {
+            return;
+        };
+        let (c, recorder) = through_proxy(&peer, mode, |b| b.proxy(tunnel.url())).await;
+        let l = c.label.clone();
+        assert_eq!(
+            extensions_answered(&recorder),
+            ["permessage-deflate"],
+            "{l}: the server's 101 accepts the extension"
+        );
+        let up = echoed_with_bytes_up(&c, &recorder, Payload::from(json_lines(100_000))).await;
+        assert!(
+            up < 20_000,
+            "{l}: {up} bytes on the wire for 100 KB of JSON"
+        );
+        c.close().await;
+        assert!(
+            tunnel.tunnels_to(recorder.port()) >= 1,
+            "{l}: no CONNECT in the proxy's log:\n{}",
+            tunnel.log()
+        );
     }
 }

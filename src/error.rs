@@ -47,6 +47,20 @@ pub enum ConfigError {
     /// A TLS setting cannot be used (unreadable CA certificate, TLS not compiled in).
     #[error("TLS configuration: {0}")]
     Tls(String),
+    /// The name given to
+    /// [`timestamp_param`](crate::builder::Builder::timestamp_param) cannot name a query
+    /// parameter as it is.
+    #[error("invalid timestamp parameter {name:?}: {reason}")]
+    TimestampParam {
+        /// The name as given.
+        name: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The proxy URL (given, or read from `HTTP_PROXY` and the like) cannot be used; the
+    /// message names it with its password hidden.
+    #[error("invalid proxy: {0}")]
+    Proxy(String),
 }
 
 /// Why a session could not be opened.

@@ -59,8 +59,8 @@ pub use crate::config::{ReconnectAttempt, ReconnectPolicy};
 pub use crate::error::{ConfigError, ConnectError, Unsent};
 pub use crate::event::{Connect, Disconnect, Event, Message, Reconnecting, Undelivered, Upgrade};
 pub use crate::protocol::{
-    DisconnectReason, Payload, ProtocolVersion, SendError, TransportError, TransportKind,
-    UpgradeError,
+    DisconnectReason, Payload, ProtocolVersion, ProxyError, SendError, TransportError,
+    TransportKind, UpgradeError,
 };
 pub use crate::request::{
     Abort, Close, GetSender, Send, SessionStats, Stats, Subscribe, TrySend, Wait,

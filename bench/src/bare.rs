@@ -55,8 +55,7 @@ async fn run_job(job: Job) -> BenchResult<Measurement> {
                 lat.push(t.elapsed());
             }
             sw.finish_messages(&mut m, s.count);
-            m.set("p50_us", lat.percentile(50.0))
-                .set("p99_us", lat.percentile(99.0));
+            lat.record(&mut m);
             let _ = ws.close().await;
         }
         Kind::WsPipe => {
@@ -77,8 +76,7 @@ async fn run_job(job: Job) -> BenchResult<Measurement> {
                 lat.push(t.elapsed());
             }
             sw.finish_messages(&mut m, s.count);
-            m.set("p50_us", lat.percentile(50.0))
-                .set("p99_us", lat.percentile(99.0));
+            lat.record(&mut m);
             poll.close().await;
         }
         Kind::PollPipe => {
@@ -104,8 +102,7 @@ async fn run_job(job: Job) -> BenchResult<Measurement> {
                 lat.push(t.elapsed());
                 let _ = ws.close().await;
             }
-            m.set("p50_us", lat.percentile(50.0))
-                .set("p99_us", lat.percentile(99.0));
+            lat.record(&mut m);
         }
         Kind::Idle => {
             let warm = ws_session(&client, base).await?;

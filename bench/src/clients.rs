@@ -50,9 +50,11 @@ pub fn run_async(job: Job) -> BenchResult<Measurement> {
 
 async fn async_job(job: Job) -> BenchResult<Measurement> {
     let s = &job.scenario;
-    let eio = AsyncClient::builder()
-        .transports([transport(s.kind)])
-        .build();
+    let mut builder = AsyncClient::builder().transports([transport(s.kind)]);
+    if let Some(cap) = job.max_packets_per_post {
+        builder = builder.max_packets_per_post(cap);
+    }
+    let eio = builder.build();
     let (echoed, mut echoes) = mpsc::unbounded();
     eio.on_message(move |data: Payload| {
         let _ = echoed.unbounded_send(data);
@@ -73,8 +75,7 @@ async fn async_job(job: Job) -> BenchResult<Measurement> {
             check(&p, i, echoes.next().await)?;
             lat.push(t.elapsed());
         }
-        m.set("p50_us", lat.percentile(50.0))
-            .set("p99_us", lat.percentile(99.0));
+        lat.record(&mut m);
     } else {
         let sender = async {
             let mut answers = futures::stream::iter(0..s.count)
@@ -103,10 +104,13 @@ async fn async_job(job: Job) -> BenchResult<Measurement> {
 /// The blocking `Client`: a sender thread, and this thread reading the echoes.
 pub fn run_blocking(job: Job) -> BenchResult<Measurement> {
     let s = job.scenario.clone();
-    let eio = Client::builder()
+    let mut builder = Client::builder()
         .handle_sigint(false)
-        .transports([transport(s.kind)])
-        .build();
+        .transports([transport(s.kind)]);
+    if let Some(cap) = job.max_packets_per_post {
+        builder = builder.max_packets_per_post(cap);
+    }
+    let eio = builder.build();
     let (echoed, echoes) = std_mpsc::channel();
     eio.on_message(move |data: Payload| {
         let _ = echoed.send(data);
@@ -125,8 +129,7 @@ pub fn run_blocking(job: Job) -> BenchResult<Measurement> {
             next(i)?;
             lat.push(t.elapsed());
         }
-        m.set("p50_us", lat.percentile(50.0))
-            .set("p99_us", lat.percentile(99.0));
+        lat.record(&mut m);
     } else {
         // `send` returns once the message is on its way; the send buffer paces it.
         let sender = {

@@ -53,9 +53,12 @@ pub enum Contender {
     /// This crate, through its actor API.
     #[serde(rename = "actix-engineio")]
     Ours,
-    /// `rust_engineio` 0.6, its async client.
-    #[serde(rename = "rust_engineio")]
+    /// `rust_engineio` 0.6, its async client, on a tokio multi-thread runtime.
+    #[serde(rename = "rust_engineio/multi-thread")]
     RustEngineio,
+    /// `rust_engineio` 0.6, its async client, on a tokio current-thread runtime.
+    #[serde(rename = "rust_engineio/current-thread")]
+    RustEngineioCt,
     /// awc with engine.io frames written and read by hand: the limit.
     #[serde(rename = "bare-awc")]
     Bare,
@@ -70,25 +73,37 @@ pub enum Contender {
     /// This crate through the blocking `Client`.
     #[serde(rename = "actix-engineio/Client")]
     OursBlocking,
+    /// Node's `engine.io-client` 6.6 (from the node peer's lockfile), a script of its own.
+    #[serde(rename = "engine.io-client")]
+    Node,
+    /// python-engineio 4.15's `AsyncClient` (from the python peer's venv), a script.
+    #[serde(rename = "python-engineio")]
+    Python,
 }
 
 impl Contender {
-    pub const ALL: [Contender; 5] = [
+    pub const ALL: [Contender; 8] = [
         Contender::Ours,
         Contender::OursAsync,
         Contender::OursBlocking,
         Contender::RustEngineio,
+        Contender::RustEngineioCt,
         Contender::Bare,
+        Contender::Node,
+        Contender::Python,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
             Contender::Ours => "actix-engineio",
-            Contender::RustEngineio => "rust_engineio",
+            Contender::RustEngineio => "rust_engineio/multi-thread",
+            Contender::RustEngineioCt => "rust_engineio/current-thread",
             Contender::Bare => "bare-awc",
             Contender::OursDoSend => "actix-engineio/do_send",
             Contender::OursAsync => "actix-engineio/AsyncClient",
             Contender::OursBlocking => "actix-engineio/Client",
+            Contender::Node => "engine.io-client",
+            Contender::Python => "python-engineio",
         }
     }
 
@@ -100,19 +115,42 @@ impl Contender {
         }
     }
 
-    pub fn parse(s: &str) -> Result<Contender, String> {
-        match s.trim() {
-            "ours" | "actix-engineio" | "actix" => Ok(Contender::Ours),
-            "rust_engineio" | "rust-engineio" | "rei" => Ok(Contender::RustEngineio),
-            "bare" | "bare-awc" | "awc" => Ok(Contender::Bare),
-            "ours-do-send" | "do_send" | "actix-engineio/do_send" => Ok(Contender::OursDoSend),
-            "ours-async" | "async" | "actix-engineio/AsyncClient" => Ok(Contender::OursAsync),
-            "ours-blocking" | "blocking" | "actix-engineio/Client" => Ok(Contender::OursBlocking),
-            other => Err(format!(
-                "unknown contender {other:?} (ours, rust_engineio, bare, ours-do-send, \
-                 ours-async or ours-blocking)"
-            )),
-        }
+    /// Whether a failed run of this contender is its result (another project's client)
+    /// rather than a failure of the benchmark or of this crate.
+    pub fn is_foreign(self) -> bool {
+        matches!(
+            self,
+            Contender::RustEngineio
+                | Contender::RustEngineioCt
+                | Contender::Node
+                | Contender::Python
+        )
+    }
+
+    /// One name on the command line; `rust_engineio` means both of its runtimes.
+    pub fn parse(s: &str) -> Result<Vec<Contender>, String> {
+        Ok(match s.trim() {
+            "ours" | "actix-engineio" | "actix" => vec![Contender::Ours],
+            "rust_engineio" | "rust-engineio" | "rei" => {
+                vec![Contender::RustEngineio, Contender::RustEngineioCt]
+            }
+            "rei-mt" | "rust_engineio/multi-thread" => vec![Contender::RustEngineio],
+            "rei-ct" | "rust_engineio/current-thread" => vec![Contender::RustEngineioCt],
+            "bare" | "bare-awc" | "awc" => vec![Contender::Bare],
+            "ours-do-send" | "do_send" | "actix-engineio/do_send" => vec![Contender::OursDoSend],
+            "ours-async" | "async" | "actix-engineio/AsyncClient" => vec![Contender::OursAsync],
+            "ours-blocking" | "blocking" | "actix-engineio/Client" => {
+                vec![Contender::OursBlocking]
+            }
+            "node" | "engine.io-client" => vec![Contender::Node],
+            "python" | "python-engineio" => vec![Contender::Python],
+            other => {
+                return Err(format!(
+                    "unknown contender {other:?} (ours, ours-async, ours-blocking, \
+                     ours-do-send, rust_engineio (rei-mt and rei-ct), bare, node or python)"
+                ))
+            }
+        })
     }
 }
 
@@ -123,6 +161,10 @@ pub struct Job {
     pub contender: Contender,
     /// `http://127.0.0.1:PORT`, no path.
     pub base: String,
+    /// `--max-packets-per-post`: the polling packet cap of this crate's contenders
+    /// (`None`: the crate's default).
+    #[serde(default)]
+    pub max_packets_per_post: Option<usize>,
 }
 
 /// What one measurement found.
@@ -206,6 +248,14 @@ impl Latencies {
     /// Nearest-rank percentile, `p` in 0..=100.
     pub fn percentile(&self, p: f64) -> f64 {
         percentile(&self.0, p)
+    }
+
+    /// Records p50, p99 and p99.9 (µs) in `m`. p99.9 means something from 1,000
+    /// samples on (the full run's sequential scenarios take 10,000).
+    pub fn record(&self, m: &mut Measurement) {
+        m.set("p50_us", self.percentile(50.0))
+            .set("p99_us", self.percentile(99.0))
+            .set("p999_us", self.percentile(99.9));
     }
 }
 

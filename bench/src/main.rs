@@ -8,6 +8,7 @@
 mod bare;
 mod clients;
 mod common;
+mod compression;
 mod cycles;
 /// The tests' TCP fault proxy, shared: cuts connections for the `cycles` command (which
 /// uses only some of it).
@@ -15,7 +16,9 @@ mod cycles;
 #[path = "../../tests/it/support/fault_proxy.rs"]
 mod fault_proxy;
 mod ours;
+mod peers;
 mod plan;
+mod profile;
 mod rei;
 mod report;
 mod server;
@@ -32,8 +35,8 @@ use crate::common::{raise_nofile, BenchResult, Contender, Job, Kind, Measurement
 use crate::report::Record;
 use crate::server::ServerGuard;
 
-/// Benchmarks actix-engineio against rust_engineio and a bare awc websocket client,
-/// all against one engineioxide echo server on loopback.
+/// Benchmarks actix-engineio against rust_engineio, Node's engine.io-client, python-engineio
+/// and a bare awc websocket client, all against one engineioxide echo server on loopback.
 #[derive(Parser)]
 #[command(name = "actix-engineio-bench")]
 struct Cli {
@@ -54,10 +57,15 @@ pub struct RunArgs {
     /// Scenarios to run, comma-separated: names (ws-seq-16, …) or prefixes (ws, ws-pipe, poll, …).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
-    /// Contenders, comma-separated: ours, rust_engineio, bare (default all three); also
+    /// Contenders, comma-separated: ours, ours-async, ours-blocking, rust_engineio (both
+    /// runtimes; or rei-mt, rei-ct), bare, node, python (default all of these); also
     /// ours-do-send (this crate, pipelining with `do_send`).
     #[arg(long, value_delimiter = ',')]
     pub contenders: Vec<String>,
+    /// The polling packet cap (`max_packets_per_post`) of this crate's contenders
+    /// (default: the crate's, 16).
+    #[arg(long, value_name = "N")]
+    pub max_packets_per_post: Option<usize>,
     /// Sessions opened concurrently at a time in the idle and many-sessions scenarios.
     #[arg(long)]
     pub batch: Option<usize>,
@@ -67,6 +75,10 @@ pub struct RunArgs {
     /// Where latest.json, latest.csv and latest.svg go (default bench/results).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also write the table to `<out>/<date>-NAME.txt`, a file to commit (a full run,
+    /// every scenario and contender at full size, saves as `full`).
+    #[arg(long, value_name = "NAME")]
+    pub save: Option<String>,
     /// Print the plan (scenarios and sizes) and exit.
     #[arg(long)]
     pub list: bool,
@@ -90,9 +102,15 @@ enum Internal {
         #[arg(long, default_value = "websocket")]
         transport: String,
     },
+    /// Runs one scenario per contender under valgrind (callgrind, then dhat) and prints
+    /// instructions and allocations per message: see bench/README.md.
+    Profile(profile::ProfileArgs),
     /// Runs many supervised sessions against the echo server behind a fault proxy (cut,
     /// stall, restart) and reports memory, files, actors and every message's fate.
     Soak(soak::SoakArgs),
+    /// permessage-deflate on and off against Node's engine.io with `perMessageDeflate`:
+    /// 1 KiB JSON messages (msgs/s, bytes on the wire) and idle sessions (RSS).
+    Compression(compression::CompressionArgs),
 }
 
 fn main() -> ExitCode {
@@ -103,6 +121,20 @@ fn main() -> ExitCode {
         Some(Internal::Measure { job }) => measure(&job),
         Some(Internal::Cycles { count, transport }) => match cycles::run(count, &transport) {
             Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Some(Internal::Profile(args)) => match profile::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Some(Internal::Compression(args)) => match compression::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");
                 ExitCode::FAILURE
@@ -152,8 +184,11 @@ fn measure(job: &str) -> ExitCode {
         Contender::OursDoSend => ours::run(job, true),
         Contender::OursAsync => clients::run_async(job),
         Contender::OursBlocking => clients::run_blocking(job),
-        Contender::RustEngineio => rei::run(job),
+        Contender::RustEngineio => rei::run(job, true),
+        Contender::RustEngineioCt => rei::run(job, false),
         Contender::Bare => bare::run(job),
+        // Returns only when the script cannot be started.
+        Contender::Node | Contender::Python => peers::exec(&job).map(|()| Measurement::default()),
     };
     match result {
         Ok(mut m) => {
@@ -215,6 +250,16 @@ fn run(args: RunArgs) -> BenchResult<()> {
         contenders.len()
     );
 
+    // The contenders from other languages, installed as the tests install them; one
+    // that cannot be had is an ERROR in every row, not a failed run.
+    let mut unavailable = std::collections::HashMap::new();
+    for &c in &contenders {
+        if let Err(e) = peers::setup(c) {
+            eprintln!("WARNING: {}: {e}", c.name());
+            unavailable.insert(c, e);
+        }
+    }
+
     let mut records = Vec::new();
     for round in 0..rounds {
         for scenario in &scenarios {
@@ -222,6 +267,10 @@ fn run(args: RunArgs) -> BenchResult<()> {
             for k in 0..contenders.len() {
                 let contender = contenders[(k + round) % contenders.len()];
                 if !contender.supports(scenario.kind) {
+                    continue;
+                }
+                if let Some(e) = unavailable.get(&contender) {
+                    records.push(Record::failed(scenario, contender, round, e.clone()));
                     continue;
                 }
                 if !server.alive() {
@@ -232,6 +281,7 @@ fn run(args: RunArgs) -> BenchResult<()> {
                     scenario: scenario.clone(),
                     contender,
                     base: server.base(),
+                    max_packets_per_post: args.max_packets_per_post,
                 };
                 let t = Instant::now();
                 let mut record = run_child(&job, timeout, round);
@@ -265,6 +315,14 @@ fn run(args: RunArgs) -> BenchResult<()> {
         load_end: loadavg(),
         nofile_client: (soft, hard),
         nofile_server: (server_soft, server_hard),
+        max_packets_per_post: args.max_packets_per_post,
+        save: args.save.clone().or_else(|| {
+            let full = !args.quick
+                && args.only.is_empty()
+                && args.contenders.is_empty()
+                && args.max_packets_per_post.is_none();
+            full.then(|| "full".to_owned())
+        }),
         warnings,
         args: std::env::args().skip(1).collect(),
     };
@@ -272,10 +330,15 @@ fn run(args: RunArgs) -> BenchResult<()> {
         .out
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results"));
     report::report(&meta, &records, &out)?;
-    // rust_engineio's failures are its results; this crate's or the bare client's are not.
+    // Other projects' failures are their results; this crate's or the bare client's are not.
+    let foreign: Vec<&str> = Contender::ALL
+        .iter()
+        .filter(|c| c.is_foreign())
+        .map(|c| c.name())
+        .collect();
     let ours_failed: Vec<String> = records
         .iter()
-        .filter(|r| !r.ok && r.contender != Contender::RustEngineio.name())
+        .filter(|r| !r.ok && !foreign.contains(&r.contender.as_str()))
         .map(|r| format!("{} {} (round {})", r.scenario, r.contender, r.round))
         .collect();
     if ours_failed.is_empty() {
@@ -371,7 +434,7 @@ fn run_child(job: &Job, timeout: Duration, round: usize) -> Record {
     record
 }
 
-fn loadavg() -> String {
+pub fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default()

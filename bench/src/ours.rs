@@ -82,12 +82,12 @@ async fn run_job(job: Job, do_send: bool) -> BenchResult<Measurement> {
     let mut m = Measurement::default();
     match s.kind {
         Kind::WsSeq | Kind::PollSeq => {
-            let mut c = open(base, transport(s.kind)).await?;
+            let mut c = open(base, transport(s.kind), job.max_packets_per_post).await?;
             sequential(&mut c, s.size, s.count, &mut m).await?;
             close(c).await;
         }
         Kind::WsPipe | Kind::PollPipe => {
-            let mut c = open(base, transport(s.kind)).await?;
+            let mut c = open(base, transport(s.kind), job.max_packets_per_post).await?;
             let sw = Stopwatch::start();
             pipelined(
                 &c.session,
@@ -114,13 +114,18 @@ fn transport(kind: Kind) -> &'static str {
     }
 }
 
-async fn open(base: &str, transport: &str) -> BenchResult<Client> {
+/// Opens a session; `cap` is `--max-packets-per-post` (`None`: the crate's default).
+async fn open(base: &str, transport: &str, cap: Option<usize>) -> BenchResult<Client> {
     let (tx, events) = mpsc::unbounded();
     let forward = Forward(tx).start();
-    let session = Session::builder(base)
+    let mut builder = Session::builder(base)
         .transports([transport])
         .on_message(forward.clone().recipient())
-        .on_disconnect(forward.recipient())
+        .on_disconnect(forward.recipient());
+    if let Some(cap) = cap {
+        builder = builder.max_packets_per_post(cap);
+    }
+    let session = builder
         .connect()
         .await
         .map_err(|e| format!("connect: {e}"))?;
@@ -169,8 +174,7 @@ async fn sequential(
         lat.push(t.elapsed());
     }
     sw.finish_messages(m, count);
-    m.set("p50_us", lat.percentile(50.0))
-        .set("p99_us", lat.percentile(99.0));
+    lat.record(m);
     Ok(())
 }
 
@@ -232,8 +236,7 @@ async fn upgrade(base: &str, sessions: usize, m: &mut Measurement) -> BenchResul
         let _ = session.send(Close).await;
     }
     actix_rt::time::sleep(Duration::from_millis(50)).await;
-    m.set("p50_us", lat.percentile(50.0))
-        .set("p99_us", lat.percentile(99.0));
+    lat.record(m);
     Ok(())
 }
 
@@ -241,7 +244,7 @@ async fn upgrade(base: &str, sessions: usize, m: &mut Measurement) -> BenchResul
 async fn open_many(base: &str, n: usize, batch: usize) -> BenchResult<Vec<Client>> {
     let mut clients = Vec::with_capacity(n);
     for range in batches(n, batch) {
-        let opened = join_all(range.map(|_| open(base, "websocket"))).await;
+        let opened = join_all(range.map(|_| open(base, "websocket", None))).await;
         for c in opened {
             clients.push(c.map_err(|e| format!("after {} sessions: {e}", clients.len()))?);
         }
@@ -252,7 +255,7 @@ async fn open_many(base: &str, n: usize, batch: usize) -> BenchResult<Vec<Client
 async fn idle(base: &str, n: usize, batch: usize, m: &mut Measurement) -> BenchResult<()> {
     // One session first, so one-time costs (runtime, HTTP client, TLS roots) are not
     // charged to the sessions measured.
-    let warm = open(base, "websocket").await?;
+    let warm = open(base, "websocket", None).await?;
     settle().await;
     let before = rss_kib()?;
     let t = Instant::now();

@@ -25,7 +25,7 @@ pub fn scenarios(args: &RunArgs) -> BenchResult<Vec<Scenario>> {
         s("ws-pipe-1k", Kind::WsPipe, 1024, pick(100_000, 3_000), 1),
         s("ws-seq-64k", Kind::WsSeq, 65_536, pick(10_000, 50), 1),
         s("ws-pipe-64k", Kind::WsPipe, 65_536, pick(100_000, 200), 1),
-        s("poll-seq-16", Kind::PollSeq, 16, pick(2_000, 100), 1),
+        s("poll-seq-16", Kind::PollSeq, 16, pick(10_000, 100), 1),
         s("poll-pipe-16", Kind::PollPipe, 16, pick(100_000, 2_000), 1),
         s("upgrade", Kind::Upgrade, 16, 0, pick(100, 10)),
         s("idle", Kind::Idle, 16, 0, pick(10_000, 200)),
@@ -65,9 +65,10 @@ pub fn contenders(args: &RunArgs) -> BenchResult<Vec<Contender>> {
     }
     let mut list = Vec::new();
     for name in &args.contenders {
-        let c = Contender::parse(name)?;
-        if !list.contains(&c) {
-            list.push(c);
+        for c in Contender::parse(name)? {
+            if !list.contains(&c) {
+                list.push(c);
+            }
         }
     }
     Ok(list)

@@ -1,5 +1,6 @@
 //! `rust_engineio` 0.6, its async client (`rust_engineio::asynchronous`), on a tokio
-//! multi-thread runtime (what `#[tokio::main]` gives). The client is a `Stream` of
+//! multi-thread runtime (what `#[tokio::main]` gives) or a current-thread one
+//! (`#[tokio::main(flavor = "current_thread")]`): the report shows the better. The client is a `Stream` of
 //! packets that must be polled for the session to live (pings are answered while it is
 //! polled); a reader task per session polls it and forwards messages to the waiting code.
 
@@ -18,6 +19,21 @@ use crate::common::{
     Stopwatch,
 };
 
+/// Its best setting: one TLS connector for every session, given with
+/// `ClientBuilder::tls_config`. Without it, each `ClientBuilder` builds a new reqwest
+/// client for its polling transport (`PollingTransport::new` → `reqwest::Client::new()`),
+/// which loads and parses the system's CA bundle, also for `http://` URLs: about 35 ms
+/// per session on this machine, most of its `upgrade` figure (`build()` makes one such
+/// transport; `build_polling()` two). Made once per process, before anything is timed.
+fn builder(url: &Url) -> BenchResult<ClientBuilder> {
+    static TLS: std::sync::OnceLock<Result<native_tls::TlsConnector, String>> =
+        std::sync::OnceLock::new();
+    let tls = TLS
+        .get_or_init(|| native_tls::TlsConnector::new().map_err(|e| format!("TLS connector: {e}")))
+        .clone()?;
+    Ok(ClientBuilder::new(url.clone()).tls_config(tls))
+}
+
 enum Event {
     Message(Bytes),
     Error(String),
@@ -30,8 +46,15 @@ struct Session {
     reader: tokio::task::JoinHandle<()>,
 }
 
-pub fn run(job: Job) -> BenchResult<Measurement> {
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("tokio runtime: {e}"))?;
+pub fn run(job: Job, multi_thread: bool) -> BenchResult<Measurement> {
+    let runtime = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build()
+    .map_err(|e| format!("tokio runtime: {e}"))?;
     let result = runtime.block_on(run_job(job));
     // Leftover reader tasks go with the runtime.
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -41,6 +64,8 @@ pub fn run(job: Job) -> BenchResult<Measurement> {
 async fn run_job(job: Job) -> BenchResult<Measurement> {
     let s = &job.scenario;
     let url = Url::parse(&format!("{}/", job.base)).map_err(|e| e.to_string())?;
+    // The shared TLS connector is made before anything is timed.
+    builder(&url)?;
     let mut m = Measurement::default();
     match s.kind {
         Kind::WsSeq | Kind::PollSeq => {
@@ -65,7 +90,7 @@ async fn run_job(job: Job) -> BenchResult<Measurement> {
 
 /// Builds and connects a session (websocket only, or polling only) and starts its reader.
 async fn open(url: &Url, polling: bool) -> BenchResult<Session> {
-    let builder = ClientBuilder::new(url.clone());
+    let builder = builder(url)?;
     let client = if polling {
         builder.build_polling().await
     } else {
@@ -149,8 +174,7 @@ async fn sequential(
         lat.push(t.elapsed());
     }
     sw.finish_messages(m, count);
-    m.set("p50_us", lat.percentile(50.0))
-        .set("p99_us", lat.percentile(99.0));
+    lat.record(m);
     Ok(())
 }
 
@@ -194,7 +218,7 @@ async fn upgrade(url: &Url, sessions: usize, m: &mut Measurement) -> BenchResult
     for n in 0..sessions {
         let t = Instant::now();
         // build(): handshake over polling, then the websocket probe and upgrade.
-        let client = ClientBuilder::new(url.clone())
+        let client = builder(url)?
             .build()
             .await
             .map_err(|e| format!("session {n}: build: {e}"))?;
@@ -205,8 +229,7 @@ async fn upgrade(url: &Url, sessions: usize, m: &mut Measurement) -> BenchResult
         lat.push(t.elapsed());
         let _ = client.disconnect().await;
     }
-    m.set("p50_us", lat.percentile(50.0))
-        .set("p99_us", lat.percentile(99.0));
+    lat.record(m);
     Ok(())
 }
 

@@ -21,6 +21,26 @@ pub struct Record {
     pub notes: Vec<String>,
 }
 
+impl Record {
+    /// A run that could not be made (its contender is not installed).
+    pub fn failed(
+        scenario: &Scenario,
+        contender: crate::common::Contender,
+        round: usize,
+        error: String,
+    ) -> Record {
+        Record {
+            scenario: scenario.name.clone(),
+            contender: contender.name().to_owned(),
+            round: round + 1,
+            ok: false,
+            error: Some(error),
+            metrics: BTreeMap::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// How the run was made.
 #[derive(Debug, Serialize)]
 pub struct Meta {
@@ -34,6 +54,11 @@ pub struct Meta {
     pub load_end: String,
     pub nofile_client: (u64, u64),
     pub nofile_server: (u64, u64),
+    /// `--max-packets-per-post`, if given.
+    pub max_packets_per_post: Option<usize>,
+    /// `--save NAME` (a full run: `full`): the table also goes to
+    /// `<date>-NAME.txt`, to be committed.
+    pub save: Option<String>,
     pub warnings: Vec<String>,
     pub args: Vec<String>,
 }
@@ -59,6 +84,7 @@ fn metrics(kind: Kind) -> Vec<Metric> {
             metric("rate", "msgs/s", true),
             metric("p50_us", "p50 µs", false),
             metric("p99_us", "p99 µs", false),
+            metric("p999_us", "p99.9 µs", false),
             metric("cpu_us_per_msg", "client CPU µs/msg", false),
         ],
         Kind::WsPipe | Kind::PollPipe => vec![
@@ -150,15 +176,113 @@ struct Ratio {
     ours_better: Option<bool>,
 }
 
+/// Which of rust_engineio's runtimes the `rust_engineio` column shows for a scenario.
+#[derive(Debug, Serialize)]
+struct RuntimeChoice {
+    scenario: String,
+    /// The metric that decided (the scenario's first).
+    metric: String,
+    chosen: String,
+    /// Each runtime's median of that metric (`None`: every round failed).
+    medians: Vec<(String, Option<f64>)>,
+}
+
 #[derive(Serialize)]
 struct Output<'a> {
     meta: &'a Meta,
     medians: &'a [Cell],
     ratios: &'a [Ratio],
+    rust_engineio_runtime: &'a [RuntimeChoice],
     records: &'a [Record],
 }
 
 const OURS: &str = "actix-engineio";
+/// The column that shows the better of rust_engineio's runtimes.
+const REI: &str = "rust_engineio";
+const REI_FLAVOR: &str = "rust_engineio/";
+
+/// For each scenario, the runtime of rust_engineio with the better median of the
+/// scenario's first metric, and its cells again under the name `rust_engineio`.
+fn best_runtime(meta: &Meta, cells: &[Cell]) -> (Vec<Cell>, Vec<RuntimeChoice>) {
+    let flavors: Vec<&String> = meta
+        .contenders
+        .iter()
+        .filter(|c| c.starts_with(REI_FLAVOR))
+        .collect();
+    let (mut derived, mut choices) = (Vec::new(), Vec::new());
+    if flavors.is_empty() {
+        return (derived, choices);
+    }
+    let find = |s: &str, m: &str, c: &str| {
+        cells
+            .iter()
+            .find(|x| x.scenario == s && x.metric == m && x.contender == c)
+    };
+    for s in &meta.scenarios {
+        let all = metrics(s.kind);
+        let primary = &all[0];
+        let medians: Vec<(String, Option<f64>)> = flavors
+            .iter()
+            .map(|f| {
+                (
+                    (*f).clone(),
+                    find(&s.name, primary.key, f).and_then(|c| c.median),
+                )
+            })
+            .collect();
+        let chosen = medians
+            .iter()
+            .filter_map(|(f, v)| v.map(|v| (f, v)))
+            .reduce(|a, b| {
+                let b_better = if primary.higher_is_better {
+                    b.1 > a.1
+                } else {
+                    b.1 < a.1
+                };
+                if b_better {
+                    b
+                } else {
+                    a
+                }
+            })
+            .map_or_else(|| flavors[0].clone(), |(f, _)| f.clone());
+        for m in &all {
+            if let Some(c) = find(&s.name, m.key, &chosen) {
+                derived.push(Cell {
+                    scenario: c.scenario.clone(),
+                    metric: c.metric.clone(),
+                    label: c.label.clone(),
+                    higher_is_better: c.higher_is_better,
+                    contender: REI.into(),
+                    median: c.median,
+                    rounds_ok: c.rounds_ok,
+                    rounds: c.rounds,
+                    values: c.values.clone(),
+                });
+            }
+        }
+        choices.push(RuntimeChoice {
+            scenario: s.name.clone(),
+            metric: primary.key.into(),
+            chosen,
+            medians,
+        });
+    }
+    (derived, choices)
+}
+
+/// The table's columns: the contenders, rust_engineio's runtimes shown as one column
+/// (the better of them) where the first of them stands.
+fn columns(meta: &Meta) -> Vec<String> {
+    let mut shown = Vec::new();
+    for c in &meta.contenders {
+        let name = if c.starts_with(REI_FLAVOR) { REI } else { c };
+        if !shown.iter().any(|x: &String| x == name) {
+            shown.push(name.to_owned());
+        }
+    }
+    shown
+}
 
 pub fn report(meta: &Meta, records: &[Record], out: &Path) -> BenchResult<()> {
     let mut cells = Vec::new();
@@ -188,13 +312,16 @@ pub fn report(meta: &Meta, records: &[Record], out: &Path) -> BenchResult<()> {
             }
         }
     }
+    let (derived, choices) = best_runtime(meta, &cells);
+    cells.extend(derived);
+    let shown = columns(meta);
     let find = |s: &str, m: &str, c: &str| {
         cells
             .iter()
             .find(|x| x.scenario == s && x.metric == m && x.contender == c)
     };
-    let others: Vec<&String> = meta.contenders.iter().filter(|c| *c != OURS).collect();
-    let has_ours = meta.contenders.iter().any(|c| c == OURS);
+    let others: Vec<&String> = shown.iter().filter(|c| *c != OURS).collect();
+    let has_ours = shown.iter().any(|c| c == OURS);
     let mut ratios = Vec::new();
     if has_ours {
         for s in &meta.scenarios {
@@ -220,7 +347,7 @@ pub fn report(meta: &Meta, records: &[Record], out: &Path) -> BenchResult<()> {
 
     // The table.
     let mut header = vec!["scenario".to_owned(), "metric".to_owned()];
-    header.extend(meta.contenders.iter().cloned());
+    header.extend(shown.iter().cloned());
     if has_ours {
         header.extend(others.iter().map(|o| format!("ours÷{o}")));
     }
@@ -229,7 +356,7 @@ pub fn report(meta: &Meta, records: &[Record], out: &Path) -> BenchResult<()> {
         for m in metrics(s.kind) {
             let arrow = if m.higher_is_better { "↑" } else { "↓" };
             let mut row = vec![s.name.clone(), format!("{} {arrow}", m.label)];
-            for c in &meta.contenders {
+            for c in &shown {
                 let cell = find(&s.name, m.key, c).expect("cell");
                 row.push(match cell.median {
                     None if cell.rounds == 0 => "-".into(),
@@ -265,8 +392,18 @@ pub fn report(meta: &Meta, records: &[Record], out: &Path) -> BenchResult<()> {
     );
     let _ = writeln!(
         text,
-        "load average at start {}, at end {}\n",
-        meta.load_start, meta.load_end
+        "machine: {} cores, {}; load average at start {}, at end {}",
+        meta.cores,
+        cpu_model(),
+        meta.load_start,
+        meta.load_end
+    );
+    let _ = writeln!(
+        text,
+        "command: actix-engineio-bench {}\npolling packet cap of this crate's contenders: {}\n",
+        meta.args.join(" "),
+        meta.max_packets_per_post
+            .map_or("the default (16)".to_owned(), |n| n.to_string())
     );
     for s in &meta.scenarios {
         let _ = writeln!(text, "  {:<13} {}", s.name, describe(s));
@@ -278,6 +415,33 @@ pub fn report(meta: &Meta, records: &[Record], out: &Path) -> BenchResult<()> {
         "\nours÷X = actix-engineio's median over X's. ↑ higher is better (above 1: ours is faster); \
          ↓ lower is better (below 1: ours is better)."
     );
+    if !choices.is_empty() {
+        let _ = writeln!(
+            text,
+            "\nrust_engineio = the better of its tokio runtimes per scenario, by the first metric:"
+        );
+        for c in &choices {
+            let values: Vec<String> = c
+                .medians
+                .iter()
+                .map(|(f, v)| {
+                    format!(
+                        "{} {}",
+                        f.trim_start_matches(REI_FLAVOR),
+                        v.map_or("ERROR".into(), num)
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                text,
+                "  {:<13} {} ({}: {})",
+                c.scenario,
+                c.chosen.trim_start_matches(REI_FLAVOR),
+                c.metric,
+                values.join(", ")
+            );
+        }
+    }
     let failures: Vec<&Record> = records.iter().filter(|r| !r.ok).collect();
     if !failures.is_empty() {
         let _ = writeln!(
@@ -320,6 +484,7 @@ pub fn report(meta: &Meta, records: &[Record], out: &Path) -> BenchResult<()> {
         meta,
         medians: &cells,
         ratios: &ratios,
+        rust_engineio_runtime: &choices,
         records,
     })
     .map_err(|e| e.to_string())?;
@@ -346,20 +511,51 @@ pub fn report(meta: &Meta, records: &[Record], out: &Path) -> BenchResult<()> {
     }
     write(&out.join("latest.csv"), &csv)?;
     write(&out.join("latest.txt"), &text)?;
-    let svg = plot(meta, &cells);
-    if let Some(svg) = svg {
-        write(&out.join("latest.svg"), &svg)?;
+    let svg = plot(meta, &shown, &cells);
+    if let Some(svg) = &svg {
+        write(&out.join("latest.svg"), svg)?;
     }
     eprintln!(
         "wrote {}/latest.{{json,csv,txt{}}}",
         out.display(),
-        if plot(meta, &cells).is_some() {
-            ",svg"
-        } else {
-            ""
-        }
+        if svg.is_some() { ",svg" } else { "" }
     );
+    if let Some(name) = &meta.save {
+        let path = out.join(format!("{}-{name}.txt", today()));
+        write(&path, &text)?;
+        eprintln!("wrote {} (to commit)", path.display());
+    }
     Ok(())
+}
+
+/// The CPU's model name, from /proc/cpuinfo.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_owned())
+        })
+        .unwrap_or_else(|| "CPU model unknown".into())
+}
+
+/// Today's date, `YYYY-MM-DD` (UTC), for the names of result files.
+fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400) as i64;
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 fn write(path: &Path, text: &str) -> BenchResult<()> {
@@ -417,7 +613,7 @@ fn axis_label(v: f64) -> String {
 
 /// Grouped bars of websocket messages per second by message size (log scale), for the
 /// sequential and pipelined scenarios that ran.
-fn plot(meta: &Meta, cells: &[Cell]) -> Option<String> {
+fn plot(meta: &Meta, shown: &[String], cells: &[Cell]) -> Option<String> {
     let groups: Vec<&Scenario> = meta
         .scenarios
         .iter()
@@ -434,16 +630,18 @@ fn plot(meta: &Meta, cells: &[Cell]) -> Option<String> {
     };
     let max = groups
         .iter()
-        .flat_map(|g| meta.contenders.iter().filter_map(|c| value(&g.name, c)))
+        .flat_map(|g| shown.iter().filter_map(|c| value(&g.name, c)))
         .fold(1.0f64, f64::max);
     let min = groups
         .iter()
-        .flat_map(|g| meta.contenders.iter().filter_map(|c| value(&g.name, c)))
+        .flat_map(|g| shown.iter().filter_map(|c| value(&g.name, c)))
         .fold(max, f64::min)
         .max(1.0);
     let top = 10f64.powf(max.log10().ceil());
     let bottom = 10f64.powf(min.log10().floor()).min(top / 10.0);
-    let colors = ["#d9480f", "#1c7ed6", "#868e96", "#37b24d"];
+    let colors = [
+        "#d9480f", "#1c7ed6", "#868e96", "#37b24d", "#ae3ec9", "#f59f00", "#0ca678", "#495057",
+    ];
     let (w, h) = (140 + groups.len() * 150, 420);
     let (left, right, top_px, bottom_px) = (80.0, 20.0, 50.0, 70.0);
     let plot_h = h as f64 - top_px - bottom_px;
@@ -478,10 +676,10 @@ fn plot(meta: &Meta, cells: &[Cell]) -> Option<String> {
         decade *= 10.0;
     }
     let group_w = (w as f64 - left - right) / groups.len() as f64;
-    let bar_w = (group_w - 30.0) / meta.contenders.len() as f64;
+    let bar_w = (group_w - 30.0) / shown.len() as f64;
     for (gi, g) in groups.iter().enumerate() {
         let gx = left + gi as f64 * group_w + 15.0;
-        for (ci, c) in meta.contenders.iter().enumerate() {
+        for (ci, c) in shown.iter().enumerate() {
             let x = gx + ci as f64 * bar_w;
             match value(&g.name, c) {
                 Some(v) => {
@@ -523,7 +721,7 @@ fn plot(meta: &Meta, cells: &[Cell]) -> Option<String> {
             top_px + plot_h + 34.0
         );
     }
-    for (ci, c) in meta.contenders.iter().enumerate() {
+    for (ci, c) in shown.iter().enumerate() {
         let x = left + ci as f64 * 170.0;
         let yy = h as f64 - 16.0;
         let _ = writeln!(

@@ -68,6 +68,44 @@ pub struct Args {
     /// Trust the CA certificate(s) in this PEM file.
     #[arg(long)]
     ca_file: Option<String>,
+    /// Client certificate chain (PEM file) for servers that require one (mutual TLS);
+    /// goes with --client-key.
+    #[arg(long, requires = "client_key")]
+    client_cert: Option<String>,
+    /// The private key (PEM file) of --client-cert.
+    #[arg(long, requires = "client_cert")]
+    client_key: Option<String>,
+    /// Header for the polling requests only, 'Name: value' (repeatable).
+    #[arg(long = "polling-header", action = ArgAction::Append)]
+    polling_headers: Vec<String>,
+    /// Header for the websocket handshake only, 'Name: value' (repeatable).
+    #[arg(long = "websocket-header", action = ArgAction::Append)]
+    websocket_headers: Vec<String>,
+    /// Websocket subprotocols to offer, comma-separated, in order of preference.
+    #[arg(long)]
+    websocket_protocols: Option<String>,
+    /// Name of the cache-buster query parameter (default t).
+    #[arg(long)]
+    timestamp_param: Option<String>,
+    /// Request the engine.io path without its trailing slash (/engine.io?EIO=4...).
+    #[arg(long)]
+    no_trailing_slash: bool,
+    /// When the first transport cannot open, try the next ones before failing.
+    #[arg(long)]
+    try_all_transports: bool,
+    /// Once a websocket worked, open the next session (a reconnection) over websocket.
+    #[arg(long)]
+    remember_upgrade: bool,
+    /// Do not offer websocket compression (permessage-deflate) to the server.
+    #[arg(long)]
+    no_compression: bool,
+    /// Go through this HTTP proxy, http://[user:password@]host:port (default: the
+    /// environment's HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY, as curl reads them).
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    proxy: Option<String>,
+    /// Go through no proxy, whatever the environment says.
+    #[arg(long)]
+    no_proxy: bool,
     /// Reopen the session when it is lost (python-socketio's defaults: 1 s doubling
     /// to 5 s, randomized by half, no limit).
     #[arg(long)]
@@ -125,20 +163,54 @@ impl Args {
         if let Some(ca_file) = &self.ca_file {
             builder = builder.ca_file(ca_file);
         }
+        if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
+            builder = builder.client_certificate_files(cert, key);
+        }
+        if let Some(name) = &self.timestamp_param {
+            builder = builder.timestamp_param(name);
+        }
+        if let Some(protocols) = &self.websocket_protocols {
+            builder = builder.websocket_protocols(protocols.split(',').map(str::trim));
+        }
+        builder = builder
+            .add_trailing_slash(!self.no_trailing_slash)
+            .try_all_transports(self.try_all_transports)
+            .remember_upgrade(self.remember_upgrade)
+            .per_message_deflate(!self.no_compression);
+        if let Some(proxy) = &self.proxy {
+            builder = builder.proxy(proxy);
+        }
+        if self.no_proxy {
+            builder = builder.no_proxy();
+        }
         if self.reconnect {
             builder = builder.reconnect(ReconnectPolicy::default());
         }
         for header in &self.headers {
-            let Some((name, value)) = header.split_once(':') else {
-                return Err(format!("header {header:?} is not 'Name: value'"));
-            };
-            builder = builder.header(name.trim(), value.trim());
+            let (name, value) = split_header(header)?;
+            builder = builder.header(name, value);
+        }
+        for header in &self.polling_headers {
+            let (name, value) = split_header(header)?;
+            builder = builder.polling_header(name, value);
+        }
+        for header in &self.websocket_headers {
+            let (name, value) = split_header(header)?;
+            builder = builder.websocket_header(name, value);
         }
         for pair in &self.query {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             builder = builder.query(key, value);
         }
         Ok(builder)
+    }
+}
+
+/// `Name: value`, as `-H`, `--polling-header` and `--websocket-header` take it.
+fn split_header(header: &str) -> Result<(&str, &str), String> {
+    match header.split_once(':') {
+        Some((name, value)) => Ok((name.trim(), value.trim())),
+        None => Err(format!("header {header:?} is not 'Name: value'")),
     }
 }
 

@@ -917,6 +917,7 @@ fuzz_target!(|input: Input| {
         ping_interval: Duration::from_millis(input.ping_interval.max(1)),
         ping_timeout: Duration::from_millis(input.ping_timeout.max(1)),
         max_payload,
+        max_payload_announced: input.max_payload.is_some(),
     };
     let open_on = input.open_on.get();
     let version = if input.v3 {

@@ -6,7 +6,10 @@
 //! forms; the settings themselves are kept in a [`ClientConfig`].
 
 mod client;
+mod compression;
+mod proxy;
 mod session;
+mod transport_options;
 
 use std::time::Duration;
 
@@ -15,7 +18,8 @@ pub use self::client::{AsyncApi, AsyncClientBuilder, BlockingApi, ClientApi, Cli
 pub(crate) use self::session::start_session;
 pub use self::session::{ActorApi, SessionBuilder};
 use crate::config::{
-    parse_header, parse_transports, ClientConfig, ReconnectPolicy, SendQueueLimit,
+    check_subprotocol, parse_header, parse_transports, ClientConfig, ReconnectPolicy,
+    SendQueueLimit,
 };
 use crate::error::ConfigError;
 use crate::protocol::ProtocolVersion;
@@ -97,7 +101,8 @@ impl<A> Builder<A> {
 
     /// The engine.io path (default `/engine.io/`; Socket.IO servers use `/socket.io/`).
     /// Without it, a non-root path in the URL is used. Leading and trailing slashes are
-    /// added when missing.
+    /// added when missing (the trailing one unless
+    /// [`add_trailing_slash(false)`](Self::add_trailing_slash)).
     ///
     /// ```
     /// use actix_engineio::Session;
@@ -112,7 +117,8 @@ impl<A> Builder<A> {
     }
 
     /// Adds a header to every HTTP request and to the websocket handshake (see
-    /// [`websocket_header`](Self::websocket_header) for the websocket alone).
+    /// [`polling_header`](Self::polling_header) and
+    /// [`websocket_header`](Self::websocket_header) for one transport alone).
     ///
     /// Adding a name twice sends it twice. A `Cookie` header is sent together with the
     /// cookies the server sets. A name or value that is not valid HTTP is reported by
@@ -160,7 +166,8 @@ impl<A> Builder<A> {
     ///
     /// Accepts [`TransportKind`](crate::TransportKind)s or their names; an empty list, an unknown name or
     /// a repeated transport is a configuration error. The list is not a fallback: if
-    /// the first transport cannot connect, `connect` fails.
+    /// the first transport cannot connect, `connect` fails, unless
+    /// [`try_all_transports`](Self::try_all_transports) is on.
     ///
     /// ```
     /// use actix_engineio::{Session, TransportKind};
@@ -312,10 +319,11 @@ impl<A> Builder<A> {
         self
     }
 
-    /// Whether polling GETs, the handshake included, and the websocket handshake carry
-    /// the `t` cache-buster (default `true`, as python-engineio does), a value unique
-    /// to each request so that no cache between client and server answers with an old
-    /// response. POSTs never carry it.
+    /// Whether polling GETs, the handshake included, carry the `t` cache-buster
+    /// (default `true`, as Node's client and python-engineio do; see
+    /// [`timestamp_param`](Self::timestamp_param) for another name), a value unique to
+    /// each request so that no cache between client and server answers with an old
+    /// response. POSTs and the websocket handshake never carry it.
     ///
     /// ```
     /// use actix_engineio::Session;
@@ -405,7 +413,7 @@ impl<A> Builder<A> {
     pub fn websocket_header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
         let name = name.as_ref();
         match parse_header(name, value.as_ref()) {
-            Ok(pair) => self.config.websocket_headers.push(pair),
+            Ok(pair) => self.config.per_transport.websocket_headers.push(pair),
             Err(reason) => self.config.fail(ConfigError::Header {
                 name: name.to_owned(),
                 reason,
@@ -416,7 +424,8 @@ impl<A> Builder<A> {
 
     /// The websocket subprotocols to offer in the handshake (`Sec-WebSocket-Protocol`),
     /// in order of preference; none by default. A server that picks none of them
-    /// still gets the session.
+    /// still gets the session. A name that is not an HTTP token is reported by
+    /// `connect` as [`ConfigError::Header`].
     ///
     /// ```
     /// use actix_engineio::Session;
@@ -428,7 +437,14 @@ impl<A> Builder<A> {
         I: IntoIterator,
         I::Item: Into<String>,
     {
-        self.config.websocket_protocols = protocols.into_iter().map(Into::into).collect();
+        let protocols: Vec<String> = protocols.into_iter().map(Into::into).collect();
+        match protocols.iter().try_for_each(|p| check_subprotocol(p)) {
+            Ok(()) => self.config.per_transport.websocket_protocols = protocols,
+            Err(reason) => self.config.fail(ConfigError::Header {
+                name: "Sec-WebSocket-Protocol".into(),
+                reason,
+            }),
+        }
         self
     }
 

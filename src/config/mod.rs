@@ -6,14 +6,24 @@ use std::time::Duration;
 
 use awc::http::header::{HeaderName, HeaderValue};
 
+mod opening;
 mod parse;
+mod per_transport;
+mod proxy;
 mod reconnect;
+mod url_shape;
 
+use self::opening::Opening;
 pub(crate) use self::parse::RedactedHeaders;
 use self::parse::RedactedQuery;
 pub(crate) use self::parse::{parse_header, parse_transports};
+pub(crate) use self::per_transport::check_subprotocol;
+use self::per_transport::PerTransport;
+pub(crate) use self::proxy::{proxy_for, ProxySetting, ProxyUrl};
 pub(crate) use self::reconnect::random_fraction;
 pub use self::reconnect::{ReconnectAttempt, ReconnectPolicy};
+pub(crate) use self::url_shape::check_timestamp_param;
+use self::url_shape::UrlShape;
 use crate::error::ConfigError;
 use crate::protocol::polling::MAX_PACKETS_PER_PAYLOAD;
 use crate::protocol::{ProtocolVersion, TransportKind};
@@ -115,9 +125,14 @@ impl Default for SendQueueLimit {
 pub struct ClientConfig {
     pub(crate) path: Option<String>,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
-    /// Headers of the websocket handshake only.
-    pub(crate) websocket_headers: Vec<(HeaderName, HeaderValue)>,
-    pub(crate) websocket_protocols: Vec<String>,
+    /// Headers of one transport only, and the websocket subprotocols.
+    pub(crate) per_transport: PerTransport,
+    /// The cache-buster's name and the path's trailing slash.
+    pub(crate) url_shape: UrlShape,
+    /// Which transports a session tries to open, in which order.
+    pub(crate) opening: Opening,
+    /// Whether the websocket handshake offers permessage-deflate.
+    pub(crate) per_message_deflate: bool,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) request_timeout: Duration,
     pub(crate) max_frame_size: usize,
@@ -130,6 +145,8 @@ pub struct ClientConfig {
     pub(crate) upgrade: bool,
     pub(crate) timestamp_requests: bool,
     pub(crate) tls: TlsOptions,
+    /// The HTTP proxy: from the environment (the default), explicit, or none.
+    pub(crate) proxy: ProxySetting,
     pub(crate) logging: bool,
     /// How many events a client's channel holds before its session stops reading.
     pub(crate) event_buffer: usize,
@@ -141,12 +158,15 @@ pub struct ClientConfig {
     pub(crate) error: Option<ConfigError>,
 }
 
-/// TLS settings: extra trusted certificates and whether to verify at all.
+/// TLS settings: extra trusted certificates, whether to verify at all, and the client's
+/// own certificate for servers that ask for one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TlsOptions {
     /// PEM-encoded CA certificates trusted beside the default roots.
     pub ca_pem: Vec<Vec<u8>>,
     pub verify: bool,
+    /// The certificate (and key) shown to a server that asks for one (mutual TLS).
+    pub client_identity: Option<ClientIdentity>,
 }
 
 impl Default for TlsOptions {
@@ -154,7 +174,28 @@ impl Default for TlsOptions {
         TlsOptions {
             ca_pem: Vec::new(),
             verify: true,
+            client_identity: None,
         }
+    }
+}
+
+/// A client certificate for mutual TLS: the chain (leaf first) and its private key, PEM.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct ClientIdentity {
+    pub cert_chain_pem: Vec<u8>,
+    pub key_pem: Vec<u8>,
+}
+
+/// The private key never shows.
+impl fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientIdentity")
+            .field(
+                "cert_chain_pem",
+                &format_args!("{} bytes", self.cert_chain_pem.len()),
+            )
+            .field("key_pem", &format_args!("{}", crate::protocol::REDACTED))
+            .finish()
     }
 }
 
@@ -163,8 +204,10 @@ impl Default for ClientConfig {
         ClientConfig {
             path: None,
             headers: Vec::new(),
-            websocket_headers: Vec::new(),
-            websocket_protocols: Vec::new(),
+            per_transport: PerTransport::default(),
+            url_shape: UrlShape::default(),
+            opening: Opening::default(),
+            per_message_deflate: true,
             query: Vec::new(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
@@ -176,6 +219,7 @@ impl Default for ClientConfig {
             upgrade: true,
             timestamp_requests: true,
             tls: TlsOptions::default(),
+            proxy: ProxySetting::default(),
             logging: true,
             event_buffer: DEFAULT_EVENT_BUFFER,
             send_queue: SendQueueLimit::default(),
@@ -201,8 +245,10 @@ impl fmt::Debug for ClientConfig {
         f.debug_struct("ClientConfig")
             .field("path", &self.path)
             .field("headers", &self.headers)
-            .field("websocket_headers", &self.websocket_headers)
-            .field("websocket_protocols", &self.websocket_protocols)
+            .field("per_transport", &self.per_transport)
+            .field("url_shape", &self.url_shape)
+            .field("opening", &self.opening)
+            .field("per_message_deflate", &self.per_message_deflate)
             .field("query", &RedactedQuery(&self.query))
             .field("request_timeout", &self.request_timeout)
             .field("max_frame_size", &self.max_frame_size)
@@ -214,6 +260,7 @@ impl fmt::Debug for ClientConfig {
             .field("upgrade", &self.upgrade)
             .field("timestamp_requests", &self.timestamp_requests)
             .field("tls", &self.tls)
+            .field("proxy", &self.proxy)
             .field("logging", &self.logging)
             .field("event_buffer", &self.event_buffer)
             .field("send_queue", &self.send_queue)

@@ -4,6 +4,8 @@
 
 use thiserror::Error;
 
+use super::TransportKind;
+
 /// What was wrong with bytes, text or a URL handed to the protocol core.
 ///
 /// Every decoder in [`crate::protocol`] returns this instead of panicking, so a
@@ -33,6 +35,21 @@ pub enum ProtocolError {
     /// The open packet's JSON is malformed or misses a required field.
     #[error("invalid handshake: {0}")]
     InvalidHandshake(String),
+    /// A v4 session met a server that appears to speak Engine.IO v3 only (Node
+    /// `engine.io` 3 and python-engineio 3 ignore or refuse `EIO=4`); the text says what
+    /// showed it. Such a server is reached with `.protocol(ProtocolVersion::V3)`.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::ProtocolError;
+    ///
+    /// let error = ProtocolError::ServerSpeaksV3("it answered with a v3 handshake".into());
+    /// assert!(error.to_string().contains(".protocol(ProtocolVersion::V3)"));
+    /// ```
+    #[error(
+        "the server appears to speak Engine.IO v3 only ({0}); \
+         connect with .protocol(ProtocolVersion::V3)"
+    )]
+    ServerSpeaksV3(String),
     /// A v3 binary packet (a binary frame, or a binary packet of a binary payload, or
     /// a `b`-prefixed packet of a text payload) has a type other than message (`4`).
     /// The number is the type as sent (a byte outside `0`..=`6` is no type at all).
@@ -138,6 +155,103 @@ pub enum TransportError {
     /// The websocket broke its own protocol (bad frame, unexpected continuation).
     #[error("websocket error: {0}")]
     WebSocket(String),
+    /// No transport could open the session: each one tried, in order, with its error
+    /// (with [`try_all_transports`](crate::builder::Builder::try_all_transports), or
+    /// when a remembered websocket failed before the usual first transport).
+    ///
+    /// ```
+    /// use actix_engineio::{TransportError, TransportKind};
+    ///
+    /// let err = TransportError::AllTransportsFailed(vec![
+    ///     (TransportKind::WebSocket, TransportError::Http { status: 400, body: String::new() }),
+    ///     (TransportKind::Polling, TransportError::Timeout),
+    /// ]);
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "every transport failed: websocket: HTTP 400: ; polling: request timed out"
+    /// );
+    /// ```
+    #[error("every transport failed: {}", list_attempts(.0))]
+    AllTransportsFailed(Vec<(TransportKind, TransportError)>),
+    /// The HTTP proxy could not be reached or would not open a tunnel to the server.
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
+}
+
+/// `kind: error; kind: error`, for [`TransportError::AllTransportsFailed`].
+fn list_attempts(attempts: &[(TransportKind, TransportError)]) -> String {
+    attempts
+        .iter()
+        .map(|(kind, error)| format!("{kind}: {error}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Why the HTTP proxy did not open a tunnel to the server: the cause carried by
+/// [`TransportError::Proxy`]. Each message names the proxy, its password hidden.
+///
+/// ```
+/// use actix_engineio::{ProxyError, TransportError};
+///
+/// let err = TransportError::Proxy(ProxyError::AuthenticationRequired {
+///     proxy: "http://alice:<redacted>@proxy.corp:3128".into(),
+///     status: 407,
+///     credentials_sent: true,
+/// });
+/// assert!(err.to_string().contains("proxy authentication required"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ProxyError {
+    /// The proxy answered `407 Proxy Authentication Required`: credentials are missing
+    /// from the proxy URL, or it refused them. A `401` to `CONNECT` counts too: it can only
+    /// come from the proxy (the server is not reached yet), and some proxies (tinyproxy)
+    /// answer wrong credentials with it.
+    #[error("proxy authentication required by {proxy} (HTTP {status}): {}", auth_hint(.credentials_sent))]
+    AuthenticationRequired {
+        /// The proxy, its password hidden.
+        proxy: String,
+        /// The proxy's status code: 407, or 401.
+        status: u16,
+        /// Whether credentials were sent (and refused).
+        credentials_sent: bool,
+    },
+    /// The proxy answered `CONNECT` with another non-2xx status (such as 403, a host it
+    /// does not allow, or 502, a server it cannot reach).
+    #[error("proxy {proxy} refused the tunnel to {target}: HTTP {status}")]
+    Refused {
+        /// The proxy, its password hidden.
+        proxy: String,
+        /// The `host:port` the tunnel was asked for.
+        target: String,
+        /// The proxy's status code.
+        status: u16,
+    },
+    /// No connection to the proxy itself (refused, unreachable, DNS).
+    #[error("cannot connect to proxy {proxy}: {reason}")]
+    Unreachable {
+        /// The proxy, its password hidden.
+        proxy: String,
+        /// The system's reason.
+        reason: String,
+    },
+    /// The proxy's answer to `CONNECT` is not HTTP, is too long, or never ended.
+    #[error("bad answer from proxy {proxy}: {reason}")]
+    BadResponse {
+        /// The proxy, its password hidden.
+        proxy: String,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+/// The end of the message of [`ProxyError::AuthenticationRequired`].
+fn auth_hint(credentials_sent: &bool) -> &'static str {
+    if *credentials_sent {
+        "it refused the credentials given"
+    } else {
+        "no credentials given (put them in the proxy URL: http://user:password@host:port)"
+    }
 }
 
 /// Why the upgrade to websocket did not happen. The session goes on over polling.

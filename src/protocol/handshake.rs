@@ -44,6 +44,11 @@ pub struct Handshake {
     pub ping_timeout: Duration,
     /// The most bytes the server accepts in one polling POST or websocket frame.
     pub max_payload: u64,
+    /// Whether the server announced `maxPayload`. Every v4 server does; v3 servers
+    /// (Node `engine.io` 3, python-engineio 3) do not, and `max_payload` is then
+    /// [`DEFAULT_MAX_PAYLOAD`]. A v4 session uses it to tell a v3-only server that ignored
+    /// `EIO=4` (see [`ProtocolError::ServerSpeaksV3`]).
+    pub max_payload_announced: bool,
 }
 
 /// The JSON as it is on the wire.
@@ -55,12 +60,19 @@ struct Wire {
     upgrades: Vec<String>,
     ping_interval: u64,
     ping_timeout: u64,
-    #[serde(default = "default_max_payload")]
-    max_payload: u64,
+    /// Absent for v3 servers; `null` is as invalid as any other non-number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "announced"
+    )]
+    max_payload: Option<u64>,
 }
 
-fn default_max_payload() -> u64 {
-    DEFAULT_MAX_PAYLOAD
+/// A `maxPayload` that is present must be a number: `Option`'s own deserializer would
+/// take `null` for "not announced".
+fn announced<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    u64::deserialize(deserializer).map(Some)
 }
 
 impl Handshake {
@@ -94,12 +106,13 @@ impl Handshake {
             upgrades: wire.upgrades,
             ping_interval: Duration::from_millis(wire.ping_interval),
             ping_timeout: Duration::from_millis(wire.ping_timeout),
-            max_payload: wire.max_payload,
+            max_payload: wire.max_payload.unwrap_or(DEFAULT_MAX_PAYLOAD),
+            max_payload_announced: wire.max_payload.is_some(),
         })
     }
 
     /// The JSON of this handshake, as a server would send it (every field, with
-    /// durations in milliseconds).
+    /// durations in milliseconds; `maxPayload` only when announced).
     ///
     /// ```
     /// use std::time::Duration;
@@ -111,6 +124,7 @@ impl Handshake {
     ///     ping_interval: Duration::from_secs(25),
     ///     ping_timeout: Duration::from_secs(20),
     ///     max_payload: 1_000_000,
+    ///     max_payload_announced: true,
     /// };
     /// let json = hs.to_json();
     /// assert_eq!(json, r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#);
@@ -122,7 +136,7 @@ impl Handshake {
             upgrades: self.upgrades.clone(),
             ping_interval: millis(self.ping_interval),
             ping_timeout: millis(self.ping_timeout),
-            max_payload: self.max_payload,
+            max_payload: self.max_payload_announced.then_some(self.max_payload),
         };
         // A struct of strings and integers always serializes.
         serde_json::to_string(&wire).unwrap_or_default()
@@ -194,6 +208,32 @@ mod tests {
         assert!(hs.upgrades.is_empty());
         assert!(!hs.allows_websocket_upgrade());
         assert_eq!(hs.max_payload, DEFAULT_MAX_PAYLOAD);
+        assert!(!hs.max_payload_announced);
+        // Written back as it came: without maxPayload.
+        assert_eq!(
+            hs.to_json(),
+            r#"{"sid":"x","upgrades":[],"pingInterval":1,"pingTimeout":2}"#
+        );
+    }
+
+    #[test]
+    fn a_null_max_payload_is_invalid_not_absent() {
+        let parsed =
+            Handshake::parse(r#"{"sid":"x","pingInterval":1,"pingTimeout":2,"maxPayload":null}"#);
+        assert!(
+            matches!(parsed, Err(ProtocolError::InvalidHandshake(_))),
+            "{parsed:?}"
+        );
+    }
+
+    #[test]
+    fn an_announced_max_payload_is_known_as_such() {
+        let hs = Handshake::parse(
+            r#"{"sid":"x","pingInterval":1,"pingTimeout":2,"maxPayload":1000000}"#,
+        )
+        .unwrap();
+        assert_eq!(hs.max_payload, DEFAULT_MAX_PAYLOAD);
+        assert!(hs.max_payload_announced);
     }
 
     #[test]

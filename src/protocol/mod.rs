@@ -42,7 +42,7 @@ mod url;
 mod version;
 
 pub use self::connection::{Connection, Event, Output, Timer, PROBE_GRACE, PROBE_TIMEOUT};
-pub use self::error::{ProtocolError, SendError, TransportError, UpgradeError};
+pub use self::error::{ProtocolError, ProxyError, SendError, TransportError, UpgradeError};
 pub use self::frame::Frame;
 pub use self::handshake::{Handshake, DEFAULT_MAX_PAYLOAD};
 pub use self::packet::{Packet, PacketType, PROBE};

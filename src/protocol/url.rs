@@ -50,6 +50,8 @@ pub struct Endpoint {
     base: Url,
     /// What goes in `EIO=`.
     version: ProtocolVersion,
+    /// The name of the cache-buster parameter (`t` unless set).
+    timestamp_param: String,
 }
 
 impl Endpoint {
@@ -103,7 +105,45 @@ impl Endpoint {
         Ok(Endpoint {
             base,
             version: ProtocolVersion::V4,
+            timestamp_param: "t".to_owned(),
         })
+    }
+
+    /// The same endpoint with a path that ends with `/` (`on`, the default) or not:
+    /// `/engine.io` rather than `/engine.io/`, for servers that serve exactly that (Node's
+    /// `addTrailingSlash: false` on both sides). The root path stays `/`.
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Endpoint;
+    ///
+    /// let endpoint = Endpoint::new("http://h", None, &[]).unwrap().with_trailing_slash(false);
+    /// assert_eq!(endpoint.path(), "/engine.io");
+    /// assert_eq!(endpoint.polling_url(None, None), "http://h/engine.io?EIO=4&transport=polling");
+    /// ```
+    #[must_use]
+    pub fn with_trailing_slash(mut self, on: bool) -> Self {
+        let path = self.base.path();
+        if !on && path.len() > 1 && path.ends_with('/') {
+            let trimmed = path.trim_end_matches('/').to_owned();
+            self.base.set_path(&trimmed);
+        }
+        self
+    }
+
+    /// The same endpoint naming its cache-buster `name` instead of `t` (Node's
+    /// `timestampParam`). The name goes in the URL as it is: the builder checks it
+    /// (see [`Builder::timestamp_param`](crate::builder::Builder::timestamp_param)).
+    ///
+    /// ```
+    /// use actix_engineio::protocol::Endpoint;
+    ///
+    /// let endpoint = Endpoint::new("http://h", None, &[]).unwrap().with_timestamp_param("ts");
+    /// assert!(endpoint.polling_url(None, Some("x1")).ends_with("&ts=x1"));
+    /// ```
+    #[must_use]
+    pub fn with_timestamp_param(mut self, name: impl Into<String>) -> Self {
+        self.timestamp_param = name.into();
+        self
     }
 
     /// The same endpoint asking for protocol `version` (`EIO=3` or `EIO=4`); an
@@ -159,8 +199,9 @@ impl Endpoint {
     }
 
     /// The URL of a polling request: the handshake when `sid` is `None`.
-    /// `cache_buster` becomes the `t` parameter, the last one, so that a session can
-    /// build its polls from one prefix (see [`Endpoint::cache_buster_param`]).
+    /// `cache_buster` becomes the `t` parameter (or the one named by
+    /// [`with_timestamp_param`](Self::with_timestamp_param)), the last one, so that a
+    /// session can build its polls from one prefix (see [`Endpoint::cache_buster_param`]).
     ///
     /// ```
     /// use actix_engineio::protocol::Endpoint;
@@ -175,7 +216,7 @@ impl Endpoint {
     pub fn polling_url(&self, sid: Option<&str>, cache_buster: Option<&str>) -> String {
         let mut url = String::from(self.request_url("polling", sid));
         if let Some(t) = cache_buster {
-            url.push_str(&Self::cache_buster_param(t));
+            url.push_str(&self.cache_buster_param(t));
         }
         url
     }
@@ -187,13 +228,13 @@ impl Endpoint {
     ///
     /// let endpoint = Endpoint::new("http://h", None, &[]).unwrap();
     /// let prefix = endpoint.polling_url(Some("abc"), None); // built once per session
-    /// let poll = prefix + &Endpoint::cache_buster_param("a b");
+    /// let poll = prefix + &endpoint.cache_buster_param("a b");
     /// assert_eq!(poll, endpoint.polling_url(Some("abc"), Some("a b")));
     /// assert!(poll.ends_with("&t=a+b"));
     /// ```
-    pub fn cache_buster_param(t: &str) -> String {
+    pub fn cache_buster_param(&self, t: &str) -> String {
         let encoded: String = url::form_urlencoded::byte_serialize(t.as_bytes()).collect();
-        format!("&t={encoded}")
+        format!("&{}={encoded}", self.timestamp_param)
     }
 
     /// The URL that opens a websocket: a websocket-only session when `sid` is `None`,
@@ -269,6 +310,40 @@ mod tests {
             "ws://127.0.0.1:3000/engine.io/?EIO=4&transport=websocket"
         );
         assert!(!e.is_secure());
+    }
+
+    #[test]
+    fn trailing_slash_can_be_left_out() {
+        let without = |url, path| {
+            Endpoint::new(url, path, &[])
+                .unwrap()
+                .with_trailing_slash(false)
+        };
+        assert_eq!(without("http://h", None).path(), "/engine.io");
+        assert_eq!(
+            without("http://h", Some("/socket.io/")).path(),
+            "/socket.io"
+        );
+        assert_eq!(without("http://h/a/b/", None).path(), "/a/b");
+        assert_eq!(without("http://h", Some("/")).path(), "/");
+        assert_eq!(
+            without("http://h?x=1", None).websocket_url(Some("s")),
+            "ws://h/engine.io?x=1&EIO=4&transport=websocket&sid=s"
+        );
+        let kept = Endpoint::new("http://h", None, &[])
+            .unwrap()
+            .with_trailing_slash(true);
+        assert_eq!(kept.path(), "/engine.io/");
+    }
+
+    #[test]
+    fn the_cache_buster_can_be_renamed() {
+        let e = endpoint("http://h").with_timestamp_param("ts");
+        assert_eq!(
+            e.polling_url(Some("s"), Some("1")),
+            "http://h/engine.io/?EIO=4&transport=polling&sid=s&ts=1"
+        );
+        assert_eq!(e.cache_buster_param("2"), "&ts=2");
     }
 
     #[test]

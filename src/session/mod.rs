@@ -9,6 +9,7 @@
 
 mod handlers;
 mod open;
+mod opening;
 mod outlet;
 mod publish;
 mod queue;
@@ -40,7 +41,7 @@ use crate::protocol::{
     TransportEnd, TransportError, TransportKind,
 };
 use crate::transport::http::Http;
-use crate::transport::polling::{self, PollingTransport};
+use crate::transport::polling::PollingTransport;
 use crate::transport::websocket::{self, WebSocketTransport, WsFramed};
 use crate::transport::{GivenBack, SessionLink};
 
@@ -161,20 +162,10 @@ impl Session {
         }
     }
 
-    /// Starts the handshake of a new session.
+    /// Starts the handshake of a new session: over the first transport, or over each
+    /// in turn until one opens (see `opening::open`).
     fn handshake(&mut self, ctx: &mut Context<Self>) {
-        let http = self.http.clone();
-        let first = self.config.transports.first().copied();
-        let handshake = async move {
-            match first {
-                Some(TransportKind::WebSocket) => websocket::handshake(http)
-                    .await
-                    .map(|(hs, framed)| Opened::WebSocket(hs, framed)),
-                _ => polling::handshake(http)
-                    .await
-                    .map(|(hs, trailing)| Opened::Polling(hs, trailing)),
-            }
-        };
+        let handshake = opening::open(self.http.clone(), &self.config);
         let handle = ctx.spawn(
             handshake
                 .into_actor(self)

@@ -14,19 +14,28 @@ use crate::protocol::{DisconnectReason, Event, TransportKind};
 impl Session {
     /// Tells everyone of an event of the state machine.
     pub(super) fn publish(&mut self, event: Event, ctx: &mut Context<Self>) {
+        // `remember_upgrade`: how the last websocket went, for the next handshake.
+        let opening = &self.config.opening;
         let event = match event {
-            Event::Connected { sid, transport } => ClientEvent::Connect(Connect {
-                sid,
-                transport,
-                attempt: self.attempt,
-            }),
+            Event::Connected { sid, transport } => {
+                if transport == TransportKind::WebSocket {
+                    opening.websocket_went(true);
+                }
+                ClientEvent::Connect(Connect {
+                    sid,
+                    transport,
+                    attempt: self.attempt,
+                })
+            }
             Event::Message(payload) => ClientEvent::Message(payload),
             Event::Upgraded => {
+                opening.websocket_went(true);
                 session_log!(self, info, "engine.io session upgraded to websocket");
                 self.publish_check();
                 ClientEvent::Upgrade(Upgrade::Completed(TransportKind::WebSocket))
             }
             Event::UpgradeFailed(error) => {
+                opening.websocket_went(false);
                 session_log!(
                     self,
                     warn,

@@ -11,7 +11,7 @@ use super::{session_log, Phase, Session};
 use crate::config::{random_fraction, ReconnectAttempt};
 use crate::error::ConnectError;
 use crate::event::Reconnecting;
-use crate::protocol::{DisconnectReason, SendError, TransportError};
+use crate::protocol::{DisconnectReason, ProtocolError, SendError, TransportError};
 use crate::transport::http::Http;
 
 impl Session {
@@ -23,6 +23,7 @@ impl Session {
         let lost = match reason {
             DisconnectReason::ClientDisconnect => false,
             DisconnectReason::ServerDisconnect => policy.after_server_disconnect,
+            DisconnectReason::TransportError(error) if meets_the_same_server(error) => false,
             _ => true,
         };
         lost && policy.allows(1)
@@ -120,9 +121,10 @@ impl Session {
     /// again while the policy allows; after the last, the session ends for good.
     pub(super) fn attempt_failed(&mut self, error: TransportError, ctx: &mut Context<Self>) {
         let policy = self.config.reconnect.clone();
-        let retries = policy
-            .as_ref()
-            .is_some_and(|policy| self.attempt > 0 || policy.retry_first_connect);
+        let retries = !meets_the_same_server(&error)
+            && policy
+                .as_ref()
+                .is_some_and(|policy| self.attempt > 0 || policy.retry_first_connect);
         if !retries {
             self.reply(Err(ConnectError::Transport(error.clone())), ctx);
             return self.end(DisconnectReason::TransportError(error), false, ctx);
@@ -144,4 +146,13 @@ impl Session {
         };
         self.end(reason, true, ctx);
     }
+}
+
+/// Whether the next connection would fail as this one did, whatever the delay: the server
+/// speaks Engine.IO v3 only and the session v4. No use retrying.
+fn meets_the_same_server(error: &TransportError) -> bool {
+    matches!(
+        error,
+        TransportError::Protocol(ProtocolError::ServerSpeaksV3(_))
+    )
 }

@@ -13,8 +13,8 @@ use futures::StreamExt;
 
 use super::body;
 use super::cookies::CookieJar;
-use super::{tls, within};
-use crate::config::{ClientConfig, TlsOptions};
+use super::{proxy, tls, within};
+use crate::config::{proxy_for, ClientConfig, ProxySetting, ProxyUrl, TlsOptions};
 use crate::error::ConfigError;
 use crate::protocol::{
     polling_v3, redact_url, Endpoint, ProtocolError, ProtocolVersion, TransportError,
@@ -55,16 +55,27 @@ impl Http {
         client: Option<awc::Client>,
     ) -> Result<Self, ConfigError> {
         let endpoint = Endpoint::new(url, config.path.as_deref(), &config.query)?
-            .with_version(config.protocol);
-        let client =
-            match client {
-                Some(_) if config.tls != TlsOptions::default() => return Err(ConfigError::Tls(
+            .with_version(config.protocol)
+            .with_trailing_slash(config.url_shape.trailing_slash)
+            .with_timestamp_param(&config.url_shape.timestamp_param);
+        let client = match client {
+            Some(_) if config.tls != TlsOptions::default() => {
+                return Err(ConfigError::Tls(
                     "TLS settings have no effect on a custom http_client: configure its connector"
                         .into(),
-                )),
-                Some(client) => client,
-                None => tls::client(&config.tls, config.request_timeout)?,
-            };
+                ))
+            }
+            Some(_) if matches!(config.proxy, ProxySetting::Url(_)) => {
+                return Err(ConfigError::Proxy(
+                    "a proxy has no effect on a custom http_client: configure its connector".into(),
+                ))
+            }
+            Some(client) => client,
+            None => {
+                let proxy = session_proxy(&endpoint, &config)?;
+                tls::client(&config.tls, config.request_timeout, proxy.as_ref())?
+            }
+        };
         let (cookies, headers): (Vec<_>, Vec<_>) = config
             .headers
             .iter()
@@ -117,24 +128,44 @@ impl Http {
     pub fn polling_urls(&self, sid: &str) -> PollingUrls {
         let post = self.endpoint.polling_url(Some(sid), None);
         PollingUrls {
-            timestamp: self.config.timestamp_requests,
+            // `&t=` (or the name set), ready for a cache-buster.
+            stamp: (self.config.timestamp_requests).then(|| self.endpoint.cache_buster_param("")),
             poll: post.clone(),
             post: awc::http::Uri::try_from(post).ok(),
         }
     }
 
-    /// A websocket handshake request with the session's headers and cookies.
+    /// A websocket handshake request with the session's headers (those of every
+    /// request, then the websocket's own), its subprotocols and cookies.
     pub fn websocket(&self, sid: Option<&str>) -> awc::ws::WebsocketsRequest {
         let url = self.endpoint.websocket_url(sid);
         self.trace_request("GET (websocket)", &url);
         let mut request = self.client.ws(url);
-        for (name, value) in &self.headers {
+        let own = &self.config.per_transport;
+        for (name, value) in self.headers.iter().chain(&own.websocket_headers) {
             request = request.header(name.clone(), value.clone());
+        }
+        if !own.websocket_protocols.is_empty() {
+            request = request.protocols(&own.websocket_protocols);
         }
         if let Some(cookie) = self.cookie_header() {
             request = request.header(header::COOKIE, cookie);
         }
         request
+    }
+
+    /// The body of the refusal of a websocket-only handshake (awc gives the status of a
+    /// refused websocket handshake, not its body): the same URL GET as plain HTTP, without
+    /// the upgrade, which no server takes for a session. `None` when that GET is not
+    /// refused either.
+    pub async fn websocket_refusal(&self) -> Option<TransportError> {
+        // ws:// -> http://, wss:// -> https://
+        let url = self.endpoint.websocket_url(None).replacen("ws", "http", 1);
+        let timeout = self.config.request_timeout;
+        match self.get(&url, timeout).await {
+            Err(refusal @ TransportError::Http { .. }) => Some(refusal),
+            _ => None,
+        }
     }
 
     /// GETs `url` and returns its body, decompressed and bounded; all of it, body
@@ -222,7 +253,9 @@ impl Http {
             request.get_method().as_str(),
             &request.get_uri().to_string(),
         );
-        for (name, value) in &self.headers {
+        // Every request here is a polling one: the polling headers go on each.
+        let own = &self.config.per_transport.polling_headers;
+        for (name, value) in self.headers.iter().chain(own) {
             request = request.append_header((name.clone(), value.clone()));
         }
         if let Some(cookie) = self.cookie_header() {
@@ -265,7 +298,8 @@ impl Http {
 
 /// The request URLs of one polling session: its polls differ only by `t`.
 pub(crate) struct PollingUrls {
-    timestamp: bool,
+    /// `&t=` when polls carry a cache-buster.
+    stamp: Option<String>,
     /// The URL without `t`.
     poll: String,
     /// The same, parsed once for every POST (`None` if awc cannot parse it).
@@ -275,10 +309,10 @@ pub(crate) struct PollingUrls {
 impl PollingUrls {
     /// The URL of the next poll.
     pub fn poll(&self) -> String {
-        if self.timestamp {
-            self.poll.clone() + &Endpoint::cache_buster_param(&cache_buster())
-        } else {
-            self.poll.clone()
+        match &self.stamp {
+            // A cache-buster is hex digits and dots: nothing to encode.
+            Some(stamp) => format!("{}{stamp}{}", self.poll, cache_buster()),
+            None => self.poll.clone(),
         }
     }
 
@@ -303,9 +337,36 @@ fn cache_buster() -> String {
     format!("{millis:x}.{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
+/// The proxy the session's requests go through: the setting, or the environment's
+/// variables for the server's scheme and host.
+fn session_proxy(
+    endpoint: &Endpoint,
+    config: &ClientConfig,
+) -> Result<Option<ProxyUrl>, ConfigError> {
+    let url = endpoint.polling_url(None, None);
+    let target = url::Url::parse(&url).map_err(|e| {
+        ConfigError::Url(ProtocolError::InvalidUrl {
+            url: redact_url(&url),
+            reason: e.to_string(),
+        })
+    })?;
+    let proxy = proxy_for(&config.proxy, &target, |name| std::env::var(name).ok())?;
+    if let (Some(proxy), true) = (&proxy, config.logging) {
+        log::debug!("requests to {} go through proxy {proxy}", redact_url(&url));
+    }
+    Ok(proxy)
+}
+
 pub(crate) fn send_error(error: SendRequestError) -> TransportError {
     match error {
         SendRequestError::Timeout => TransportError::Timeout,
+        // A tunnel the proxy would not open: its own error, whole.
+        SendRequestError::Connect(awc::error::ConnectError::Io(cause)) => {
+            match proxy::proxy_error(&cause) {
+                Some(error) => TransportError::Proxy(error),
+                None => TransportError::Connect(cause.to_string()),
+            }
+        }
         // awc reports a pooled connection that broke mid-request as a connect error.
         SendRequestError::Connect(awc::error::ConnectError::Disconnected) => {
             TransportError::ConnectionLost("the server closed the connection".into())
@@ -323,6 +384,22 @@ fn payload_error(error: PayloadError, limit: usize) -> TransportError {
     }
 }
 
+/// The error of a v4 handshake refused because the server speaks an older protocol:
+/// python-engineio 3 answers `EIO=4` with `400 "The client is using an unsupported version
+/// of the Socket.IO or Engine.IO protocols"`. Any other error is returned as it is.
+pub(crate) fn refusal_of_v4(version: ProtocolVersion, error: TransportError) -> TransportError {
+    match &error {
+        TransportError::Http { status: 400, body }
+            if version == ProtocolVersion::V4
+                && body.to_ascii_lowercase().contains("unsupported version") =>
+        {
+            ProtocolError::ServerSpeaksV3(format!("it refused EIO=4: HTTP 400 {}", body.trim()))
+                .into()
+        }
+        _ => error,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,5 +407,39 @@ mod tests {
     #[test]
     fn cache_busters_differ() {
         assert_ne!(cache_buster(), cache_buster());
+    }
+
+    /// python-engineio 3's refusal of `EIO=4` becomes `ServerSpeaksV3`; other refusals,
+    /// and that refusal of a v3 request, stay as they are.
+    #[test]
+    fn a_refusal_of_eio_4_says_the_server_speaks_v3() {
+        let python3 = || TransportError::Http {
+            status: 400,
+            body: "\"The client is using an unsupported version of the Socket.IO or \
+                   Engine.IO protocols\""
+                .into(),
+        };
+        let error = refusal_of_v4(ProtocolVersion::V4, python3());
+        assert!(
+            matches!(
+                &error,
+                TransportError::Protocol(ProtocolError::ServerSpeaksV3(why)) if why.contains("EIO=4")
+            ),
+            "{error:?}"
+        );
+        assert_eq!(refusal_of_v4(ProtocolVersion::V3, python3()), python3());
+        let unknown = TransportError::Http {
+            status: 400,
+            body: r#"{"code":0,"message":"Transport unknown"}"#.into(),
+        };
+        assert_eq!(refusal_of_v4(ProtocolVersion::V4, unknown.clone()), unknown);
+        let forbidden = TransportError::Http {
+            status: 403,
+            body: "unsupported version".into(),
+        };
+        assert_eq!(
+            refusal_of_v4(ProtocolVersion::V4, forbidden.clone()),
+            forbidden
+        );
     }
 }

@@ -9,6 +9,7 @@ pub(crate) mod cookies;
 mod gate;
 pub(crate) mod http;
 pub(crate) mod polling;
+pub(crate) mod proxy;
 pub(crate) mod tls;
 pub(crate) mod websocket;
 

@@ -10,7 +10,7 @@ use actix::{
     Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, SpawnHandle, WrapFuture,
 };
 
-use super::http::{Http, PollingUrls};
+use super::http::{refusal_of_v4, Http, PollingUrls};
 use super::{
     AbortTransport, CloseTransport, PausePolling, PauseReading, ResumePolling, ResumeReading,
     SessionLink, Transmit, TransportEventKind, WrittenCounter,
@@ -28,10 +28,11 @@ const POLL_TIMEOUT_MARGIN: Duration = Duration::from_secs(5);
 
 /// Opens a polling session: the handshake GET, and any packets that came with it.
 pub(crate) async fn handshake(http: Rc<Http>) -> Result<(Handshake, Vec<Packet>), TransportError> {
+    let version = http.version();
     let body = http
         .get(&http.handshake_url(), http.config().request_timeout)
-        .await?;
-    let version = http.version();
+        .await
+        .map_err(|e| refusal_of_v4(version, e))?;
     let decoded = decode(version, body.clone());
     let mut packets = match decoded {
         Ok(packets) => packets.into_iter(),
@@ -66,13 +67,8 @@ fn mismatch(version: ProtocolVersion, body: &Bytes) -> Option<ProtocolError> {
         return None;
     }
     let v3 = polling_v3::decode(body.clone()).ok()?;
-    matches!(v3.first(), Some(Packet::Open(_))).then(|| {
-        ProtocolError::InvalidHandshake(
-            "the server answered with an Engine.IO v3 handshake: it may speak v3 only; \
-             connect with .protocol(ProtocolVersion::V3)"
-                .into(),
-        )
-    })
+    matches!(v3.first(), Some(Packet::Open(_)))
+        .then(|| ProtocolError::ServerSpeaksV3("it answered with a v3 handshake".into()))
 }
 
 /// The transport actor of one polling session.

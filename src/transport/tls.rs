@@ -1,62 +1,91 @@
-//! The HTTP client of a session: TLS roots, certificate checks, HTTP/1.1 only.
+//! The HTTP client of a session: TLS roots, certificate checks, the client certificate
+//! of mutual TLS, HTTP/1.1 only, and the proxy its connections go through.
 //!
 //! Websockets cannot be tunnelled over HTTP/2 by awc, so ALPN offers `http/1.1` only.
 
 use std::cell::RefCell;
 use std::time::Duration;
 
-use crate::config::TlsOptions;
+use actix_rt::net::ActixStream;
+use actix_service::Service;
+use actix_tls::connect::{ConnectError, ConnectInfo, Connection};
+use awc::http::Uri;
+
+use super::proxy::ProxyConnector;
+use crate::config::{ProxyUrl, TlsOptions};
 use crate::error::ConfigError;
 
 /// Clients kept per thread, the oldest dropped first.
 const MAX_CACHED_CLIENTS: usize = 8;
 
+/// What a cached client was built for.
+type ClientKey = (TlsOptions, Duration, Option<ProxyUrl>);
+
 thread_local! {
     /// Clients already built on this thread, by settings: sessions share a connection
     /// pool and do not reload root certificates each time.
-    static CLIENTS: RefCell<Vec<(TlsOptions, Duration, awc::Client)>> = const { RefCell::new(Vec::new()) };
+    static CLIENTS: RefCell<Vec<(ClientKey, awc::Client)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A client for `tls`, shared with earlier sessions of this thread that used the same settings.
+/// A client for `tls` (through `proxy`, if given), shared with earlier sessions of this
+/// thread that used the same settings.
 pub(crate) fn client(
     tls: &TlsOptions,
     connect_timeout: Duration,
+    proxy: Option<&ProxyUrl>,
 ) -> Result<awc::Client, ConfigError> {
+    let key: ClientKey = (tls.clone(), connect_timeout, proxy.cloned());
     let cached = CLIENTS.with_borrow(|clients| {
         clients
             .iter()
-            .find(|(t, d, _)| t == tls && *d == connect_timeout)
-            .map(|(_, _, client)| client.clone())
+            .find(|(k, _)| *k == key)
+            .map(|(_, client)| client.clone())
     });
     if let Some(client) = cached {
         return Ok(client);
     }
     let connector = awc::Connector::new().limit(0).timeout(connect_timeout);
+    // Through a proxy, every connection (pooled polling ones and websockets alike) is a
+    // tunnel that awc then treats as a connection to the server, TLS included.
+    let client = match proxy {
+        None => finish(connector, tls)?,
+        Some(proxy) => finish(connector.connector(ProxyConnector::new(proxy.clone())), tls)?,
+    };
+    CLIENTS.with_borrow_mut(|clients| {
+        // A few settings are common; many different ones would only grow the cache.
+        if clients.len() == MAX_CACHED_CLIENTS {
+            clients.remove(0);
+        }
+        clients.push((key, client.clone()));
+    });
+    Ok(client)
+}
+
+/// Adds TLS to `connector` and builds the client.
+fn finish<S, Io>(connector: awc::Connector<S>, tls: &TlsOptions) -> Result<awc::Client, ConfigError>
+where
+    S: Service<ConnectInfo<Uri>, Response = Connection<Uri, Io>, Error = ConnectError>
+        + Clone
+        + 'static,
+    Io: ActixStream + std::fmt::Debug + 'static,
+{
     #[cfg(feature = "rustls")]
     let connector = connector.rustls_0_23(rustls_tls::config(tls)?);
     #[cfg(all(feature = "openssl", not(feature = "rustls")))]
     let connector = connector.openssl(openssl_tls::connector(tls)?);
     #[cfg(not(any(feature = "rustls", feature = "openssl")))]
     no_tls(tls)?;
-    let client = awc::Client::builder()
+    Ok(awc::Client::builder()
         .connector(connector)
         .disable_timeout()
         .disable_redirects()
-        .finish();
-    CLIENTS.with_borrow_mut(|clients| {
-        // A few settings are common; many different ones would only grow the cache.
-        if clients.len() == MAX_CACHED_CLIENTS {
-            clients.remove(0);
-        }
-        clients.push((tls.clone(), connect_timeout, client.clone()));
-    });
-    Ok(client)
+        .finish())
 }
 
 /// Without a TLS feature only plain `http`/`ws` work; extra CA certificates make no sense.
 #[cfg(not(any(feature = "rustls", feature = "openssl")))]
 fn no_tls(tls: &TlsOptions) -> Result<(), ConfigError> {
-    if tls.ca_pem.is_empty() {
+    if tls.ca_pem.is_empty() && tls.client_identity.is_none() {
         Ok(())
     } else {
         Err(ConfigError::Tls(
@@ -72,10 +101,11 @@ mod rustls_tls {
     use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
     use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
     use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
     use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
     use super::{ConfigError, TlsOptions};
+    use crate::config::ClientIdentity;
 
     pub(super) fn config(tls: &TlsOptions) -> Result<Arc<ClientConfig>, ConfigError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -84,16 +114,42 @@ mod rustls_tls {
             .map_err(|e| ConfigError::Tls(e.to_string()))?;
         // Parsed even when unused, so that a bad CA is reported either way.
         let roots = roots(&tls.ca_pem)?;
-        let mut config = if tls.verify {
-            builder.with_root_certificates(roots).with_no_client_auth()
+        let builder = if tls.verify {
+            builder.with_root_certificates(roots)
         } else {
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
-                .with_no_client_auth()
+        };
+        let mut config = match &tls.client_identity {
+            None => builder.with_no_client_auth(),
+            Some(identity) => {
+                let (chain, key) = client_identity(identity)?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| ConfigError::Tls(format!("bad client certificate or key: {e}")))?
+            }
         };
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(config))
+    }
+
+    /// The client's certificate chain and private key, from their PEM.
+    fn client_identity(
+        identity: &ClientIdentity,
+    ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), ConfigError> {
+        let chain = CertificateDer::pem_slice_iter(&identity.cert_chain_pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ConfigError::Tls(format!("bad client certificate: {e}")))?;
+        if chain.is_empty() {
+            return Err(ConfigError::Tls(
+                "no certificate in the client certificate PEM".into(),
+            ));
+        }
+        // The parser's error never quotes the key.
+        let key = PrivateKeyDer::from_pem_slice(&identity.key_pem)
+            .map_err(|e| ConfigError::Tls(format!("bad client key: {e}")))?;
+        Ok((chain, key))
     }
 
     fn roots(extra_pem: &[Vec<u8>]) -> Result<RootCertStore, ConfigError> {
@@ -175,10 +231,12 @@ mod rustls_tls {
 
 #[cfg(all(feature = "openssl", not(feature = "rustls")))]
 mod openssl_tls {
-    use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+    use openssl::pkey::PKey;
+    use openssl::ssl::{SslConnector, SslConnectorBuilder, SslMethod, SslVerifyMode};
     use openssl::x509::X509;
 
     use super::{ConfigError, TlsOptions};
+    use crate::config::ClientIdentity;
 
     pub(super) fn connector(tls: &TlsOptions) -> Result<SslConnector, ConfigError> {
         let err = |e: openssl::error::ErrorStack| ConfigError::Tls(e.to_string());
@@ -195,7 +253,39 @@ mod openssl_tls {
                 builder.cert_store_mut().add_cert(cert).map_err(err)?;
             }
         }
+        if let Some(identity) = &tls.client_identity {
+            client_identity(&mut builder, identity)?;
+        }
         builder.set_alpn_protos(b"\x08http/1.1").map_err(err)?;
         Ok(builder.build())
+    }
+
+    /// Shows the client's certificate chain (leaf first) and proves its key.
+    fn client_identity(
+        builder: &mut SslConnectorBuilder,
+        identity: &ClientIdentity,
+    ) -> Result<(), ConfigError> {
+        let err = |what: &str, e: openssl::error::ErrorStack| {
+            ConfigError::Tls(format!("bad client {what}: {e}"))
+        };
+        let mut chain = X509::stack_from_pem(&identity.cert_chain_pem)
+            .map_err(|e| err("certificate", e))?
+            .into_iter();
+        let leaf = chain.next().ok_or_else(|| {
+            ConfigError::Tls("no certificate in the client certificate PEM".into())
+        })?;
+        builder
+            .set_certificate(&leaf)
+            .map_err(|e| err("certificate", e))?;
+        for cert in chain {
+            builder
+                .add_extra_chain_cert(cert)
+                .map_err(|e| err("certificate chain", e))?;
+        }
+        let key = PKey::private_key_from_pem(&identity.key_pem).map_err(|e| err("key", e))?;
+        builder.set_private_key(&key).map_err(|e| err("key", e))?;
+        builder
+            .check_private_key()
+            .map_err(|e| err("key (it does not match the certificate)", e))
     }
 }

@@ -23,6 +23,8 @@ mod chaos;
 mod cli;
 /// The two clients of python-engineio's guide: `AsyncClient` and the blocking `Client`.
 mod clients;
+/// permessage-deflate on websockets, against the real peers.
+mod compression;
 /// The fault proxy of the support code, against an echo server and a real peer.
 mod fault_proxy;
 /// Hostile and broken servers: fragmented handshakes, oversized frames, bodies cut short,
@@ -36,6 +38,8 @@ mod peers_smoke;
 mod polling;
 /// Property tests of the pure protocol core.
 mod protocol_props;
+/// HTTP proxies: `CONNECT` tunnels through a real tinyproxy, authentication, refusals.
+mod proxy;
 /// The README's programs: word for word the example files, and they do what it says.
 mod readme;
 /// Supervised reconnection and bounded delivery: lost sessions reopened, messages across

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use actix_engineio::{AsyncClient, ConnectOptions};
 
+use crate::support::client::wait_until;
 use crate::support::examples::example;
 use crate::support::net::Untouched;
 use crate::support::peers::{all_peers, any_of, Peer, PeerKind, PeerOptions};
@@ -216,14 +217,18 @@ async fn cookies_set_by_one_server_are_not_sent_to_another() {
         .expect("connects to the first server");
     client.send("hello").await.expect("sent");
     client.disconnect().await;
-    let first_cookies = first
-        .requests()
-        .iter()
-        .filter(|r| r.header("cookie").is_some_and(|c| c.contains("io=")))
-        .count();
+    // The peer's log is read from its output: it may lag the session a little.
+    let cookie_came_back = wait_until(RUN_DEADLINE, || {
+        first
+            .requests()
+            .iter()
+            .any(|r| r.header("cookie").is_some_and(|c| c.contains("io=")))
+    })
+    .await;
     assert!(
-        first_cookies > 0,
-        "the first server's cookie came back to it"
+        cookie_came_back,
+        "the first server's cookie came back to it: {:#?}",
+        first.requests()
     );
 
     client
@@ -232,6 +237,7 @@ async fn cookies_set_by_one_server_are_not_sent_to_another() {
         .expect("connects to the second server");
     client.send("hello").await.expect("sent");
     client.disconnect().await;
+    wait_until(RUN_DEADLINE, || second.requests().len() >= 2).await;
     let requests = second.requests();
     assert!(requests.len() >= 2, "handshake and more: {requests:#?}");
     for request in requests {

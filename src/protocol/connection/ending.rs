@@ -14,7 +14,7 @@ impl Connection {
     /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportKind};
     /// use actix_engineio::DisconnectReason;
     ///
-    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#).unwrap();
     /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
     /// conn.handle_ping_timeout();
     /// let last = std::iter::from_fn(|| conn.poll_output()).last();
@@ -24,7 +24,8 @@ impl Connection {
         match self.ending {
             // The server is gone: nothing is said to it (a close packet or frame would
             // wait on a silent peer), and what the transports hold comes back.
-            Ending::Open => self.abort_with(DisconnectReason::PingTimeout),
+            // (Or the server speaks v3 only, and waited for the client's pings.)
+            Ending::Open => self.abort_with(self.server_end(DisconnectReason::PingTimeout)),
             // The server went silent while the close was on its way: stop waiting.
             Ending::Closing | Ending::AfterPause => self.abort(),
             Ending::Done => {}
@@ -137,7 +138,7 @@ impl Connection {
     /// use actix_engineio::protocol::{Connection, Handshake, TransportKind};
     /// use actix_engineio::DisconnectReason;
     ///
-    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#).unwrap();
     /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
     /// assert_eq!(conn.disconnect_reason(), None);
     /// conn.handle_ping_timeout();

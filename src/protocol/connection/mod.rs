@@ -15,6 +15,7 @@ mod tests;
 #[cfg(test)]
 mod tests_v3;
 mod upgrade;
+mod v3_server;
 
 use std::collections::VecDeque;
 
@@ -111,6 +112,9 @@ pub struct Connection {
     undelivered: Vec<Payload>,
     /// Why the session ended, once it has.
     end_reason: Option<DisconnectReason>,
+    /// Whether the server has pinged (v4): a server that pings speaks v4 (see
+    /// `v3_server.rs`).
+    server_pinged: bool,
     outputs: VecDeque<Output>,
     /// Bytes handed to each transport and not yet reported written, for backpressure.
     unwritten: Unwritten,
@@ -227,6 +231,7 @@ impl Connection {
             ending: Ending::Open,
             undelivered: Vec::new(),
             end_reason: None,
+            server_pinged: false,
             outputs: VecDeque::new(),
             unwritten: Unwritten::default(),
             handshake,
@@ -413,6 +418,7 @@ impl Connection {
         match packet {
             Packet::Message(payload) => self.emit(Event::Message(payload)),
             Packet::Ping(data) if self.version == ProtocolVersion::V4 => {
+                self.server_pinged = true;
                 self.queue(Packet::Pong(data));
                 let deadline = self.handshake.heartbeat_deadline();
                 self.outputs.push_back(Output::ArmHeartbeat(deadline));
@@ -421,7 +427,7 @@ impl Connection {
             Packet::Pong(data) if self.version == ProtocolVersion::V3 && data != PROBE => {
                 self.handle_pong();
             }
-            Packet::Close => self.finish(DisconnectReason::ServerDisconnect),
+            Packet::Close => self.finish(self.server_end(DisconnectReason::ServerDisconnect)),
             // Nothing to do for a noop; open and upgrade never come from a server after
             // the handshake, nor a pong in v4 or a ping in v3, and ignoring them is
             // harmless (answering a v3 ping is not: see above).
@@ -462,7 +468,7 @@ impl Connection {
         }
         if which == self.active {
             self.finish(match end {
-                TransportEnd::ServerClosed => DisconnectReason::ServerDisconnect,
+                TransportEnd::ServerClosed => self.server_end(DisconnectReason::ServerDisconnect),
                 // Only the session closes a transport, and it is then no longer open.
                 TransportEnd::Closed => DisconnectReason::TransportError(
                     TransportError::ConnectionLost("the transport stopped".into()),

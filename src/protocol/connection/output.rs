@@ -63,7 +63,7 @@ pub enum Output {
 /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, Packet, TransportKind};
 /// use actix_engineio::DisconnectReason;
 ///
-/// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+/// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#).unwrap();
 /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
 /// while conn.poll_output().is_some() {}
 /// conn.handle_packet(TransportKind::WebSocket, Packet::text("bye"));

@@ -13,6 +13,7 @@ pub(super) fn handshake(upgrades: &[&str]) -> Handshake {
         ping_interval: Duration::from_millis(300),
         ping_timeout: Duration::from_millis(200),
         max_payload: 100,
+        max_payload_announced: true,
     }
 }
 

@@ -3,11 +3,16 @@
 //! announces more than the limit (actix-http's own codec buffers the whole frame
 //! first, so a hostile header could make it wait for, or hold, any size).
 
+use std::time::Instant;
+
 use actix_codec::{Decoder, Encoder};
-use actix_http::ws::{Codec, Frame as WsFrame, Item, Message as WsMessage, ProtocolError};
+use actix_http::ws::{
+    Codec, Frame as WsFrame, Item, Message as WsMessage, OpCode, Parser, ProtocolError,
+};
 use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
 
+use super::deflate::{Agreed, DeflateError, PerMessageDeflate, RSV1};
 use crate::protocol::{
     frame, Frame, Packet, ProtocolError as EioProtocolError, ProtocolVersion, TransportError,
 };
@@ -82,10 +87,17 @@ impl Reassembly {
     }
 }
 
-/// actix-http's websocket codec, with the size of each frame checked from its header.
+/// actix-http's websocket codec, with the size of each frame checked from its header,
+/// and permessage-deflate when the server accepted it. actix-http refuses any frame
+/// with a reserved bit set; under permessage-deflate this codec takes RSV1 off each
+/// frame's header before actix-http reads it, and inflates what it marked.
 pub(crate) struct LimitedCodec {
     inner: Codec,
     limit: usize,
+    /// Boxed: a socket without the extension (most) pays one pointer for it.
+    deflate: Option<Box<PerMessageDeflate>>,
+    /// RSV1 of the frame whose header is at the front of the read buffer, once taken off.
+    frame_rsv1: Option<bool>,
 }
 
 impl LimitedCodec {
@@ -94,7 +106,38 @@ impl LimitedCodec {
         LimitedCodec {
             inner: Codec::new().max_size(limit).client_mode(),
             limit,
+            deflate: None,
+            frame_rsv1: None,
         }
+    }
+
+    /// The same, compressing as `agreed` with the server (`None`: uncompressed).
+    pub fn with_deflate(mut self, agreed: Option<Agreed>) -> Self {
+        self.deflate = agreed.map(|agreed| Box::new(PerMessageDeflate::new(agreed)));
+        self
+    }
+
+    /// Whether the zlib state of each side is allocated: (deflate, inflate).
+    #[cfg(test)]
+    pub fn deflate_allocated(&self) -> Option<(bool, bool)> {
+        self.deflate.as_deref().map(PerMessageDeflate::allocated)
+    }
+
+    /// Takes RSV1 off the header at the front of `src`, once per frame: whether it was
+    /// set, or `None` until the frame's first byte has arrived.
+    fn take_rsv1(&mut self, src: &mut BytesMut) -> Option<bool> {
+        if self.frame_rsv1.is_none() {
+            let len = src.len();
+            let first = src.first_mut()?;
+            // An HTTP response's `H` has RSV1 set (and is no valid frame): it stays
+            // for `HttpAfterUpgrade` to read once its status line has arrived.
+            if *first == b'H' && len < 12 {
+                return None;
+            }
+            self.frame_rsv1 = Some(*first & RSV1 != 0);
+            *first &= !RSV1;
+        }
+        self.frame_rsv1
     }
 }
 
@@ -109,7 +152,27 @@ impl Decoder for LimitedCodec {
         if announced_len(src).is_some_and(|len| len > self.limit as u64) {
             return Err(ProtocolError::Overflow);
         }
-        self.inner.decode(src)
+        if self.deflate.is_none() {
+            return self.inner.decode(src);
+        }
+        let Some(rsv1) = self.take_rsv1(src) else {
+            return Ok(None);
+        };
+        let Some(frame) = self.inner.decode(src)? else {
+            return Ok(None);
+        };
+        self.frame_rsv1 = None;
+        let Some(deflate) = self.deflate.as_mut() else {
+            return Ok(Some(frame));
+        };
+        // Each frame read (the server's pings at least) is a moment to give back the
+        // deflate state of a session that has stopped sending.
+        deflate.release_idle(Instant::now());
+        match deflate.incoming(frame, rsv1, self.limit) {
+            Ok(frame) => Ok(Some(frame)),
+            Err(DeflateError::TooLarge) => Err(ProtocolError::Overflow),
+            Err(invalid) => Err(ProtocolError::Io(std::io::Error::other(invalid))),
+        }
     }
 }
 
@@ -117,7 +180,22 @@ impl Encoder<WsMessage> for LimitedCodec {
     type Error = ProtocolError;
 
     fn encode(&mut self, item: WsMessage, dst: &mut BytesMut) -> Result<(), ProtocolError> {
-        self.inner.encode(item, dst)
+        let Some(deflate) = self.deflate.as_mut() else {
+            return self.inner.encode(item, dst);
+        };
+        let (data, opcode) = match &item {
+            WsMessage::Text(text) => (&text.as_bytes()[..], OpCode::Text),
+            WsMessage::Binary(data) => (&data[..], OpCode::Binary),
+            // Control frames are never compressed; this client sends no fragments.
+            _ => return self.inner.encode(item, dst),
+        };
+        let Some(compressed) = deflate.outgoing(data, Instant::now()) else {
+            return self.inner.encode(item, dst);
+        };
+        let start = dst.len();
+        Parser::write_message(dst, compressed, opcode, true, true);
+        dst[start] |= RSV1;
+        Ok(())
     }
 }
 

@@ -1,5 +1,6 @@
 //! The websocket transport: one actor owning one socket, one packet per frame.
 
+mod deflate;
 mod frames;
 mod open;
 mod sink;

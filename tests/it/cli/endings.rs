@@ -30,8 +30,8 @@ pub(super) const PEER_CLOSE_DEADLINE: Duration = Duration::from_secs(20);
 /// websocket `TransportError`, python and engineioxide polling no close for seconds).
 pub(super) fn is_clean_client_close(kind: PeerKind, reason: &str) -> bool {
     match kind {
-        PeerKind::Node => reason == "transport close",
-        PeerKind::Python => reason == "client disconnect",
+        PeerKind::Node | PeerKind::Node3 => reason == "transport close",
+        PeerKind::Python | PeerKind::Python3 => reason == "client disconnect",
         PeerKind::Rust => reason == "TransportClose",
     }
 }

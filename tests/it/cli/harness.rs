@@ -56,15 +56,16 @@ pub struct Finished {
 impl Eio {
     /// Runs `eio --api API ARGS` with stdin from /dev/null.
     pub fn spawn(api: Api, args: &[&str]) -> Eio {
-        Eio::spawn_with(Some(api), args, false)
+        Eio::spawn_with(Some(api), args, false, &[])
     }
 
     /// Runs `eio --api API ARGS` with a pipe as stdin, to write to and close.
     pub fn spawn_piped(api: Api, args: &[&str]) -> Eio {
-        Eio::spawn_with(Some(api), args, true)
+        Eio::spawn_with(Some(api), args, true, &[])
     }
 
-    fn spawn_with(api: Option<Api>, args: &[&str], piped_stdin: bool) -> Eio {
+    /// Runs with `env` added to the environment, to `eio`'s own only.
+    fn spawn_with(api: Option<Api>, args: &[&str], piped_stdin: bool, env: &[(&str, &str)]) -> Eio {
         let mut full: Vec<String> = Vec::with_capacity(args.len() + 2);
         if let Some(api) = api {
             full.extend(["--api".to_string(), api.name().to_string()]);
@@ -78,6 +79,7 @@ impl Eio {
                 "RUST_LOG",
                 std::env::var("EIO_CLI_LOG").unwrap_or_else(|_| "warn".into()),
             )
+            .envs(env.iter().copied())
             .stdin(if piped_stdin {
                 Stdio::piped()
             } else {
@@ -260,7 +262,13 @@ pub fn run(api: Api, args: &[&str]) -> Finished {
 
 /// Runs `eio ARGS` to its end, with no `--api` added.
 pub fn run_raw(args: &[&str]) -> Finished {
-    Eio::spawn_with(None, args, false).finish()
+    Eio::spawn_with(None, args, false, &[]).finish()
+}
+
+/// Runs `eio --api API ARGS` to its end with `env` added to its environment (the test
+/// process's own is never changed: its tests run in parallel).
+pub fn run_with_env(api: Api, args: &[&str], env: &[(&str, &str)]) -> Finished {
+    Eio::spawn_with(Some(api), args, false, env).finish()
 }
 
 impl Finished {

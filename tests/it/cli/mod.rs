@@ -16,14 +16,18 @@
 //! The files: [`api`] (the APIs, running a scenario for each), [`harness`] (running the
 //! binary), [`api_option`] (`--api` itself), [`sessions`] (exit status 0: output, transports,
 //! options), [`endings`] (exit status 0: how sessions end), [`exit_status`] (1 cannot
-//! connect, 2 bad arguments), [`tls`] (`--ca-file`, `--insecure`), [`interrupt`] (Ctrl-C,
+//! connect, 2 bad arguments), [`tls`] (`--ca-file`, `--insecure`), [`connection_options`]
+//! (Node's connection options: `--client-cert`, `--try-all-transports`, ...), [`proxy`]
+//! (`--proxy`, `--no-proxy`, the environment's proxy variables), [`interrupt`] (Ctrl-C,
 //! ignored: the APIs disagree).
 
 mod api;
 mod api_option;
+mod connection_options;
 mod endings;
 mod exit_status;
 mod harness;
 mod interrupt;
+mod proxy;
 mod sessions;
 mod tls;

@@ -215,8 +215,8 @@ pub fn assert_server_closed(
 /// anything but a broken transport or a missed heartbeat.
 pub fn is_clean_close(kind: PeerKind, reason: &str) -> bool {
     match kind {
-        PeerKind::Node => reason == "transport close",
-        PeerKind::Python => reason == "client disconnect",
+        PeerKind::Node | PeerKind::Node3 => reason == "transport close",
+        PeerKind::Python | PeerKind::Python3 => reason == "client disconnect",
         PeerKind::Rust => reason != "TransportError" && reason != "HeartbeatTimeout",
     }
 }
@@ -224,8 +224,8 @@ pub fn is_clean_close(kind: PeerKind, reason: &str) -> bool {
 /// The clean close reason of `kind`, for failure messages.
 pub fn clean_close(kind: PeerKind) -> &'static str {
     match kind {
-        PeerKind::Node => "transport close",
-        PeerKind::Python => "client disconnect",
+        PeerKind::Node | PeerKind::Node3 => "transport close",
+        PeerKind::Python | PeerKind::Python3 => "client disconnect",
         PeerKind::Rust => "anything but TransportError or HeartbeatTimeout",
     }
 }
@@ -291,10 +291,12 @@ pub fn assert_clean_close_blocking(peer: &Peer, l: &str, sid: &str) {
 /// `HeartbeatTimeout` over polling.
 pub fn is_broken_transport(kind: PeerKind, transport: &str, reason: &str) -> Option<bool> {
     match (kind, transport) {
-        (PeerKind::Node, "websocket") => None,
-        (PeerKind::Node, _) => Some(reason == "transport error"),
-        (PeerKind::Python, "websocket") => Some(reason == "transport close"),
-        (PeerKind::Python, _) => Some(reason == "ping timeout" || reason == "transport error"),
+        (PeerKind::Node | PeerKind::Node3, "websocket") => None,
+        (PeerKind::Node | PeerKind::Node3, _) => Some(reason == "transport error"),
+        (PeerKind::Python | PeerKind::Python3, "websocket") => Some(reason == "transport close"),
+        (PeerKind::Python | PeerKind::Python3, _) => {
+            Some(reason == "ping timeout" || reason == "transport error")
+        }
         (PeerKind::Rust, _) => Some(reason == "TransportError" || reason == "HeartbeatTimeout"),
     }
 }

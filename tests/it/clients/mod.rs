@@ -25,7 +25,7 @@ mod async_client;
 mod blocking;
 mod blocking_lifecycle;
 mod close;
-mod common;
+pub(crate) mod common;
 mod lifecycle;
 mod options;
 mod record;

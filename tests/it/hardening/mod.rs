@@ -13,10 +13,13 @@
 //!   another session on the same arbiter (section 6);
 //! * [`deflate`]: `Content-Encoding: deflate` decodes whether zlib-wrapped or raw, even
 //!   raw deflate whose first byte looks like a zlib header's;
+//! * [`compressed_frames`]: permessage-deflate on websockets: a deflate bomb refused
+//!   past `max_frame_size` in bounded memory, an answer with what was not offered;
 //! * [`child`]: the `eio` binary as a child process whose peak memory is measured.
 
 mod arbiter;
 mod child;
+mod compressed_frames;
 mod cut_bodies;
 mod deflate;
 mod fragments;

@@ -4,10 +4,17 @@
 //! (node `engine.io`, `python-engineio`, `engineioxide`) and of scripted servers.
 //! The files: [`requests`] (headers, query, path, the `t` parameter and a user-built client
 //! on every request) and [`cookies`] (the sticky cookie, the jar, a user `Cookie` header);
+//! the options of Node's client: [`per_transport`] (polling-only and websocket-only headers,
+//! subprotocols), [`url_shape`] (the cache-buster's name, the path without its slash),
+//! [`opening`] (`remember_upgrade`, `try_all_transports`), [`mtls`] (client certificates);
 //! here, the helpers that run a session through every kind of request and collect them.
 
 mod cookies;
+mod mtls;
+mod opening;
+mod per_transport;
 mod requests;
+mod url_shape;
 
 use actix_engineio::SessionBuilder;
 

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use actix_engineio::protocol::{polling, Handshake, Packet, Payload, ProtocolError};
+use actix_engineio::protocol::{
+    polling, Handshake, Packet, Payload, ProtocolError, DEFAULT_MAX_PAYLOAD,
+};
 use bytes::Bytes;
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
@@ -61,7 +63,7 @@ pub fn handshake() -> impl Strategy<Value = Handshake> {
         vec(prop_oneof![Just("websocket".to_owned()), any_text()], 0..3),
         interval(),
         interval(),
-        any::<u64>(),
+        prop_oneof![any::<u64>().prop_map(Some), Just(None)],
     )
         .prop_map(
             |(sid, upgrades, ping_interval, ping_timeout, max_payload)| Handshake {
@@ -69,7 +71,8 @@ pub fn handshake() -> impl Strategy<Value = Handshake> {
                 upgrades,
                 ping_interval,
                 ping_timeout,
-                max_payload,
+                max_payload: max_payload.unwrap_or(DEFAULT_MAX_PAYLOAD),
+                max_payload_announced: max_payload.is_some(),
             },
         )
 }

@@ -112,8 +112,8 @@ fn one_connection_per_request() -> awc::Client {
 /// What each server says of a sid it does not know.
 fn unknown_session_body(kind: PeerKind) -> &'static str {
     match kind {
-        PeerKind::Node | PeerKind::Rust => "Session ID unknown",
-        PeerKind::Python => "Invalid session",
+        PeerKind::Node | PeerKind::Node3 | PeerKind::Rust => "Session ID unknown",
+        PeerKind::Python | PeerKind::Python3 => "Invalid session",
     }
 }
 

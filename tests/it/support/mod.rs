@@ -15,6 +15,8 @@
 //!   messages and Engine.IO packets;
 //! * [`pki`]: a throw-away certificate authority for the TLS tests, and temporary files and
 //!   directories that hand its PEMs to a client or a peer process;
+//! * [`tinyproxy`]: a real HTTP proxy (Debian's `tinyproxy`) for the proxy tests, with
+//!   its log of the tunnels it opened;
 //! * [`chaos`]: a server playing hostile but plausible Engine.IO from a seed, logging
 //!   what the client may and may not deliver.
 
@@ -27,4 +29,5 @@ pub mod peers;
 pub mod pki;
 pub mod scripted;
 pub mod scripted_echo;
+pub mod tinyproxy;
 pub mod wire;

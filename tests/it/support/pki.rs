@@ -1,5 +1,6 @@
 //! A throw-away certificate authority for the TLS tests (`tests/it/tls/`,
-//! `tests/it/cli/tls.rs`): a CA certificate and server certificates signed by it, generated
+//! `tests/it/cli/tls.rs`, `tests/it/options/mtls.rs`): a CA certificate and server (and
+//! client) certificates signed by it, generated
 //! with rcgen in the test; and the temporary files and directories that hand PEMs to a
 //! client ([`TempFile`]) or to a peer process ([`TempDir`]).
 
@@ -69,6 +70,23 @@ impl TestCa {
     /// The usual server identity: `127.0.0.1` and `localhost`.
     pub fn localhost_identity(&self) -> TlsIdentity {
         self.server_identity(&["127.0.0.1", "localhost"])
+    }
+
+    /// A client certificate for mutual TLS, named `name`, signed by this CA, with its key
+    /// (chain: leaf, then the CA).
+    pub fn client_identity(&self, name: &str) -> TlsIdentity {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("client params");
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let key = KeyPair::generate().expect("client key");
+        let cert = params
+            .signed_by(&key, &self.cert, &self.key)
+            .expect("client certificate");
+        TlsIdentity {
+            cert_chain_pem: format!("{}{}", cert.pem(), self.cert.pem()),
+            key_pem: key.serialize_pem(),
+        }
     }
 }
 

@@ -486,32 +486,41 @@ fn dechunk(bytes: &[u8]) -> Option<(Vec<u8>, usize)> {
 }
 
 /// The websocket messages of a stream from offset `from` on (fragments joined; control
-/// frames as they come), each with the seq of its first frame.
+/// frames as they come), each with the seq of its first frame. A message compressed with
+/// permessage-deflate (RSV1 on its first frame) is inflated, its context carried over from
+/// the stream's earlier messages (a sender that starts afresh reads the same).
 fn ws_messages(stream: &Stream, from: Option<usize>, from_client: bool) -> Vec<(usize, What)> {
     let Some(mut at) = from else {
         return Vec::new();
     };
     let bytes = &stream.bytes;
     let mut out = Vec::new();
-    let mut partial: Option<(usize, u8, Vec<u8>)> = None;
-    while let Some((fin, opcode, payload, used)) = ws_frame(&bytes[at..]) {
+    let mut inflater = flate2::Decompress::new(false);
+    // (seq of the first frame, opcode, compressed, data so far)
+    let mut partial: Option<(usize, u8, bool, Vec<u8>)> = None;
+    while let Some((fin, rsv1, opcode, payload, used)) = ws_frame(&bytes[at..]) {
         let seq = stream.seq_at(at);
         at += used;
-        let (seq, opcode, payload) = match (opcode, partial.take()) {
+        let (seq, opcode, compressed, payload) = match (opcode, partial.take()) {
             // A continuation.
-            (0, Some((first, op, mut data))) => {
+            (0, Some((first, op, compressed, mut data))) => {
                 data.extend_from_slice(&payload);
-                (first, op, data)
+                (first, op, compressed, data)
             }
             (0, None) => continue,
             // A control frame, possibly between fragments.
             (8..=15, pending) => {
                 partial = pending;
-                (seq, opcode, payload)
+                (seq, opcode, false, payload)
             }
-            (_, _) => (seq, opcode, payload),
+            (_, _) => (seq, opcode, rsv1, payload),
         };
         if fin || opcode >= 8 {
+            let payload = if compressed {
+                inflate(&mut inflater, &payload)
+            } else {
+                payload
+            };
             out.push((
                 seq,
                 What::Frame {
@@ -521,15 +530,38 @@ fn ws_messages(stream: &Stream, from: Option<usize>, from_client: bool) -> Vec<(
                 },
             ));
         } else {
-            partial = Some((seq, opcode, payload));
+            partial = Some((seq, opcode, compressed, payload));
         }
     }
     out
 }
 
-/// One websocket frame at the start of `bytes`: (FIN, opcode, unmasked payload, bytes
-/// taken); `None` while incomplete.
-fn ws_frame(bytes: &[u8]) -> Option<(bool, u8, Vec<u8>, usize)> {
+/// A permessage-deflate message inflated (RFC 7692 7.2.2: its payload, then `00 00 ff ff`);
+/// as much as inflates if it is corrupt.
+fn inflate(stream: &mut flate2::Decompress, payload: &[u8]) -> Vec<u8> {
+    let mut input = payload.to_vec();
+    input.extend_from_slice(&[0x00, 0x00, 0xff, 0xff]);
+    let mut out = Vec::with_capacity(input.len() * 4 + 1024);
+    let start = stream.total_in();
+    loop {
+        let read = (stream.total_in() - start) as usize;
+        let flush = flate2::FlushDecompress::Sync;
+        if stream
+            .decompress_vec(&input[read..], &mut out, flush)
+            .is_err()
+        {
+            return out;
+        }
+        if (stream.total_in() - start) as usize == input.len() && out.len() < out.capacity() {
+            return out;
+        }
+        out.reserve(out.capacity());
+    }
+}
+
+/// One websocket frame at the start of `bytes`: (FIN, RSV1, opcode, unmasked payload,
+/// bytes taken); `None` while incomplete.
+fn ws_frame(bytes: &[u8]) -> Option<(bool, bool, u8, Vec<u8>, usize)> {
     let (b0, b1) = (*bytes.first()?, *bytes.get(1)?);
     let masked = b1 & 0x80 != 0;
     let (len, mut at) = match b1 & 0x7f {
@@ -556,5 +588,5 @@ fn ws_frame(bytes: &[u8]) -> Option<(bool, u8, Vec<u8>, usize)> {
             *byte ^= key[i % 4];
         }
     }
-    Some((b0 & 0x80 != 0, b0 & 0x0f, payload, at + len))
+    Some((b0 & 0x80 != 0, b0 & 0x40 != 0, b0 & 0x0f, payload, at + len))
 }

@@ -1,15 +1,16 @@
-//! A client and a server of different protocol versions fail cleanly, and at once: a v4
-//! client meeting a server that speaks v3 only (Node `engine.io` 3, python-engineio 3,
-//! both ignoring `EIO=4`) is told the server may speak v3; a v3 client meeting a server
-//! without v3 gets the server's refusal.
+//! A client and a server of different protocol versions fail cleanly, and soon: a v4
+//! client meeting a server that speaks v3 only (Node `engine.io` 3 ignores `EIO=4`,
+//! python-engineio 3 refuses it) is told the server speaks v3 and to ask for it
+//! (`ProtocolError::ServerSpeaksV3`), scripted and against the real servers in every
+//! mode; a v3 client meeting a server without v3 gets the server's refusal.
 
 use std::time::Duration;
 
-use actix_engineio::{ConnectError, ProtocolVersion, Session, TransportError};
+use actix_engineio::{ConnectError, ProtocolVersion, ReconnectPolicy, Session, TransportError};
 
-use super::label;
-use crate::support::client::{within, Mode};
-use crate::support::peers::{start_or_skip, PeerKind, PeerOptions};
+use super::short_heartbeat;
+use crate::support::client::{sleep, within, Events, Mode, ALL_MODES};
+use crate::support::peers::{any_of, start_or_skip, Peer, PeerEvent, PeerKind, PeerOptions};
 use crate::support::scripted::{Reply, Scripted};
 
 /// A Node `engine.io` 3.6 handshake answer (text payload with a Socket.IO 2 connect), and
@@ -58,7 +59,7 @@ async fn a_v4_client_is_told_the_server_may_speak_v3() {
             "{l}: {error:?}"
         );
         let message = error.to_string();
-        assert!(message.contains("v3"), "{l}: {message}");
+        assert_names_v3(&l, &message);
         eprintln!("{l}: {message}");
         let requests = scripted.requests();
         assert_eq!(requests.len(), 1, "{l}: requests {requests:?}");
@@ -75,7 +76,7 @@ async fn a_v3_client_gets_the_refusal_of_a_v4_only_server() {
         return;
     };
     for mode in [Mode::Polling, Mode::WebSocket] {
-        let l = format!("{} without allowEIO3", label(mode));
+        let l = format!("[node peer without allowEIO3, {mode}]");
         let connect = mode
             .builder(&peer.url())
             .protocol(ProtocolVersion::V3)
@@ -90,5 +91,76 @@ async fn a_v3_client_gets_the_refusal_of_a_v4_only_server() {
             "{l}: {error}"
         );
         eprintln!("{l}: {error}");
+    }
+}
+
+/// The error of a v4 client that met a v3-only server names the version and the way out.
+fn assert_names_v3(l: &str, message: &str) {
+    assert!(
+        message.contains("Engine.IO v3") && message.contains(".protocol(ProtocolVersion::V3)"),
+        "{l}: the error does not say the server speaks v3: {message}"
+    );
+}
+
+/// A v4 client against the real v3-only servers (Node `engine.io` 3.6, python-engineio
+/// 3.14), in every mode, fails within seconds with an error that says the server speaks
+/// v3 and how to reach it: `connect` fails when the handshake shows it (a v3 polling
+/// payload; python 3's refusal of `EIO=4`), and a websocket session that opened (node 3
+/// answers `EIO=4` over websocket with its open frame, the same in v3 and v4) ends with
+/// that error once the server never pinged (a short heartbeat makes it quick). A
+/// reconnection policy that would retry everything, the first connect included, does not
+/// retry that: the next connection would meet the same server.
+#[actix_rt::test]
+async fn a_v4_client_against_a_v3_only_server_fails_clearly() {
+    let Some(kinds) = any_of(&PeerKind::V3_ONLY, "a server that speaks v3 only") else {
+        return;
+    };
+    let opts = short_heartbeat(Duration::from_millis(500), Duration::from_millis(1000));
+    for kind in kinds {
+        let peer = Peer::start(kind, opts.clone());
+        for mode in ALL_MODES {
+            let l = format!("[v4 client, {kind} peer, {mode}]");
+            let sessions_before = peer_sessions(&peer);
+            let message = v4_session_failure(&peer, mode, &l).await;
+            assert_names_v3(&l, &message);
+            eprintln!("{l}: {message}");
+            // Long enough for several attempts of the policy below, had it retried.
+            sleep(Duration::from_secs(2)).await;
+            let opened = peer_sessions(&peer) - sessions_before;
+            let most = if kind == PeerKind::Node3 { 1 } else { 0 };
+            assert_eq!(opened, most, "{l}: sessions the peer opened");
+        }
+    }
+}
+
+/// How many sessions `peer` has opened so far.
+fn peer_sessions(peer: &Peer) -> usize {
+    peer.events()
+        .iter()
+        .filter(|e| matches!(e, PeerEvent::Connect { .. }))
+        .count()
+}
+
+/// How a v4 session to `peer` in `mode`, with a policy that retries at once, fails:
+/// `connect`'s error, or the end of the session it opened (which must come within
+/// seconds).
+async fn v4_session_failure(peer: &Peer, mode: Mode, l: &str) -> String {
+    let events = Events::default();
+    let retry_everything = ReconnectPolicy::default()
+        .retry_first_connect(true)
+        .initial_delay(Duration::from_millis(100));
+    let builder = mode.builder(&peer.url()).reconnect(retry_everything);
+    let session = within(
+        l,
+        Duration::from_secs(10),
+        events.subscribe(builder).connect(),
+    )
+    .await;
+    match session {
+        Err(error) => error.to_string(),
+        Ok(_session) => {
+            let reason = events.disconnect_within(Duration::from_secs(15)).await;
+            reason.detail().unwrap_or_else(|| reason.to_string())
+        }
     }
 }

@@ -1,6 +1,6 @@
-//! Installs what the node and python peers need, on their first start: `npm ci` in
-//! `tests/peers/node`, a venv with `pip install -r requirements.txt` in
-//! `tests/peers/python/.venv`.
+//! Installs what the process peers need, on their first start: `npm ci` in
+//! `tests/peers/node` and `tests/peers/node3`, a venv with `pip install -r requirements.txt`
+//! in `tests/peers/python/.venv` and `tests/peers/python3/.venv`.
 //!
 //! Installs run under an exclusive `flock` on `tests/peers/.install.lock`, so parallel tests
 //! (and a concurrent `tests/peers/setup.sh`) install once. A marker file holding a copy of
@@ -27,14 +27,18 @@ pub fn peers_dir() -> PathBuf {
 
 const MARKER: &str = ".actix-engineio-installed";
 
-/// Installs the node or python peer's dependencies unless a valid marker says they are.
+/// Installs a process peer's dependencies unless a valid marker says they are.
 /// Once per process and kind; across threads and processes under an exclusive file lock.
 pub fn ensure_installed(kind: PeerKind) {
     static NODE: OnceLock<()> = OnceLock::new();
     static PYTHON: OnceLock<()> = OnceLock::new();
+    static NODE3: OnceLock<()> = OnceLock::new();
+    static PYTHON3: OnceLock<()> = OnceLock::new();
     let once = match kind {
         PeerKind::Node => &NODE,
         PeerKind::Python => &PYTHON,
+        PeerKind::Node3 => &NODE3,
+        PeerKind::Python3 => &PYTHON3,
         PeerKind::Rust => return,
     };
     once.get_or_init(|| {
@@ -57,8 +61,8 @@ pub fn ensure_installed(kind: PeerKind) {
             );
         }
         match kind {
-            PeerKind::Node => install_node(),
-            PeerKind::Python => install_python(),
+            PeerKind::Node | PeerKind::Node3 => install_node(kind),
+            PeerKind::Python | PeerKind::Python3 => install_python(kind),
             PeerKind::Rust => {}
         }
         drop(lock); // closing the file releases the lock
@@ -99,8 +103,12 @@ fn run_install_step(kind: PeerKind, what: &str, cmd: &mut Command) {
 /// from, how to retry, and how to run the suite without it.
 pub fn offline_hint(kind: PeerKind) -> String {
     let needs = match kind {
-        PeerKind::Node => "`node` and `npm` on PATH and the npm registry (`npm ci`)",
-        PeerKind::Python => "`python3` with `venv` on PATH and PyPI (`pip install`)",
+        PeerKind::Node | PeerKind::Node3 => {
+            "`node` and `npm` on PATH and the npm registry (`npm ci`)"
+        }
+        PeerKind::Python | PeerKind::Python3 => {
+            "`python3` with `venv` on PATH and PyPI (`pip install`)"
+        }
         PeerKind::Rust => "nothing: it runs in-process",
     };
     format!(
@@ -110,8 +118,9 @@ pub fn offline_hint(kind: PeerKind) -> String {
     )
 }
 
-fn install_node() {
-    let dir = peers_dir().join("node");
+/// `npm ci` in the folder of the node or node3 peer.
+fn install_node(kind: PeerKind) {
+    let dir = peers_dir().join(kind.name());
     let lockfile = dir.join("package-lock.json");
     let modules = dir.join("node_modules");
     let marker = modules.join(MARKER);
@@ -123,7 +132,7 @@ fn install_node() {
             .unwrap_or_else(|e| panic!("cannot remove {}: {e}", modules.display()));
     }
     run_install_step(
-        PeerKind::Node,
+        kind,
         "node peer dependencies (engine.io)",
         Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
@@ -133,8 +142,9 @@ fn install_node() {
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", marker.display()));
 }
 
-fn install_python() {
-    let dir = peers_dir().join("python");
+/// The venv of the python or python3 peer, with its pinned requirements.
+fn install_python(kind: PeerKind) {
+    let dir = peers_dir().join(kind.name());
     let requirements = dir.join("requirements.txt");
     let venv = dir.join(".venv");
     let marker = venv.join(MARKER);
@@ -146,14 +156,14 @@ fn install_python() {
             .unwrap_or_else(|e| panic!("cannot remove {}: {e}", venv.display()));
     }
     run_install_step(
-        PeerKind::Python,
+        kind,
         "python peer venv",
         Command::new("python3")
             .args(["-m", "venv", ".venv"])
             .current_dir(&dir),
     );
     run_install_step(
-        PeerKind::Python,
+        kind,
         "python peer dependencies (python-engineio, aiohttp)",
         Command::new(venv.join("bin").join("python"))
             .args([

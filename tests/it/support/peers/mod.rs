@@ -1,4 +1,4 @@
-//! The three real Engine.IO v4 servers ("peers") the suite runs against:
+//! The real Engine.IO servers ("peers") the suite runs against, three of v4:
 //!
 //! * [`PeerKind::Node`]: `engine.io` 6.6 on node's `http` server (`tests/peers/node/server.js`),
 //! * [`PeerKind::Python`]: `python-engineio` 4.15 `AsyncServer` on aiohttp
@@ -6,7 +6,14 @@
 //!   of python-engineio's quirks worked around; or, with [`PeerOptions::stock`], the same
 //!   server as users deploy it: every default, no workaround ([`PeerOptions::stock_python`]),
 //! * [`PeerKind::Rust`]: `engineioxide` 0.17 served by hyper 1, in this process, on its own
-//!   thread with its own tokio runtime ([`rust_peer`]).
+//!   thread with its own tokio runtime ([`rust_peer`]);
+//!
+//! and two that speak Engine.IO v3 only, which [`all_peers`] leaves out (the v3 cases,
+//! `tests/it/v3/`, iterate [`v3_peers`]):
+//!
+//! * [`PeerKind::Node3`]: `engine.io` 3.6 on node's `http` server (`tests/peers/node3/`),
+//! * [`PeerKind::Python3`]: `python-engineio` 3.14 `AsyncServer` on aiohttp
+//!   (`tests/peers/python3/`, venv `.venv`), with the same two quirks worked around.
 //!
 //! Every peer listens on `127.0.0.1` on an ephemeral port (or on [`PeerOptions::port`], to
 //! restart a server on the port of one a test killed), echoes every message (text as the
@@ -82,7 +89,9 @@ pub use log::{
     assert_peer_received, is_polling, peer_closed, peer_messages, session_requests, EventLog,
     PeerEvent, PeerMessage, PeerRequest,
 };
-pub use select::{all_peers, any_of, enabled, start_or_skip, start_peers};
+pub use select::{
+    all_peers, any_of, enabled, skip, start_or_skip, start_peers, start_peers_with, v3_peers,
+};
 
 use process::ProcessPeer;
 
@@ -95,12 +104,29 @@ pub enum PeerKind {
     Python,
     /// `engineioxide` 0.17 on hyper, in-process.
     Rust,
+    /// `engine.io` 3.6 on node: Engine.IO v3 only, whatever the client asks for.
+    Node3,
+    /// `python-engineio` 3.14 `AsyncServer` on aiohttp: Engine.IO v3 only (it refuses
+    /// `EIO=4` with `400`).
+    Python3,
 }
 
 impl PeerKind {
-    /// Every peer kind, in the order tests run them. Tests iterate [`all_peers`] instead,
-    /// which honours `EIO_TEST_PEERS`.
-    pub const ALL: [PeerKind; 3] = [PeerKind::Node, PeerKind::Python, PeerKind::Rust];
+    /// Every peer kind, the `EIO_TEST_PEERS` names. Tests iterate [`all_peers`] (the v4
+    /// ones) or [`v3_peers`] instead, which honour `EIO_TEST_PEERS`.
+    pub const ALL: [PeerKind; 5] = [
+        PeerKind::Node,
+        PeerKind::Python,
+        PeerKind::Rust,
+        PeerKind::Node3,
+        PeerKind::Python3,
+    ];
+
+    /// The peers that speak Engine.IO v4, in the order tests run them.
+    pub const V4: [PeerKind; 3] = [PeerKind::Node, PeerKind::Python, PeerKind::Rust];
+
+    /// The peers that speak Engine.IO v3 only.
+    pub const V3_ONLY: [PeerKind; 2] = [PeerKind::Node3, PeerKind::Python3];
 
     /// The name used in labels and in `EIO_TEST_PEERS`.
     pub fn name(self) -> &'static str {
@@ -108,6 +134,8 @@ impl PeerKind {
             PeerKind::Node => "node",
             PeerKind::Python => "python",
             PeerKind::Rust => "rust",
+            PeerKind::Node3 => "node3",
+            PeerKind::Python3 => "python3",
         }
     }
 }
@@ -152,6 +180,19 @@ pub struct PeerOptions {
     /// one. [`Peer::start`] panics with it for python (python-engineio 4 speaks v4 only)
     /// and rust (engineioxide's `v3` feature is not built).
     pub allow_eio3: bool,
+    /// Node only: require a client certificate signed by the CA of this PEM (mutual TLS,
+    /// `server.js --client-ca`: `requestCert`, `rejectUnauthorized`, `ca`); needs
+    /// [`PeerOptions::tls`]. [`Peer::start`] panics with it for python and rust.
+    pub require_client_cert: Option<String>,
+    /// Node only: `false` serves [`PeerOptions::path`] without its trailing slash
+    /// (engine.io's `addTrailingSlash: false`, `server.js --no-trailing-slash`).
+    /// [`Peer::start`] panics with `false` for python and rust.
+    pub add_trailing_slash: bool,
+    /// Node only: websockets accept permessage-deflate and compress every message
+    /// (`perMessageDeflate: { threshold: 0 }`, `server.js --per-message-deflate`).
+    /// [`Peer::start`] panics with it for python (aiohttp accepts the extension
+    /// whatever this says) and rust (engineioxide never does).
+    pub per_message_deflate: bool,
 }
 
 /// A TLS server identity: the certificate chain (leaf first) and its private key, both PEM.
@@ -174,6 +215,9 @@ impl Default for PeerOptions {
             port: None,
             stock: false,
             allow_eio3: false,
+            require_client_cert: None,
+            add_trailing_slash: true,
+            per_message_deflate: false,
         }
     }
 }
@@ -233,6 +277,12 @@ impl PeerOptions {
         if self.allow_eio3 {
             args.push("--allow-eio3".to_string());
         }
+        if !self.add_trailing_slash {
+            args.push("--no-trailing-slash".to_string());
+        }
+        if self.per_message_deflate {
+            args.push("--per-message-deflate".to_string());
+        }
         args.push("--exit-with-stdin".to_string());
         args
     }
@@ -286,6 +336,19 @@ impl Peer {
             "{kind} peer: PeerOptions::allow_eio3 is a node option"
         );
         assert!(
+            (opts.require_client_cert.is_none() && opts.add_trailing_slash)
+                || kind == PeerKind::Node,
+            "{kind} peer: PeerOptions::require_client_cert and add_trailing_slash are node options"
+        );
+        assert!(
+            opts.require_client_cert.is_none() || opts.tls.is_some(),
+            "PeerOptions::require_client_cert needs PeerOptions::tls"
+        );
+        assert!(
+            !opts.per_message_deflate || kind == PeerKind::Node,
+            "{kind} peer: PeerOptions::per_message_deflate is a node option"
+        );
+        assert!(
             enabled(kind),
             "the {kind} peer is excluded by {}: start it with start_or_skip(), or iterate \
              all_peers()",
@@ -305,7 +368,7 @@ impl Peer {
                     backend: Backend::InProcess(server),
                 }
             }
-            PeerKind::Node | PeerKind::Python => {
+            PeerKind::Node | PeerKind::Python | PeerKind::Node3 | PeerKind::Python3 => {
                 install::ensure_installed(kind);
                 let (process, port) = ProcessPeer::spawn(kind, &opts, log.clone());
                 Peer {

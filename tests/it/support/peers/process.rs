@@ -1,4 +1,4 @@
-//! The node and python peers: a child process each, whose stdout carries the JSON event log
+//! The node and python peers (v4 and v3): a child process each, whose stdout carries the JSON event log
 //! (`{"event":"listening","port":N}` first) and whose stderr is echoed into the test output.
 //!
 //! Process peers are started with `--exit-with-stdin` and a piped stdin held by
@@ -55,12 +55,12 @@ impl ProcessPeer {
     pub fn spawn(kind: PeerKind, opts: &PeerOptions, log: Arc<EventLog>) -> (ProcessPeer, u16) {
         let dir = peers_dir().join(kind.to_string());
         let mut cmd = match kind {
-            PeerKind::Node => {
+            PeerKind::Node | PeerKind::Node3 => {
                 let mut c = Command::new("node");
                 c.arg("server.js");
                 c
             }
-            PeerKind::Python => {
+            PeerKind::Python | PeerKind::Python3 => {
                 let mut c = Command::new(dir.join(".venv").join("bin").join("python"));
                 c.arg("-u").arg("server.py");
                 c
@@ -73,6 +73,10 @@ impl ProcessPeer {
             let cert = files.write("cert.pem", identity.cert_chain_pem.as_bytes());
             let key = files.write("key.pem", identity.key_pem.as_bytes());
             cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+            if let Some(ca) = &opts.require_client_cert {
+                let ca = files.write("client-ca.pem", ca.as_bytes());
+                cmd.arg("--client-ca").arg(ca);
+            }
             files
         });
         cmd.current_dir(&dir)

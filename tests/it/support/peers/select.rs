@@ -1,10 +1,12 @@
-//! Which peers the suite runs: `EIO_TEST_PEERS`, a comma list of `node`, `python` and
-//! `rust` (unset or empty: all three). The node and python peers need their dependencies
-//! from the npm registry and PyPI; `EIO_TEST_PEERS=rust cargo test` runs the suite offline,
-//! against the in-process Rust peer only.
+//! Which peers the suite runs: `EIO_TEST_PEERS`, a comma list of `node`, `python`, `rust`,
+//! `node3` and `python3` (unset or empty: all five). The process peers need their
+//! dependencies from the npm registry and PyPI; `EIO_TEST_PEERS=rust cargo test` runs the
+//! suite offline, against the in-process Rust peer only.
 //!
 //! Every decision about the variable is taken here:
-//! * [`all_peers`] is what a test that runs against every peer iterates: the enabled ones;
+//! * [`all_peers`] is what a test that runs against every peer iterates: the enabled v4
+//!   ones (`node3` and `python3` speak v3 only, so no v4 case can run against them);
+//! * [`v3_peers`] is what a v3 case iterates: the enabled servers that speak v3;
 //! * [`any_of`] narrows a test's own list of peers (e.g. node and python, the peers that
 //!   can be frozen with SIGSTOP) to the enabled ones, or skips the test when none is;
 //! * [`start_or_skip`] starts the one peer a test needs, or skips the test;
@@ -40,7 +42,8 @@ fn selection() -> &'static [PeerKind] {
         for name in &names {
             assert!(
                 PeerKind::ALL.iter().any(|k| k.name() == *name),
-                "{VAR}={value:?}: unknown peer {name:?} (expected a comma list of node, python, rust)"
+                "{VAR}={value:?}: unknown peer {name:?} (expected a comma list of node, python, \
+                 rust, node3, python3)"
             );
         }
         let selected: Vec<PeerKind> = PeerKind::ALL
@@ -68,10 +71,19 @@ pub fn enabled(kind: PeerKind) -> bool {
     selection().contains(&kind)
 }
 
-/// Every enabled peer kind, for tests that run against all of them (node, python, rust
-/// order, as before the variable existed).
+/// Every enabled v4 peer kind, for tests that run against all of them (node, python, rust
+/// order, as before the variable existed). The v3-only peers are left out.
 pub fn all_peers() -> Vec<PeerKind> {
-    selection().to_vec()
+    PeerKind::V4.into_iter().filter(|k| enabled(*k)).collect()
+}
+
+/// Every enabled server that speaks Engine.IO v3: node3, python3, and node (engine.io 6,
+/// which does with [`super::PeerOptions::allow_eio3`]). A v3 case runs against each.
+pub fn v3_peers() -> Vec<PeerKind> {
+    [PeerKind::Node3, PeerKind::Python3, PeerKind::Node]
+        .into_iter()
+        .filter(|k| enabled(*k))
+        .collect()
 }
 
 /// The enabled kinds among `kinds`, in their order; when none is enabled, prints the skip
@@ -102,11 +114,20 @@ pub fn start_or_skip(kind: PeerKind, opts: PeerOptions) -> Option<Peer> {
 
 /// Starts one peer of each of `kinds` with `opts`, in parallel (each start can take seconds).
 pub fn start_peers(kinds: &[PeerKind], opts: PeerOptions) -> Vec<Peer> {
+    start_peers_with(kinds, |_| opts.clone())
+}
+
+/// Starts one peer of each of `kinds`, with the options `opts_of` gives for its kind, in
+/// parallel.
+pub fn start_peers_with(
+    kinds: &[PeerKind],
+    opts_of: impl Fn(PeerKind) -> PeerOptions + Sync,
+) -> Vec<Peer> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = kinds
             .iter()
             .map(|&kind| {
-                let opts = opts.clone();
+                let opts = opts_of(kind);
                 scope.spawn(move || Peer::start(kind, opts))
             })
             .collect();

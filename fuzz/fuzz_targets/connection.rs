@@ -5,7 +5,7 @@
 //! not, `maxPayload`), the transport the session opens on, whether it upgrades, whether
 //! the I/O model is `strict`, and up to `MAX_STEPS` steps: packets from the server on
 //! either transport, transport ends, writes, the pause report, the probe socket opening,
-//! timers (the probe's and v3's ping timer), the heartbeat deadline, and the
+//! timers (the probe's, v3's ping timer, v4's watch for the first ping), the heartbeat deadline, and the
 //! application's `send`, `close`, `abort` and `take_undelivered`.
 //! After every step the outputs are drained and carried out by the model.
 //!
@@ -140,7 +140,7 @@ enum Step {
     ProbeOpened,
     ProbeGrace,
     ProbeTimeout,
-    /// v3's ping timer fires (in v4 none is ever started).
+    /// v3's ping timer fires; in v4, the watch for the server's first ping.
     PingTimer,
     PingTimeout,
     Send(Message),
@@ -303,8 +303,8 @@ struct Harness {
     pause: Pause,
     /// `OpenProbe` was given and the socket has neither opened nor failed.
     probe_connecting: bool,
-    /// Timers started and not fired: [ProbeGrace, ProbeTimeout, Ping].
-    timers: [bool; 3],
+    /// Timers started and not fired: [ProbeGrace, ProbeTimeout, Ping, FirstPingDue].
+    timers: [bool; 4],
     /// Ids given to every send attempt, accepted or not.
     next_id: u32,
     /// The order in which `send` accepted each message, by id.
@@ -403,6 +403,12 @@ impl Harness {
                         self.fail("invariant 8: a second ping timer while one runs");
                     }
                     self.timers[2] = true;
+                }
+                Output::StartTimer(Timer::FirstPingDue, _) => {
+                    if self.version == ProtocolVersion::V3 || self.timers[3] {
+                        self.fail("the first ping is watched once, in v4 only");
+                    }
+                    self.timers[3] = true;
                 }
                 Output::CloseTransport(kind) => {
                     let transport = self.transport(kind);
@@ -807,6 +813,16 @@ impl Harness {
                 self.conn.handle_timer(timer);
                 self.drain();
             }
+            // In v4 the timer step fires the watch for the server's first ping.
+            Step::PingTimer if self.version == ProtocolVersion::V4 => {
+                if strict && !self.timers[3] {
+                    return;
+                }
+                self.timers[3] = false;
+                trace!("handle_timer(FirstPingDue)");
+                self.conn.handle_timer(Timer::FirstPingDue);
+                self.drain();
+            }
             Step::PingTimer => {
                 if strict && !self.timers[2] {
                     return;
@@ -944,7 +960,7 @@ fuzz_target!(|input: Input| {
         accounts: [Account::default(); 2],
         pause: Pause::Off,
         probe_connecting: false,
-        timers: [false; 3],
+        timers: [false; 4],
         next_id: 0,
         accepted: HashMap::new(),
         fates: Vec::new(),

@@ -75,7 +75,9 @@ impl SessionBuilder {
 
     /// Uses this `awc::Client` for every request instead of building one. TLS is then
     /// the client's own: setting `ca_certificate_pem`, `ca_file` or `ssl_verify(false)`
-    /// as well is a configuration error, as they could not take effect.
+    /// as well is a configuration error, as they could not take effect. So is
+    /// [`proxy`](Self::proxy); and the environment's proxy variables (`HTTP_PROXY`, ...)
+    /// are not read for it: proxying is the client's connector's business.
     ///
     /// It must not negotiate HTTP/2 for websockets: build its connector with
     /// `max_http_version(Version::HTTP_11)`. Its own timeout (5 s unless changed) also

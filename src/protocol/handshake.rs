@@ -44,10 +44,11 @@ pub struct Handshake {
     pub ping_timeout: Duration,
     /// The most bytes the server accepts in one polling POST or websocket frame.
     pub max_payload: u64,
-    /// Whether the server announced `maxPayload`. Every v4 server does; v3 servers
-    /// (Node `engine.io` 3, python-engineio 3) do not, and `max_payload` is then
-    /// [`DEFAULT_MAX_PAYLOAD`]. A v4 session uses it to tell a v3-only server that ignored
-    /// `EIO=4` (see [`ProtocolError::ServerSpeaksV3`]).
+    /// Whether the server announced `maxPayload`. Current v4 servers do (Node
+    /// `engine.io` since 6.2, python-engineio's late 4.x, engineioxide); v3 servers (Node
+    /// `engine.io` 3, python-engineio 3) and older v4 ones do not, and `max_payload` is
+    /// then [`DEFAULT_MAX_PAYLOAD`]. A v4 session uses it, with the server's silence, to
+    /// tell a v3-only server that ignored `EIO=4` (see [`ProtocolError::ServerSpeaksV3`]).
     pub max_payload_announced: bool,
 }
 

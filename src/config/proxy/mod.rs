@@ -50,6 +50,24 @@ struct Credentials {
 /// The port of a proxy URL that names none, as reqwest and Go assume for `http://`.
 const DEFAULT_PROXY_PORT: u16 = 80;
 
+/// A proxy URL as an error shows it: with credentials, only what follows their last `@`.
+/// Not through the URL parser: a URL that does not parse, or parses wrongly (a password
+/// with a raw `?` or `/` in it), must not show any of its password either.
+fn shown(text: &str) -> String {
+    match text.rfind('@') {
+        Some(at) => {
+            let start = text.find("://").map_or(0, |i| i + 3).min(at);
+            format!(
+                "{}{}@{}",
+                &text[..start],
+                crate::protocol::REDACTED,
+                &text[at + 1..]
+            )
+        }
+        None => crate::protocol::redact_url(text),
+    }
+}
+
 impl ProxyUrl {
     /// Parses `http://[user:pass@]host[:port]`; a URL without scheme is taken as
     /// `http://` (as curl does). Other schemes (`https://`, `socks5://`), a path, a
@@ -62,12 +80,8 @@ impl ProxyUrl {
             format!("http://{text}")
         };
         // The error names the URL with its password hidden: it may end up in a log.
-        let invalid = |reason: &str| {
-            ConfigError::Proxy(format!(
-                "{}: {reason}",
-                crate::protocol::redact_url(&with_scheme)
-            ))
-        };
+        let invalid =
+            |reason: &str| ConfigError::Proxy(format!("{}: {reason}", shown(&with_scheme)));
         let url = Url::parse(&with_scheme).map_err(|e| invalid(&e.to_string()))?;
         if url.scheme() != "http" {
             return Err(invalid(&format!(
@@ -235,6 +249,24 @@ mod tests {
         proxy_for(&ProxySetting::FromEnvironment, &target, env(vars))
             .unwrap()
             .map(|p| p.to_string())
+    }
+
+    /// A raw `?` or `/` in a password makes the URL unparsable, or parse as a path:
+    /// the error still shows none of the password.
+    #[test]
+    fn errors_show_no_part_of_a_password_the_url_parser_misreads() {
+        for url in [
+            "http://u:XQZ?XQZ@h:3128",
+            "http://user:1234/XQZ@proxy",
+            "u:XQZ#XQZ@h:3128",
+        ] {
+            let error = ProxyUrl::parse(url).expect_err(url).to_string();
+            assert!(
+                !error.contains("XQZ") && !error.contains("1234"),
+                "{url}: {error}"
+            );
+            assert!(error.contains("<redacted>@"), "{url}: {error}");
+        }
     }
 
     #[test]

@@ -115,6 +115,8 @@ pub struct Connection {
     /// Whether the server has pinged (v4): a server that pings speaks v4 (see
     /// `v3_server.rs`).
     server_pinged: bool,
+    /// Whether [`Timer::FirstPingDue`] fired before the server's first ping.
+    first_ping_overdue: bool,
     outputs: VecDeque<Output>,
     /// Bytes handed to each transport and not yet reported written, for backpressure.
     unwritten: Unwritten,
@@ -232,6 +234,7 @@ impl Connection {
             undelivered: Vec::new(),
             end_reason: None,
             server_pinged: false,
+            first_ping_overdue: false,
             outputs: VecDeque::new(),
             unwritten: Unwritten::default(),
             handshake,
@@ -245,6 +248,7 @@ impl Connection {
         if version == ProtocolVersion::V3 {
             conn.schedule_ping();
         }
+        conn.watch_first_ping();
         if transport == TransportKind::Polling {
             if upgrade && conn.handshake.allows_websocket_upgrade() {
                 conn.start_probe();

@@ -117,4 +117,9 @@ pub enum Timer {
     /// pong, and the client pings (see [`Connection::with_version`](super::Connection::with_version)).
     /// At most one runs at a time, so it never needs cancelling.
     Ping,
+    /// Protocol v4, a handshake without `maxPayload` only: `pingInterval` and half of
+    /// `pingTimeout` have passed since the handshake, by when a v4 server has pinged.
+    /// Started once; a session that ends later without a ping is taken for one with a
+    /// v3-only server (see `v3_server.rs`).
+    FirstPingDue,
 }

@@ -209,6 +209,7 @@ impl Connection {
     pub fn handle_timer(&mut self, timer: Timer) {
         match timer {
             Timer::Ping => self.ping_timer_fired(),
+            Timer::FirstPingDue => self.first_ping_due(),
             Timer::ProbeGrace | Timer::ProbeTimeout => self.probe_timer_fired(timer),
         }
     }
@@ -220,7 +221,7 @@ impl Connection {
         match timer {
             Timer::ProbeGrace => self.start_polling(),
             Timer::ProbeTimeout => self.fail_upgrade(UpgradeError::Timeout),
-            Timer::Ping => {}
+            Timer::Ping | Timer::FirstPingDue => {}
         }
     }
 

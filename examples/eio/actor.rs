@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_engineio::{
-    Close, Connect, Disconnect, Event, Message as EioMessage, Reconnecting, Send as SendMessage,
-    Session, Undelivered, Upgrade, Wait,
+    Close, Connect, Disconnect, Event, GetSender, Message as EioMessage, Reconnecting,
+    Send as SendMessage, SendError, Session, Undelivered, Upgrade, Wait,
 };
 use futures::StreamExt;
 
@@ -167,15 +167,23 @@ fn close_after(session: Addr<Session>, timeout: Duration) {
     });
 }
 
-/// Sends each line of standard input as a text message, then closes the session.
+/// Sends each line of standard input as a text message, through a [`SessionSender`]
+/// (no actix request per line), then closes the session.
 async fn forward_stdin(session: Addr<Session>) {
-    let mut lines = stdin_lines();
-    while let Some(line) = lines.next().await {
-        match session.send(SendMessage::text(line)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => eprintln!("eio: not sent: {error}"),
-            Err(_) => return,
+    let Ok(sender) = session.send(GetSender).await else {
+        return;
+    };
+    let mut batches = stdin_lines();
+    while let Some(batch) = batches.next().await {
+        for line in batch {
+            if let Err(unsent) = sender.send(line).await {
+                eprintln!("eio: not sent: {unsent}");
+                if unsent.error == SendError::Closed {
+                    return;
+                }
+            }
         }
     }
+    // Goes out after the last line: its `send` has resolved.
     session.do_send(Close);
 }

@@ -72,12 +72,14 @@ fn spawn_disconnect(eio: &AsyncClient) {
 
 /// Sends each line of standard input as a text message, then disconnects.
 async fn forward_stdin(eio: AsyncClient) {
-    let mut lines = stdin_lines();
-    while let Some(line) = lines.next().await {
-        if let Err(error) = eio.send(line).await {
-            eprintln!("eio: not sent: {error}");
-            if eio.session().is_none() {
-                return;
+    let mut batches = stdin_lines();
+    while let Some(batch) = batches.next().await {
+        for line in batch {
+            if let Err(error) = eio.send(line).await {
+                eprintln!("eio: not sent: {error}");
+                if eio.session().is_none() {
+                    return;
+                }
             }
         }
     }

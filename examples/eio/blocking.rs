@@ -61,7 +61,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
 /// Sends each line of standard input as a text message, then disconnects.
 fn forward_stdin(eio: &Client) {
     use std::io::BufRead;
-    for line in std::io::stdin().lock().lines() {
+    let input = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+    for line in input.lines() {
         let Ok(line) = line else { break };
         if let Err(error) = eio.send(line) {
             eprintln!("eio: not sent: {error}");

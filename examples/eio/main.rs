@@ -52,6 +52,8 @@ fn main() -> ExitCode {
         Api::Async => async_api::run(args.clone()),
         Api::Blocking => blocking::run(args.clone()),
     };
+    // Every event line out before the process ends.
+    output::flush();
     if INTERRUPTED.load(Ordering::SeqCst) {
         die_by_sigint();
     }

@@ -133,6 +133,40 @@ fn stdin_lines_are_sent_and_end_of_input_closes() {
     });
 }
 
+/// Thousands of lines in one write, read in batches and printed in batches: each comes
+/// back once, whole and in order (quotes, backslashes and non-ASCII included), and
+/// `--count` ends the session while stdin is still open.
+#[test]
+fn stdin_many_lines_come_back_whole_and_in_order() {
+    let Some(kinds) = any_of(&[PeerKind::Rust], "the peer this case is written for") else {
+        return;
+    };
+    const LINES: usize = 3000;
+    let lines: Vec<String> = (0..LINES)
+        .map(|i| format!("line {i:05} \"quoted\" back\\slash é"))
+        .collect();
+    each_api(|api| {
+        for &kind in &kinds {
+            let peer = Peer::start(kind, PeerOptions::default());
+            let count = LINES.to_string();
+            let args = [
+                "--json",
+                "--stdin",
+                "--transports",
+                "websocket",
+                "--count",
+                &count,
+                &peer.url(),
+            ];
+            let mut eio = Eio::spawn_piped(api, &args);
+            eio.write_stdin(&(lines.join("\n") + "\n"));
+            let out = eio.finish().context(format!("{kind} peer"));
+            let echoed: Vec<_> = lines.iter().map(|l| text(l)).collect();
+            out.assert_session("websocket", &echoed, "client disconnect");
+        }
+    });
+}
+
 #[test]
 fn stdin_at_end_of_input_closes_at_once() {
     let Some(kinds) = any_of(&[PeerKind::Rust], "the peer this case is written for") else {

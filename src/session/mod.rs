@@ -107,6 +107,8 @@ pub struct Session {
     last_failure: Option<TransportError>,
     /// Messages of the lost connection that were never written.
     undelivered: Vec<Payload>,
+    /// Messages received in this burst, for the `Messages` subscribers (`publish.rs`).
+    burst: Vec<Payload>,
     /// Whether the actor runs under a `Supervisor` (it has a reconnection policy).
     supervised: bool,
 }
@@ -159,6 +161,7 @@ impl Session {
             attempt: 0,
             last_failure: None,
             undelivered: Vec::new(),
+            burst: Vec::new(),
         }
     }
 
@@ -264,6 +267,7 @@ impl Session {
         while let Some(output) = self.open.as_mut().and_then(|open| open.conn.poll_output()) {
             self.carry_out(output, ctx);
         }
+        self.publish_burst();
         if self
             .open
             .as_ref()

@@ -7,9 +7,7 @@ use bytestring::ByteString;
 use serde::Serialize;
 
 use crate::error::Unsent;
-use crate::event::{
-    Connect, Disconnect, Message, Messages, Reconnecting, Undelivered, Upgrade,
-};
+use crate::event::{Connect, Disconnect, Message, Messages, Reconnecting, Undelivered, Upgrade};
 use crate::protocol::Payload;
 
 /// Sends a message to the server.

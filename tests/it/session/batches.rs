@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use actix_engineio::{
-    Disconnect, DisconnectReason, GetSender, Messages, Payload, Send, Session,
-    SessionBuilder, Subscribe,
+    Disconnect, DisconnectReason, GetSender, Messages, Payload, Send, Session, SessionBuilder,
+    Subscribe,
 };
 
 use super::label;
@@ -146,9 +146,7 @@ async fn pipelined_echoes_arrive_in_batches_once_in_order_beside_message_subscri
             .await
             .unwrap();
 
-            let sender = within(&l, DEADLINE, session.send(GetSender))
-                .await
-                .unwrap();
+            let sender = within(&l, DEADLINE, session.send(GetSender)).await.unwrap();
             let mut want: Vec<Payload> = (0..PIPELINED)
                 .map(|i| Payload::from(format!("p{i}")))
                 .collect();
@@ -192,7 +190,11 @@ async fn pipelined_echoes_arrive_in_batches_once_in_order_beside_message_subscri
                 .unwrap_or_else(|e| panic!("{l}: Send close-me: {e}"));
             wait_until(DEADLINE, || batches.disconnected()).await;
             batches.assert_ended_after_batches(&l, DisconnectReason::ServerDisconnect);
-            assert_payloads(&format!("{l} Messages at the end"), &batches.messages(), &want);
+            assert_payloads(
+                &format!("{l} Messages at the end"),
+                &batches.messages(),
+                &want,
+            );
         }
     }
 }
@@ -273,7 +275,11 @@ async fn disconnect_comes_after_the_last_batch_of_the_same_read() {
         .await;
         batches.assert_ended_after_batches(&l, DisconnectReason::ServerDisconnect);
         assert_payloads(&l, &batches.messages(), &burst_payloads());
-        assert_payloads(&format!("{l} Message"), &singles.received(), &burst_payloads());
+        assert_payloads(
+            &format!("{l} Message"),
+            &singles.received(),
+            &burst_payloads(),
+        );
         assert_eq!(
             singles.disconnect_reason(),
             Some(DisconnectReason::ServerDisconnect),

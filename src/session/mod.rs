@@ -59,8 +59,8 @@ use session_log;
 ///
 /// Start one with [`Session::builder`]; talk to it with [`Send`](crate::Send),
 /// [`Close`](crate::Close) and [`Subscribe`](crate::Subscribe); hear from it through
-/// [`Connect`](crate::Connect), [`Message`](crate::Message),
-/// [`Upgrade`](crate::Upgrade), [`Disconnect`](crate::Disconnect) and, when it
+/// [`Connect`](crate::Connect), [`Message`](crate::Message) (or, a read at a time,
+/// [`Messages`](crate::Messages)), [`Upgrade`](crate::Upgrade), [`Disconnect`](crate::Disconnect) and, when it
 /// reconnects, [`Reconnecting`](crate::Reconnecting). It runs until the session ends,
 /// whether or not anyone holds its address, and stops after publishing its last
 /// [`Disconnect`](crate::Disconnect); from then on its address answers every request

@@ -120,6 +120,27 @@ pub struct Undelivered(pub Vec<Payload>);
 #[rtype(result = "()")]
 pub struct Message(pub Payload);
 
+/// Every message from the server that one read of the socket brought (a websocket
+/// read, a polling response), in the order the server sent them: what
+/// [`Message`] gives one at a time, in one event per read. Never empty.
+///
+/// A subscriber that handles many small messages pays for one actix envelope per
+/// read instead of one per message. Every subscriber receives every message once,
+/// in order; the batch of a read is published before any event that follows it
+/// (an actor subscribed to [`Disconnect`] as well gets its last batch first). Like
+/// [`Message`], batches go to the subscriber's mailbox whatever its length (actix's
+/// `do_send`): a handler slower than the server lets its mailbox grow.
+///
+/// ```
+/// use actix_engineio::{Messages, Payload};
+///
+/// let event = Messages(vec![Payload::from("a"), Payload::from("b")]);
+/// assert_eq!(event.0.len(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, ActixMessage)]
+#[rtype(result = "()")]
+pub struct Messages(pub Vec<Payload>);
+
 /// The session is over; the last event a session publishes.
 ///
 /// ```
@@ -206,6 +227,7 @@ pub(crate) struct EventSender {
 pub(crate) struct Subscribers {
     pub connect: Vec<Recipient<Connect>>,
     pub message: Vec<Recipient<Message>>,
+    pub messages: Vec<Recipient<Messages>>,
     pub disconnect: Vec<Recipient<Disconnect>>,
     pub upgrade: Vec<Recipient<Upgrade>>,
     pub reconnecting: Vec<Recipient<Reconnecting>>,

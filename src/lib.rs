@@ -57,7 +57,9 @@ pub use crate::config::{
 };
 pub use crate::config::{ReconnectAttempt, ReconnectPolicy};
 pub use crate::error::{ConfigError, ConnectError, Unsent};
-pub use crate::event::{Connect, Disconnect, Event, Message, Reconnecting, Undelivered, Upgrade};
+pub use crate::event::{
+    Connect, Disconnect, Event, Message, Messages, Reconnecting, Undelivered, Upgrade,
+};
 pub use crate::protocol::{
     DisconnectReason, Payload, ProtocolVersion, ProxyError, SendError, TransportError,
     TransportKind, UpgradeError,

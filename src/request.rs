@@ -7,7 +7,7 @@ use bytestring::ByteString;
 use serde::Serialize;
 
 use crate::error::Unsent;
-use crate::event::{Connect, Disconnect, Message, Reconnecting, Undelivered, Upgrade};
+use crate::event::{Connect, Disconnect, Message, Messages, Reconnecting, Undelivered, Upgrade};
 use crate::protocol::Payload;
 
 /// Sends a message to the server.
@@ -196,6 +196,8 @@ pub enum Subscribe {
     Connect(Recipient<Connect>),
     /// Subscribes to [`Message`].
     Message(Recipient<Message>),
+    /// Subscribes to [`Messages`]: the messages of each read, in one event.
+    Messages(Recipient<Messages>),
     /// Subscribes to [`Disconnect`].
     Disconnect(Recipient<Disconnect>),
     /// Subscribes to [`Upgrade`].

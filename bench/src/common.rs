@@ -67,6 +67,11 @@ pub enum Contender {
     /// figure is the request/reply of `send().await`.
     #[serde(rename = "actix-engineio/do_send")]
     OursDoSend,
+    /// This crate again, pipelining through a `SessionSender` (`GetSender`) and
+    /// receiving `Messages` (one event per read) instead of one `Message` each. Not in
+    /// the default set.
+    #[serde(rename = "actix-engineio/batched")]
+    OursBatched,
     /// This crate through `AsyncClient`, on a plain Tokio runtime.
     #[serde(rename = "actix-engineio/AsyncClient")]
     OursAsync,
@@ -100,6 +105,7 @@ impl Contender {
             Contender::RustEngineioCt => "rust_engineio/current-thread",
             Contender::Bare => "bare-awc",
             Contender::OursDoSend => "actix-engineio/do_send",
+            Contender::OursBatched => "actix-engineio/batched",
             Contender::OursAsync => "actix-engineio/AsyncClient",
             Contender::OursBlocking => "actix-engineio/Client",
             Contender::Node => "engine.io-client",
@@ -138,6 +144,7 @@ impl Contender {
             "rei-ct" | "rust_engineio/current-thread" => vec![Contender::RustEngineioCt],
             "bare" | "bare-awc" | "awc" => vec![Contender::Bare],
             "ours-do-send" | "do_send" | "actix-engineio/do_send" => vec![Contender::OursDoSend],
+            "ours-batched" | "batched" | "actix-engineio/batched" => vec![Contender::OursBatched],
             "ours-async" | "async" | "actix-engineio/AsyncClient" => vec![Contender::OursAsync],
             "ours-blocking" | "blocking" | "actix-engineio/Client" => {
                 vec![Contender::OursBlocking]
@@ -147,7 +154,7 @@ impl Contender {
             other => {
                 return Err(format!(
                     "unknown contender {other:?} (ours, ours-async, ours-blocking, \
-                     ours-do-send, rust_engineio (rei-mt and rei-ct), bare, node or python)"
+                     ours-do-send, ours-batched, rust_engineio (rei-mt and rei-ct), bare, node or python)"
                 ))
             }
         })

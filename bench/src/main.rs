@@ -59,7 +59,8 @@ pub struct RunArgs {
     pub only: Vec<String>,
     /// Contenders, comma-separated: ours, ours-async, ours-blocking, rust_engineio (both
     /// runtimes; or rei-mt, rei-ct), bare, node, python (default all of these); also
-    /// ours-do-send (this crate, pipelining with `do_send`).
+    /// ours-do-send (this crate, pipelining with `do_send`) and ours-batched (this crate,
+    /// pipelining through `GetSender`'s handle, receiving `Messages` batches).
     #[arg(long, value_delimiter = ',')]
     pub contenders: Vec<String>,
     /// The polling packet cap (`max_packets_per_post`) of this crate's contenders
@@ -180,8 +181,9 @@ fn measure(job: &str) -> ExitCode {
         }
     };
     let result = match job.contender {
-        Contender::Ours => ours::run(job, false),
-        Contender::OursDoSend => ours::run(job, true),
+        Contender::Ours => ours::run(job, ours::Style::Send),
+        Contender::OursDoSend => ours::run(job, ours::Style::DoSend),
+        Contender::OursBatched => ours::run(job, ours::Style::Batched),
         Contender::OursAsync => clients::run_async(job),
         Contender::OursBlocking => clients::run_blocking(job),
         Contender::RustEngineio => rei::run(job, true),

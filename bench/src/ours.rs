@@ -1,12 +1,15 @@
 //! This crate, through its actor API, on an actix `System`: `Session::builder(url)
 //! .transports([...]).on_message(recipient).connect()`, `Send`, and a subscribed
 //! `Recipient<Message>` that forwards each payload to the benchmark's waiting code.
+//! [`Style::Batched`] pipelines through a `SessionSender` (`GetSender`) instead and
+//! subscribes a `Recipient<Messages>`: one event per read.
 
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use actix_engineio::{
-    Close, Disconnect, Message as EioMessage, Payload, Send as EioSend, Session, Upgrade,
+    Close, Disconnect, GetSender, Message as EioMessage, Messages, Payload, Send as EioSend,
+    Session, Upgrade,
 };
 use futures::channel::{mpsc, oneshot};
 use futures::future::join_all;
@@ -20,10 +23,28 @@ use crate::common::{
 /// Unanswered `Send` requests a pipelining sender keeps in flight.
 const WINDOW: usize = 256;
 
+/// How the actor API is driven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `send().await` per pipelined message (a window of them), `Message` events.
+    Send,
+    /// `do_send` per pipelined message, `Message` events.
+    DoSend,
+    /// Pipelined through a `SessionSender`, `Messages` events (one per read).
+    Batched,
+}
+
 /// What the subscriber hands to the waiting code.
 enum Event {
     Message(Payload),
+    Batch(Vec<Payload>),
     Disconnect(String),
+}
+
+/// The subscriber's channel, and what is left of the last batch taken from it.
+struct Inbox {
+    events: mpsc::UnboundedReceiver<Event>,
+    batch: std::vec::IntoIter<Payload>,
 }
 
 /// The subscriber: forwards messages and the end of the session into a channel.
@@ -37,6 +58,13 @@ impl Handler<EioMessage> for Forward {
     type Result = ();
     fn handle(&mut self, EioMessage(payload): EioMessage, _: &mut Context<Self>) {
         let _ = self.0.unbounded_send(Event::Message(payload));
+    }
+}
+
+impl Handler<Messages> for Forward {
+    type Result = ();
+    fn handle(&mut self, Messages(batch): Messages, _: &mut Context<Self>) {
+        let _ = self.0.unbounded_send(Event::Batch(batch));
     }
 }
 
@@ -67,42 +95,42 @@ impl Handler<Upgrade> for UpgradeWaiter {
 /// A session and the receiving end of its subscriber.
 struct Client {
     session: Addr<Session>,
-    events: mpsc::UnboundedReceiver<Event>,
+    events: Inbox,
 }
 
-/// With `do_send`, pipelined messages go out with `Addr::do_send` instead of
+/// With [`Style::DoSend`], pipelined messages go out with `Addr::do_send` instead of
 /// `send().await` each (a refused message then shows as a missing echo).
-pub fn run(job: Job, do_send: bool) -> BenchResult<Measurement> {
-    actix_rt::System::new().block_on(run_job(job, do_send))
+pub fn run(job: Job, style: Style) -> BenchResult<Measurement> {
+    actix_rt::System::new().block_on(run_job(job, style))
 }
 
-async fn run_job(job: Job, do_send: bool) -> BenchResult<Measurement> {
+async fn run_job(job: Job, style: Style) -> BenchResult<Measurement> {
     let s = &job.scenario;
     let base = job.base.as_str();
     let mut m = Measurement::default();
     match s.kind {
         Kind::WsSeq | Kind::PollSeq => {
-            let mut c = open(base, transport(s.kind), job.max_packets_per_post).await?;
+            let mut c = open(base, transport(s.kind), job.max_packets_per_post, style).await?;
             sequential(&mut c, s.size, s.count, &mut m).await?;
             close(c).await;
         }
         Kind::WsPipe | Kind::PollPipe => {
-            let mut c = open(base, transport(s.kind), job.max_packets_per_post).await?;
+            let mut c = open(base, transport(s.kind), job.max_packets_per_post, style).await?;
             let sw = Stopwatch::start();
             pipelined(
                 &c.session,
                 &mut c.events,
                 &Payloads::new(s.size),
                 s.count,
-                do_send,
+                style,
             )
             .await?;
             sw.finish_messages(&mut m, s.count);
             close(c).await;
         }
         Kind::Upgrade => upgrade(base, s.sessions, &mut m).await?,
-        Kind::Idle => idle(base, s.sessions, s.batch, &mut m).await?,
-        Kind::Many => many(base, s.sessions, s.batch, s.size, s.count, do_send, &mut m).await?,
+        Kind::Idle => idle(base, s.sessions, s.batch, style, &mut m).await?,
+        Kind::Many => many(base, s.sessions, s.batch, s.size, s.count, style, &mut m).await?,
     }
     Ok(m)
 }
@@ -115,13 +143,20 @@ fn transport(kind: Kind) -> &'static str {
 }
 
 /// Opens a session; `cap` is `--max-packets-per-post` (`None`: the crate's default).
-async fn open(base: &str, transport: &str, cap: Option<usize>) -> BenchResult<Client> {
+async fn open(
+    base: &str,
+    transport: &str,
+    cap: Option<usize>,
+    style: Style,
+) -> BenchResult<Client> {
     let (tx, events) = mpsc::unbounded();
     let forward = Forward(tx).start();
-    let mut builder = Session::builder(base)
-        .transports([transport])
-        .on_message(forward.clone().recipient())
-        .on_disconnect(forward.recipient());
+    let builder = Session::builder(base).transports([transport]);
+    let builder = match style {
+        Style::Batched => builder.on_messages(forward.clone().recipient()),
+        Style::Send | Style::DoSend => builder.on_message(forward.clone().recipient()),
+    };
+    let mut builder = builder.on_disconnect(forward.recipient());
     if let Some(cap) = cap {
         builder = builder.max_packets_per_post(cap);
     }
@@ -129,6 +164,10 @@ async fn open(base: &str, transport: &str, cap: Option<usize>) -> BenchResult<Cl
         .connect()
         .await
         .map_err(|e| format!("connect: {e}"))?;
+    let events = Inbox {
+        events,
+        batch: Vec::new().into_iter(),
+    };
     Ok(Client { session, events })
 }
 
@@ -145,16 +184,23 @@ async fn send(session: &Addr<Session>, text: String) -> BenchResult<()> {
         .map_err(|e| format!("send: {e}"))
 }
 
-async fn next_echo(
-    events: &mut mpsc::UnboundedReceiver<Event>,
-    p: &Payloads,
-    i: usize,
-) -> BenchResult<()> {
-    match events.next().await {
-        Some(Event::Message(Payload::Text(text))) => p.check(i, text.as_bytes()),
-        Some(Event::Message(Payload::Binary(data))) => p.check(i, &data),
-        Some(Event::Disconnect(reason)) => Err(format!("session ended after {i} echoes: {reason}")),
-        None => Err(format!("subscriber gone after {i} echoes")),
+async fn next_echo(inbox: &mut Inbox, p: &Payloads, i: usize) -> BenchResult<()> {
+    let payload = loop {
+        if let Some(payload) = inbox.batch.next() {
+            break payload;
+        }
+        match inbox.events.next().await {
+            Some(Event::Message(payload)) => break payload,
+            Some(Event::Batch(batch)) => inbox.batch = batch.into_iter(),
+            Some(Event::Disconnect(reason)) => {
+                return Err(format!("session ended after {i} echoes: {reason}"))
+            }
+            None => return Err(format!("subscriber gone after {i} echoes")),
+        }
+    };
+    match payload {
+        Payload::Text(text) => p.check(i, text.as_bytes()),
+        Payload::Binary(data) => p.check(i, &data),
     }
 }
 
@@ -181,17 +227,34 @@ async fn sequential(
 /// Sends `count` messages back to back while reading and checking the echoes.
 async fn pipelined(
     session: &Addr<Session>,
-    events: &mut mpsc::UnboundedReceiver<Event>,
+    events: &mut Inbox,
     p: &Payloads,
     count: usize,
-    do_send: bool,
+    style: Style,
 ) -> BenchResult<()> {
     let sender = async {
-        if do_send {
-            for i in 0..count {
-                session.do_send(EioSend::text(p.make(i)));
+        match style {
+            Style::DoSend => {
+                for i in 0..count {
+                    session.do_send(EioSend::text(p.make(i)));
+                }
+                return Ok::<_, String>(());
             }
-            return Ok::<_, String>(());
+            Style::Batched => {
+                // The handle waits only while the send queue is full.
+                let sender = session
+                    .send(GetSender)
+                    .await
+                    .map_err(|e| format!("GetSender: mailbox: {e}"))?;
+                for i in 0..count {
+                    sender
+                        .send(p.make(i))
+                        .await
+                        .map_err(|e| format!("send {i}: {e}"))?;
+                }
+                return Ok(());
+            }
+            Style::Send => {}
         }
         // Requests go out back to back, up to WINDOW unanswered at a time: `Send`
         // answers once the message is on its way, later when the send buffer is
@@ -241,10 +304,10 @@ async fn upgrade(base: &str, sessions: usize, m: &mut Measurement) -> BenchResul
 }
 
 /// Opens `n` websocket sessions, `batch` at a time, all subscribed to `recipient`s made by `sub`.
-async fn open_many(base: &str, n: usize, batch: usize) -> BenchResult<Vec<Client>> {
+async fn open_many(base: &str, n: usize, batch: usize, style: Style) -> BenchResult<Vec<Client>> {
     let mut clients = Vec::with_capacity(n);
     for range in batches(n, batch) {
-        let opened = join_all(range.map(|_| open(base, "websocket", None))).await;
+        let opened = join_all(range.map(|_| open(base, "websocket", None, style))).await;
         for c in opened {
             clients.push(c.map_err(|e| format!("after {} sessions: {e}", clients.len()))?);
         }
@@ -252,14 +315,20 @@ async fn open_many(base: &str, n: usize, batch: usize) -> BenchResult<Vec<Client
     Ok(clients)
 }
 
-async fn idle(base: &str, n: usize, batch: usize, m: &mut Measurement) -> BenchResult<()> {
+async fn idle(
+    base: &str,
+    n: usize,
+    batch: usize,
+    style: Style,
+    m: &mut Measurement,
+) -> BenchResult<()> {
     // One session first, so one-time costs (runtime, HTTP client, TLS roots) are not
     // charged to the sessions measured.
-    let warm = open(base, "websocket", None).await?;
+    let warm = open(base, "websocket", None, style).await?;
     settle().await;
     let before = rss_kib()?;
     let t = Instant::now();
-    let clients = open_many(base, n, batch).await?;
+    let clients = open_many(base, n, batch, style).await?;
     let open_secs = t.elapsed().as_secs_f64();
     settle().await;
     let after = rss_kib()?;
@@ -280,18 +349,18 @@ async fn many(
     batch: usize,
     size: usize,
     count: usize,
-    do_send: bool,
+    style: Style,
     m: &mut Measurement,
 ) -> BenchResult<()> {
     let t = Instant::now();
-    let mut clients = open_many(base, n, batch).await?;
+    let mut clients = open_many(base, n, batch, style).await?;
     m.set("open_secs", t.elapsed().as_secs_f64());
     let p = Payloads::new(size);
     let sw = Stopwatch::start();
     let results = join_all(
         clients
             .iter_mut()
-            .map(|c| pipelined(&c.session, &mut c.events, &p, count, do_send)),
+            .map(|c| pipelined(&c.session, &mut c.events, &p, count, style)),
     )
     .await;
     sw.finish_messages(m, n * count);

@@ -23,7 +23,7 @@ pub struct ProfileArgs {
     #[arg(long, default_value = "ws-pipe-16")]
     pub scenario: String,
     /// Contenders, comma-separated (Rust ones: ours, ours-async, ours-blocking,
-    /// ours-do-send, rei-mt, rei-ct, bare).
+    /// ours-do-send, ours-batched, rei-mt, rei-ct, bare).
     #[arg(long, value_delimiter = ',', default_value = "ours,bare")]
     pub contenders: Vec<String>,
     /// The messages whose cost is measured.

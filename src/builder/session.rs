@@ -9,7 +9,8 @@ use super::Builder;
 use crate::config::ClientConfig;
 use crate::error::ConnectError;
 use crate::event::{
-    Connect, Disconnect, EventSender, Message, Reconnecting, Subscribers, Undelivered, Upgrade,
+    Connect, Disconnect, EventSender, Message, Messages, Reconnecting, Subscribers, Undelivered,
+    Upgrade,
 };
 use crate::session::{Session, SessionSender};
 use crate::transport::http::Http;
@@ -162,6 +163,33 @@ impl SessionBuilder {
     /// ```
     pub fn on_message(mut self, recipient: Recipient<Message>) -> Self {
         self.api.subscribers.message.push(recipient);
+        self
+    }
+
+    /// Subscribes to [`Messages`]: every message from the server, in order, in one
+    /// event per read of the socket (a websocket read, a polling response) rather
+    /// than one [`Message`] each. For many small messages.
+    ///
+    /// ```
+    /// use actix::prelude::*;
+    /// use actix_engineio::{Messages, Session};
+    ///
+    /// struct Telemetry { seen: usize }
+    /// # impl Actor for Telemetry { type Context = Context<Self>; }
+    /// impl Handler<Messages> for Telemetry {
+    ///     type Result = ();
+    ///     fn handle(&mut self, Messages(batch): Messages, _: &mut Context<Self>) {
+    ///         self.seen += batch.len();
+    ///     }
+    /// }
+    ///
+    /// # #[actix_rt::main] async fn main() {
+    /// let builder = Session::builder("http://127.0.0.1:3000")
+    ///     .on_messages(Telemetry { seen: 0 }.start().recipient());
+    /// # }
+    /// ```
+    pub fn on_messages(mut self, recipient: Recipient<Messages>) -> Self {
+        self.api.subscribers.messages.push(recipient);
         self
     }
 

@@ -12,7 +12,7 @@
 //! use actix_engineio::protocol::{polling, Connection, Event, Output, Packet, TransportKind};
 //!
 //! // The body of the handshake GET: the open packet, maybe a message with it.
-//! let body = "0{\"sid\":\"s\",\"upgrades\":[],\"pingInterval\":25000,\"pingTimeout\":20000}\x1e4hi";
+//! let body = "0{\"sid\":\"s\",\"upgrades\":[],\"pingInterval\":25000,\"pingTimeout\":20000,\"maxPayload\":1000000}\x1e4hi";
 //! let mut packets = polling::decode(body.into()).unwrap().into_iter();
 //! let Some(Packet::Open(handshake)) = packets.next() else { panic!("not a handshake") };
 //! let mut conn = Connection::new(*handshake, TransportKind::Polling, false);

@@ -216,6 +216,7 @@ impl Handler<Subscribe> for Session {
         match subscribe {
             Subscribe::Connect(r) => subs.connect.push(r),
             Subscribe::Message(r) => subs.message.push(r),
+            Subscribe::Messages(r) => subs.messages.push(r),
             Subscribe::Disconnect(r) => subs.disconnect.push(r),
             Subscribe::Upgrade(r) => subs.upgrade.push(r),
             Subscribe::Reconnecting(r) => subs.reconnecting.push(r),

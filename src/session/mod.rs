@@ -59,8 +59,8 @@ use session_log;
 ///
 /// Start one with [`Session::builder`]; talk to it with [`Send`](crate::Send),
 /// [`Close`](crate::Close) and [`Subscribe`](crate::Subscribe); hear from it through
-/// [`Connect`](crate::Connect), [`Message`](crate::Message),
-/// [`Upgrade`](crate::Upgrade), [`Disconnect`](crate::Disconnect) and, when it
+/// [`Connect`](crate::Connect), [`Message`](crate::Message) (or, a read at a time,
+/// [`Messages`](crate::Messages)), [`Upgrade`](crate::Upgrade), [`Disconnect`](crate::Disconnect) and, when it
 /// reconnects, [`Reconnecting`](crate::Reconnecting). It runs until the session ends,
 /// whether or not anyone holds its address, and stops after publishing its last
 /// [`Disconnect`](crate::Disconnect); from then on its address answers every request
@@ -107,6 +107,8 @@ pub struct Session {
     last_failure: Option<TransportError>,
     /// Messages of the lost connection that were never written.
     undelivered: Vec<Payload>,
+    /// Messages received in this burst, for the `Messages` subscribers (`publish.rs`).
+    burst: Vec<Payload>,
     /// Whether the actor runs under a `Supervisor` (it has a reconnection policy).
     supervised: bool,
 }
@@ -159,6 +161,7 @@ impl Session {
             attempt: 0,
             last_failure: None,
             undelivered: Vec::new(),
+            burst: Vec::new(),
         }
     }
 
@@ -264,6 +267,7 @@ impl Session {
         while let Some(output) = self.open.as_mut().and_then(|open| open.conn.poll_output()) {
             self.carry_out(output, ctx);
         }
+        self.publish_burst();
         if self
             .open
             .as_ref()

@@ -6,8 +6,8 @@ use actix::{ActorFutureExt, AsyncContext, Context};
 use super::stream::{Delivered, Drained};
 use super::{session_log, Session};
 use crate::event::{
-    broadcast, Connect, Disconnect, Event as ClientEvent, Message, Reconnecting, Undelivered,
-    Upgrade,
+    broadcast, Connect, Disconnect, Event as ClientEvent, Message, Messages, Reconnecting,
+    Undelivered, Upgrade,
 };
 use crate::protocol::{DisconnectReason, Event, TransportKind};
 
@@ -27,7 +27,18 @@ impl Session {
                     attempt: self.attempt,
                 })
             }
-            Event::Message(payload) => ClientEvent::Message(payload),
+            Event::Message(payload) => {
+                // Gathered for the `Messages` subscribers until the burst is over
+                // (`publish_burst`); not copied when nobody else wants it.
+                if !self.subscribers.messages.is_empty() {
+                    if self.subscribers.message.is_empty() && self.stream.is_none() {
+                        self.burst.push(payload);
+                        return;
+                    }
+                    self.burst.push(payload.clone());
+                }
+                ClientEvent::Message(payload)
+            }
             Event::Upgraded => {
                 opening.websocket_went(true);
                 session_log!(self, info, "engine.io session upgraded to websocket");
@@ -86,8 +97,21 @@ impl Session {
         self.tell(ClientEvent::Undelivered(messages), ctx);
     }
 
+    /// Gives the messages of this burst (one read of a transport, or what one `drive`
+    /// produced) to the `Messages` subscribers, in one event.
+    pub(super) fn publish_burst(&mut self) {
+        if !self.burst.is_empty() {
+            let burst = std::mem::take(&mut self.burst);
+            broadcast(&self.subscribers.messages, Messages(burst));
+        }
+    }
+
     /// Gives `event` to the actor subscribers, then to the client.
     fn tell(&mut self, event: ClientEvent, ctx: &mut Context<Self>) {
+        // Whatever follows a message follows its batch too.
+        if !matches!(event, ClientEvent::Message(_)) {
+            self.publish_burst();
+        }
         self.broadcast(&event);
         let Some(stream) = self.stream.as_mut() else {
             return;

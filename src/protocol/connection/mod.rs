@@ -61,7 +61,7 @@ use super::{
 ///     std::iter::from_fn(|| conn.poll_output()).collect()
 /// }
 ///
-/// let hs = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+/// let hs = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#).unwrap();
 /// let mut conn = Connection::new(hs, Polling, true);
 /// assert_eq!(outputs(&mut conn), [
 ///     Output::Event(Event::Connected { sid: "s".into(), transport: Polling }),
@@ -164,7 +164,7 @@ impl Connection {
     /// use std::time::Duration;
     /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportKind};
     ///
-    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#).unwrap();
     /// let mut conn = Connection::new(handshake, TransportKind::Polling, false);
     /// let outputs: Vec<Output> = std::iter::from_fn(|| conn.poll_output()).collect();
     /// assert_eq!(outputs, [
@@ -380,7 +380,7 @@ impl Connection {
     /// ```
     /// use actix_engineio::protocol::{Connection, Event, Handshake, Output, TransportKind};
     ///
-    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000}"#).unwrap();
+    /// # let handshake = Handshake::parse(r#"{"sid":"s","pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#).unwrap();
     /// let mut conn = Connection::new(handshake, TransportKind::WebSocket, false);
     /// assert!(matches!(conn.poll_output(), Some(Output::Event(Event::Connected { .. }))));
     /// assert!(matches!(conn.poll_output(), Some(Output::ArmHeartbeat(_))));

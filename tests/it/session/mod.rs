@@ -6,7 +6,8 @@
 //!
 //! Every assertion message names the peer and the mode, e.g. `[python peer, polling only]`.
 //!
-//! By concern: [`echo`] (messages come back exactly, pipelined, to every subscriber, within
+//! By concern: [`batches`] (`Messages`: every message once, in order, one event per read;
+//! `Disconnect` after the last batch), [`echo`] (messages come back exactly, pipelined, to every subscriber, within
 //! `maxPayload`), [`heartbeat`] (pings keep the session alive; a ping timeout ends it),
 //! [`close`] (server close, client close, a killed server), [`errors`] (malformed input,
 //! failed handshakes), [`stock_python`] (the basic echo and close cases against a stock
@@ -14,6 +15,7 @@
 //! and request reading are replaced). The numbers in the section comments number the behaviours tested here,
 //! not docs/protocol.md sections.
 
+mod batches;
 mod close;
 mod echo;
 mod errors;

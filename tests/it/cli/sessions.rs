@@ -2,11 +2,12 @@
 //! output, the transports, and how each option reaches the server. How sessions end is in
 //! [`super::endings`].
 
-use super::endings::PEER_CLOSE_DEADLINE;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use super::api::each_api;
+use super::endings::PEER_CLOSE_DEADLINE;
 use super::harness::{binary, run, text, websocket_requests};
 use crate::support::peers::{all_peers, any_of, enabled, Peer, PeerEvent, PeerKind, PeerOptions};
 
@@ -176,6 +177,11 @@ fn websocket_only_connects_over_websocket() {
                 "client disconnect",
             );
             assert!(out.upgrades().is_empty(), "{out}");
+            // The peer's log is read from its output, and may lag the client's exit.
+            let logged = Instant::now();
+            while peer.requests().is_empty() && logged.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let requests = peer.requests();
             assert!(
                 !requests.is_empty() && requests.iter().all(|r| r.is_websocket()),

@@ -321,8 +321,11 @@ async fn async_client_on_undelivered_gets_the_messages_never_written() {
         for text in &sent {
             client.send(text.as_str()).await.unwrap();
         }
-        proxy.cut();
+        // Refused until the loss is seen: a cut alone may fall between two polls.
+        proxy.refuse();
         proxy.resume();
+        log.nth_disconnect(&l, 1).await;
+        proxy.accept_again();
         log.nth_connect(&l, 2).await;
         assert_given_back(&l, &log, &sent);
         client.disconnect().await;
@@ -348,8 +351,13 @@ fn blocking_client_on_undelivered_gets_the_messages_never_written() {
         for text in &sent {
             client.send(text.as_str()).unwrap();
         }
-        proxy.cut();
+        // Refused until the loss is seen: a cut alone may fall between two polls.
+        proxy.refuse();
         proxy.resume();
+        log.until_blocking(&l, "the loss", |e| {
+            e.iter().any(|e| matches!(e, Event::Disconnect(_)))
+        });
+        proxy.accept_again();
         log.until_blocking(&l, "a new session", |e| {
             e.iter().filter(|e| matches!(e, Event::Connect(_))).count() >= 2
         });

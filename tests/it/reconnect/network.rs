@@ -60,9 +60,12 @@ async fn cut(peer: &Peer, mode: Mode) {
     // Cut while echoes are on their way.
     log.until(&l, "the first echoes", |e| messages(e).len() >= 10)
         .await;
-    proxy.cut();
+    // Cut, and refuse until the loss is seen: over polling a cut alone may fall between
+    // two requests, and the next one would go through as if nothing happened.
+    proxy.refuse();
 
     let reason = log.nth_disconnect(&l, 1).await;
+    proxy.accept_again();
     assert!(is_transport_error(&reason), "{l}: ended with {reason:?}");
     log.nth_connect(&l, 2).await;
     let all = log.all();

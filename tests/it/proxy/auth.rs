@@ -2,7 +2,7 @@
 
 use actix_engineio::ProxyError;
 
-use super::proxy_failure;
+use super::{assert_untouched, proxy_failure};
 use crate::support::client::{Client, Mode};
 use crate::support::peers::{all_peers, Peer, PeerOptions};
 use crate::support::tinyproxy::{ProxyOptions, Tinyproxy};
@@ -68,11 +68,7 @@ async fn no_credentials_is_a_proxy_authentication_error() {
             "{what}: {error}"
         );
     }
-    assert!(
-        peer.requests().is_empty(),
-        "requests reached the server: {:?}",
-        peer.requests()
-    );
+    assert_untouched(&peer, "after the refusals");
 }
 
 #[actix_rt::test]
@@ -110,9 +106,5 @@ async fn wrong_credentials_are_a_proxy_authentication_error_without_the_password
         let shown = format!("{error} {error:?}");
         assert!(!shown.contains(wrong), "{what}: the password in {shown}");
     }
-    assert!(
-        peer.requests().is_empty(),
-        "requests reached the server: {:?}",
-        peer.requests()
-    );
+    assert_untouched(&peer, "after the refusals");
 }

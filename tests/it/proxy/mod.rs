@@ -28,32 +28,26 @@ mod echo;
 mod refused;
 mod tls;
 
-use std::time::{Duration, Instant};
-
 use actix_engineio::{ConnectError, ProxyError, SessionBuilder, TransportError};
 
-use crate::support::client::within;
+use crate::support::peers::Peer;
+use crate::tls::{connect_expecting_failure, FAILURE_DEADLINE, REQUEST_TIMEOUT};
 
-/// The request timeout of the sessions expected to fail: twice [`FAILURE_DEADLINE`], so a
-/// failure seen within the deadline is not this timeout firing.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// How long a connect that must fail may take before the test fails.
-const FAILURE_DEADLINE: Duration = Duration::from_secs(30);
-
-/// Connects `builder`, which must fail with a proxy error, within [`FAILURE_DEADLINE`].
+/// Connects `builder`, which must fail with a proxy error (within the TLS suite's
+/// failure deadline, with its request timeout).
 async fn proxy_failure(builder: SessionBuilder, what: &str) -> ProxyError {
-    let started = Instant::now();
-    let result = within(
-        format!("{what}: connect() (request timeout {REQUEST_TIMEOUT:?})"),
-        FAILURE_DEADLINE,
-        builder.request_timeout(REQUEST_TIMEOUT).connect(),
-    )
-    .await;
-    eprintln!("{what}: {result:?} after {:?}", started.elapsed());
-    match result {
+    match connect_expecting_failure(builder, what).await {
         Err(ConnectError::Transport(TransportError::Proxy(error))) => error,
         Err(other) => panic!("{what}: expected Transport(Proxy(_)), got {other:?} ({other})"),
         Ok(_) => panic!("{what}: connected"),
     }
+}
+
+/// Nothing of the session reached the server: the proxy stopped it.
+fn assert_untouched(peer: &Peer, what: &str) {
+    assert!(
+        peer.requests().is_empty(),
+        "{what}: requests reached the server: {:?}",
+        peer.requests()
+    );
 }

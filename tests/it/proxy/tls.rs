@@ -3,7 +3,7 @@
 
 use actix_engineio::{ConnectError, Payload, Session, TransportError, TransportKind};
 
-use super::{FAILURE_DEADLINE, REQUEST_TIMEOUT};
+use super::{assert_untouched, FAILURE_DEADLINE, REQUEST_TIMEOUT};
 use crate::support::client::{within, Client};
 use crate::support::peers::{start_or_skip, PeerKind, PeerOptions};
 use crate::support::pki::TestCa;
@@ -101,9 +101,5 @@ async fn the_certificate_is_still_verified_inside_the_tunnel() {
         "{what}: the tunnel is not in the proxy's log:\n{}",
         proxy.log()
     );
-    assert!(
-        peer.requests().is_empty(),
-        "{what}: requests reached the server: {:?}",
-        peer.requests()
-    );
+    assert_untouched(&peer, what);
 }

@@ -31,11 +31,11 @@ use crate::support::peers::{all_peers, start_peers, Peer, PeerOptions, TlsIdenti
 /// The request timeout of the sessions expected to fail (awc's connect timeout, TLS
 /// handshake included, is the request timeout too): twice [`FAILURE_DEADLINE`], so a
 /// failure that arrives within the deadline is not this timeout firing.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long a connect that must fail may take before the test fails. Generous, and well
 /// short of [`REQUEST_TIMEOUT`].
-const FAILURE_DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const FAILURE_DEADLINE: Duration = Duration::from_secs(30);
 
 /// One peer of every enabled kind, each serving HTTPS with `identity` (started in
 /// parallel).
@@ -65,7 +65,7 @@ fn label(peer: &Peer) -> String {
 
 /// Connects `builder`, which must fail: with [`REQUEST_TIMEOUT`], and failing the test
 /// when no answer comes within [`FAILURE_DEADLINE`].
-async fn connect_expecting_failure(
+pub(crate) async fn connect_expecting_failure(
     builder: SessionBuilder,
     what: &str,
 ) -> Result<actix::Addr<Session>, ConnectError> {

@@ -1,20 +1,29 @@
 //! A bounded channel whose receiver takes everything waiting at once: how a session
 //! hands its events to its client's dispatcher. One lock and at most one wake-up per
 //! batch rather than per event, and no allocation per event (the queue's buffer is
-//! reused). The bound counts the events waiting and those of the batch the receiver
-//! holds, until it asks for the next: a slow consumer holds the sender back as a
-//! one-at-a-time channel would.
+//! reused). The bounds (items, and their weight: the bytes of the messages) count
+//! the items waiting and those of the batch the receiver holds, until it asks for the
+//! next: a slow consumer holds the sender back as a one-at-a-time channel would.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
+/// What an item weighs against the channel's byte bound.
+pub(crate) trait Weigh {
+    fn weight(&self) -> usize;
+}
+
 struct State<T> {
     items: VecDeque<T>,
-    /// How many the receiver took with its last batch.
+    /// The weight of `items`.
+    weight: usize,
+    /// How many the receiver took with its last batch, and their weight.
     in_hand: usize,
+    in_hand_weight: usize,
     capacity: usize,
+    weight_capacity: usize,
     receiver: Option<Waker>,
     /// The sender waiting for room.
     sender: Option<Waker>,
@@ -29,13 +38,25 @@ fn lock<T>(shared: &Shared<T>) -> MutexGuard<'_, State<T>> {
     shared.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+impl<T> State<T> {
+    /// Whether an item may go in now. An item heavier than the whole byte bound still
+    /// goes in once the channel is empty.
+    fn has_room(&self) -> bool {
+        self.items.len() + self.in_hand < self.capacity
+            && self.weight + self.in_hand_weight < self.weight_capacity
+    }
+}
+
 /// A channel holding up to `buffer + 1` items (as `futures`' bounded channel does with
-/// one sender).
-pub(crate) fn channel<T>(buffer: usize) -> (BatchSender<T>, BatchReceiver<T>) {
+/// one sender) and taking no more once they weigh `bytes` (at least 1).
+pub(crate) fn channel<T>(buffer: usize, bytes: usize) -> (BatchSender<T>, BatchReceiver<T>) {
     let shared = Arc::new(Mutex::new(State {
         items: VecDeque::new(),
+        weight: 0,
         in_hand: 0,
+        in_hand_weight: 0,
         capacity: buffer.saturating_add(1),
+        weight_capacity: bytes.max(1),
         receiver: None,
         sender: None,
         sender_gone: false,
@@ -73,16 +94,17 @@ pub(crate) struct BatchSender<T> {
     shared: Shared<T>,
 }
 
-impl<T> BatchSender<T> {
+impl<T: Weigh> BatchSender<T> {
     /// Sends `item` if there is room now.
     pub fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
         let mut state = lock(&self.shared);
         if state.receiver_gone {
             return Err(TrySendError::Closed(item));
         }
-        if state.items.len() + state.in_hand >= state.capacity {
+        if !state.has_room() {
             return Err(TrySendError::Full(item));
         }
+        state.weight += item.weight();
         state.items.push_back(item);
         let receiver = state.receiver.take();
         drop(state);
@@ -98,7 +120,7 @@ impl<T> BatchSender<T> {
         if state.receiver_gone {
             return Poll::Ready(Err(()));
         }
-        if state.items.len() + state.in_hand < state.capacity {
+        if state.has_room() {
             return Poll::Ready(Ok(()));
         }
         state.sender = Some(cx.waker().clone());
@@ -143,9 +165,11 @@ impl<T> BatchReceiver<T> {
         let mut state = lock(&self.shared);
         // The last batch is handled: its room is free again.
         let freed = std::mem::take(&mut state.in_hand) > 0;
+        state.in_hand_weight = 0;
         let ready = if !state.items.is_empty() {
             std::mem::swap(&mut state.items, batch);
             state.in_hand = batch.len();
+            state.in_hand_weight = std::mem::take(&mut state.weight);
             Poll::Ready(true)
         } else if state.sender_gone {
             Poll::Ready(false)
@@ -184,9 +208,16 @@ impl<T> Drop for BatchReceiver<T> {
 mod tests {
     use super::*;
 
+    /// A number weighs as much as it says.
+    impl Weigh for u32 {
+        fn weight(&self) -> usize {
+            *self as usize
+        }
+    }
+
     #[test]
     fn the_receiver_takes_everything_waiting_and_its_batch_counts_until_the_next() {
-        let (sender, mut receiver) = channel::<u32>(2);
+        let (sender, mut receiver) = channel::<u32>(2, usize::MAX);
         for i in 0..3 {
             sender.try_send(i).unwrap();
         }
@@ -214,9 +245,35 @@ mod tests {
 
     #[test]
     fn a_sender_hears_that_the_receiver_is_gone() {
-        let (sender, receiver) = channel::<u32>(0);
+        let (sender, receiver) = channel::<u32>(0, usize::MAX);
         drop(receiver);
         assert!(!sender.try_send(1).unwrap_err().is_full());
         assert_eq!(futures::executor::block_on(sender.send(2)), Err(2));
+    }
+
+    #[test]
+    fn the_weight_of_what_waits_and_of_the_batch_in_hand_bounds_the_channel() {
+        let (sender, mut receiver) = channel::<u32>(100, 10);
+        sender.try_send(6).unwrap();
+        sender.try_send(3).unwrap();
+        assert!(sender.try_send(0).is_ok(), "9 of 10: room for more");
+        sender.try_send(5).unwrap();
+        assert!(sender.try_send(1).unwrap_err().is_full(), "14 of 10: full");
+        let mut batch = VecDeque::new();
+        assert!(futures::executor::block_on(receiver.next_batch(&mut batch)));
+        assert_eq!(batch, [6, 3, 0, 5]);
+        assert!(
+            sender.try_send(1).unwrap_err().is_full(),
+            "the batch in hand still weighs"
+        );
+        batch.clear();
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert_eq!(receiver.poll_batch(&mut cx, &mut batch), Poll::Pending);
+        sender.try_send(50).unwrap();
+        assert!(
+            sender.try_send(0).unwrap_err().is_full(),
+            "one item heavier than the bound goes in alone"
+        );
     }
 }

@@ -108,7 +108,10 @@ impl Reconnecting {
 pub struct Undelivered(pub Vec<Payload>);
 
 /// A message from the server. Every subscriber receives every message, in the order
-/// the server sent them.
+/// the server sent them. Messages given to subscribers and not handled yet are
+/// bounded by [`event_buffer`](crate::SessionBuilder::event_buffer) and
+/// [`event_buffer_bytes`](crate::SessionBuilder::event_buffer_bytes): past them the
+/// session stops reading from the server until the subscribers catch up.
 ///
 /// ```
 /// use actix_engineio::{Message, Payload};
@@ -127,9 +130,11 @@ pub struct Message(pub Payload);
 /// A subscriber that handles many small messages pays for one actix envelope per
 /// read instead of one per message. Every subscriber receives every message once,
 /// in order; the batch of a read is published before any event that follows it
-/// (an actor subscribed to [`Disconnect`] as well gets its last batch first). Like
-/// [`Message`], batches go to the subscriber's mailbox whatever its length (actix's
-/// `do_send`): a handler slower than the server lets its mailbox grow.
+/// (an actor subscribed to [`Disconnect`] as well gets its last batch first). As
+/// with [`Message`], what subscribers have not handled yet is bounded by
+/// [`event_buffer`](crate::SessionBuilder::event_buffer) and
+/// [`event_buffer_bytes`](crate::SessionBuilder::event_buffer_bytes): past them the
+/// session stops reading until the subscribers catch up.
 ///
 /// ```
 /// use actix_engineio::{Messages, Payload};
@@ -204,6 +209,17 @@ pub enum Event {
     Reconnecting(Reconnecting),
     /// Messages taken for sending that will never be written.
     Undelivered(Vec<Payload>),
+}
+
+impl crate::channel::Weigh for Event {
+    /// The bytes of its messages: what bounds the client's channel beside the count.
+    fn weight(&self) -> usize {
+        match self {
+            Event::Message(payload) => payload.len(),
+            Event::Undelivered(payloads) => payloads.iter().map(Payload::len).sum(),
+            _ => 0,
+        }
+    }
 }
 
 /// What a session is, at any moment, for whoever holds the other end: kept up to

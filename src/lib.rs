@@ -52,8 +52,8 @@ pub use crate::builder::{AsyncClientBuilder, ClientBuilder, SessionBuilder};
 pub use crate::client::handler;
 pub use crate::client::{AsyncClient, BackgroundTask, Client, ConnectOptions, EventStream};
 pub use crate::config::{
-    ClientConfig, SendQueueLimit, DEFAULT_EVENT_BUFFER, DEFAULT_MAX_BODY_SIZE,
-    DEFAULT_MAX_FRAME_SIZE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SEND_BUFFER,
+    ClientConfig, SendQueueLimit, DEFAULT_EVENT_BUFFER, DEFAULT_EVENT_BUFFER_BYTES,
+    DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_FRAME_SIZE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SEND_BUFFER,
 };
 pub use crate::config::{ReconnectAttempt, ReconnectPolicy};
 pub use crate::error::{ConfigError, ConnectError, Unsent};

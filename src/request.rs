@@ -279,4 +279,12 @@ pub struct SessionStats {
     pub unwritten_bytes: usize,
     /// Messages sent with `do_send` and dropped because the send queue was full.
     pub refused_do_sends: u64,
+    /// Received messages given to actor subscribers (`Message`, `Messages`) that
+    /// have not all been handled yet: past
+    /// [`event_buffer`](crate::SessionBuilder::event_buffer) of them, or
+    /// [`event_buffer_bytes`](crate::SessionBuilder::event_buffer_bytes) of their
+    /// bytes, the session stops reading from the server until the subscribers catch up.
+    pub unhandled_messages: usize,
+    /// Their bytes.
+    pub unhandled_bytes: usize,
 }

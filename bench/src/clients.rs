@@ -1,20 +1,22 @@
 //! This crate through its two clients of python-engineio's guide: `AsyncClient` on a
 //! plain Tokio runtime (no actix `System` of the benchmark's own; its sessions run on
 //! the crate's background runtime), and the blocking `Client` from plain threads. Each
-//! gets its echoes through an `on_message` handler that forwards them to the waiting
-//! code, as an application would.
+//! checks its echoes in an `on_message` handler, as an application handles its
+//! messages there, which wakes the waiting code once the echo it waits for is in.
 
-use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use actix_engineio::{AsyncClient, Client, Payload};
-use futures::channel::mpsc;
 use futures::StreamExt;
+use tokio::sync::Notify;
 
 use crate::common::{BenchResult, Job, Kind, Latencies, Measurement, Payloads, Stopwatch};
 
-/// Unanswered sends an `AsyncClient` sender keeps in flight, as the actor API's does.
+/// Unanswered sends an `AsyncClient` sender keeps in flight, as the actor API's does:
+/// 256, or fewer when they would hold more than `WINDOW_BYTES`.
 const WINDOW: usize = 256;
+const WINDOW_BYTES: usize = 4 * 1024 * 1024;
 
 /// Whether these contenders measure `kind`: they are about the cost per message.
 pub fn supports(kind: Kind) -> bool {
@@ -31,11 +33,110 @@ fn transport(kind: Kind) -> &'static str {
     }
 }
 
-fn check(p: &Payloads, i: usize, payload: Option<Payload>) -> BenchResult<()> {
-    match payload {
-        Some(Payload::Text(text)) => p.check(i, text.as_bytes()),
-        Some(Payload::Binary(data)) => p.check(i, &data),
-        None => Err(format!("the session ended after {i} echoes")),
+/// The echoes the handlers checked, shared with the waiting code.
+struct Tally {
+    payloads: Payloads,
+    state: Mutex<TallyState>,
+    /// Wakes a waiting thread (`Client`), or a waiting task (`AsyncClient`).
+    changed: Condvar,
+    notify: Notify,
+}
+
+#[derive(Default)]
+struct TallyState {
+    /// Echoes checked so far, all right and in order.
+    echoed: usize,
+    /// The first wrong echo, or the end of the session.
+    failed: Option<String>,
+    /// How many echoes the waiting code waits for.
+    want: usize,
+}
+
+/// How long a blocking wait for an echo lasts before it counts as lost.
+const ECHO_DEADLINE: Duration = Duration::from_secs(60);
+
+impl Tally {
+    fn new(size: usize) -> Arc<Tally> {
+        Arc::new(Tally {
+            payloads: Payloads::new(size),
+            state: Mutex::default(),
+            changed: Condvar::new(),
+            notify: Notify::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, TallyState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The message handler's work: checks the next echo.
+    fn echo(&self, payload: &Payload) {
+        let mut state = self.lock();
+        if state.failed.is_some() {
+            return;
+        }
+        let got: &[u8] = match payload {
+            Payload::Text(text) => text.as_bytes(),
+            Payload::Binary(data) => data,
+        };
+        match self.payloads.check(state.echoed, got) {
+            Ok(()) => state.echoed += 1,
+            Err(e) => state.failed = Some(e),
+        }
+        if state.echoed >= state.want || state.failed.is_some() {
+            drop(state);
+            self.wake();
+        }
+    }
+
+    fn ended(&self) {
+        let mut state = self.lock();
+        if state.failed.is_none() {
+            state.failed = Some(format!("the session ended after {} echoes", state.echoed));
+        }
+        drop(state);
+        self.wake();
+    }
+
+    fn wake(&self) {
+        self.changed.notify_all();
+        self.notify.notify_one();
+    }
+
+    /// `Ok(true)` once `count` echoes are in; records `count` as awaited otherwise.
+    fn done(state: &mut TallyState, count: usize) -> BenchResult<bool> {
+        if let Some(failed) = &state.failed {
+            return Err(failed.clone());
+        }
+        state.want = count;
+        Ok(state.echoed >= count)
+    }
+
+    async fn wait(&self, count: usize) -> BenchResult<()> {
+        loop {
+            let notified = self.notify.notified();
+            if Tally::done(&mut self.lock(), count)? {
+                return Ok(());
+            }
+            notified.await;
+        }
+    }
+
+    fn wait_blocking(&self, count: usize) -> BenchResult<()> {
+        let mut state = self.lock();
+        let deadline = Instant::now() + ECHO_DEADLINE;
+        while !Tally::done(&mut state, count)? {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(format!("echo #{} did not come", state.echoed));
+            }
+            state = self
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        Ok(())
     }
 }
 
@@ -55,10 +156,11 @@ async fn async_job(job: Job) -> BenchResult<Measurement> {
         builder = builder.max_packets_per_post(cap);
     }
     let eio = builder.build();
-    let (echoed, mut echoes) = mpsc::unbounded();
-    eio.on_message(move |data: Payload| {
-        let _ = echoed.unbounded_send(data);
-    });
+    let tally = Tally::new(s.size);
+    let t = tally.clone();
+    eio.on_message(move |data: Payload| t.echo(&data));
+    let t = tally.clone();
+    eio.on_disconnect(move |_| t.ended());
     eio.connect(&job.base)
         .await
         .map_err(|e| format!("connect: {e}"))?;
@@ -72,7 +174,7 @@ async fn async_job(job: Job) -> BenchResult<Measurement> {
             eio.send(p.make(i))
                 .await
                 .map_err(|e| format!("send {i}: {e}"))?;
-            check(&p, i, echoes.next().await)?;
+            tally.wait(i + 1).await?;
             lat.push(t.elapsed());
         }
         lat.record(&mut m);
@@ -80,20 +182,14 @@ async fn async_job(job: Job) -> BenchResult<Measurement> {
         let sender = async {
             let mut answers = futures::stream::iter(0..s.count)
                 .map(|i| eio.send(p.make(i)))
-                .buffered(WINDOW)
+                .buffered(WINDOW.min(WINDOW_BYTES / p.size().max(1)).max(1))
                 .enumerate();
             while let Some((i, answer)) = answers.next().await {
                 answer.map_err(|e| format!("send {i}: {e}"))?;
             }
             Ok::<_, String>(())
         };
-        let receiver = async {
-            for i in 0..s.count {
-                check(&p, i, echoes.next().await)?;
-            }
-            Ok::<_, String>(())
-        };
-        let (sent, received) = futures::join!(sender, receiver);
+        let (sent, received) = futures::join!(sender, tally.wait(s.count));
         sent.and(received)?;
     }
     sw.finish_messages(&mut m, s.count);
@@ -111,14 +207,14 @@ pub fn run_blocking(job: Job) -> BenchResult<Measurement> {
         builder = builder.max_packets_per_post(cap);
     }
     let eio = builder.build();
-    let (echoed, echoes) = std_mpsc::channel();
-    eio.on_message(move |data: Payload| {
-        let _ = echoed.send(data);
-    });
+    let tally = Tally::new(s.size);
+    let t = tally.clone();
+    eio.on_message(move |data: Payload| t.echo(&data));
+    let t = tally.clone();
+    eio.on_disconnect(move |_| t.ended());
     eio.connect(&job.base)
         .map_err(|e| format!("connect: {e}"))?;
     let p = Payloads::new(s.size);
-    let next = |i| check(&p, i, echoes.recv_timeout(Duration::from_secs(60)).ok());
     let mut m = Measurement::default();
     let sw = Stopwatch::start();
     if matches!(s.kind, Kind::WsSeq | Kind::PollSeq) {
@@ -126,7 +222,7 @@ pub fn run_blocking(job: Job) -> BenchResult<Measurement> {
         for i in 0..s.count {
             let t = Instant::now();
             eio.send(p.make(i)).map_err(|e| format!("send {i}: {e}"))?;
-            next(i)?;
+            tally.wait_blocking(i + 1)?;
             lat.push(t.elapsed());
         }
         lat.record(&mut m);
@@ -141,9 +237,7 @@ pub fn run_blocking(job: Job) -> BenchResult<Measurement> {
                 Ok::<_, String>(())
             })
         };
-        for i in 0..s.count {
-            next(i)?;
-        }
+        tally.wait_blocking(s.count)?;
         sender
             .join()
             .map_err(|_| "the sender thread panicked".to_owned())??;

@@ -68,8 +68,9 @@ pub enum Contender {
     #[serde(rename = "actix-engineio/do_send")]
     OursDoSend,
     /// This crate again, pipelining through a `SessionSender` (`GetSender`) and
-    /// receiving `Messages` (one event per read) instead of one `Message` each. Not in
-    /// the default set.
+    /// receiving `Messages` (one event per read) instead of one `Message` each: the
+    /// actor API as a high-rate actix application uses it. Only where it differs from
+    /// [`Contender::Ours`]: the pipelined scenarios and `many`.
     #[serde(rename = "actix-engineio/batched")]
     OursBatched,
     /// This crate through `AsyncClient`, on a plain Tokio runtime.
@@ -87,8 +88,9 @@ pub enum Contender {
 }
 
 impl Contender {
-    pub const ALL: [Contender; 8] = [
+    pub const ALL: [Contender; 9] = [
         Contender::Ours,
+        Contender::OursBatched,
         Contender::OursAsync,
         Contender::OursBlocking,
         Contender::RustEngineio,
@@ -117,6 +119,10 @@ impl Contender {
     pub fn supports(self, kind: Kind) -> bool {
         match self {
             Contender::OursAsync | Contender::OursBlocking => crate::clients::supports(kind),
+            // Its sequential, upgrade and idle runs would be the plain actor API's.
+            Contender::OursBatched => {
+                matches!(kind, Kind::WsPipe | Kind::PollPipe | Kind::Many)
+            }
             _ => true,
         }
     }
@@ -205,6 +211,11 @@ impl Payloads {
             .map(|i| char::from(b'a' + (i % 26) as u8))
             .collect();
         Payloads { size, tail }
+    }
+
+    /// The size of every message, in bytes.
+    pub fn size(&self) -> usize {
+        self.size
     }
 
     /// Message `i`.

@@ -1,9 +1,14 @@
 //! This crate, through its actor API, on an actix `System`: `Session::builder(url)
 //! .transports([...]).on_message(recipient).connect()`, `Send`, and a subscribed
-//! `Recipient<Message>` that forwards each payload to the benchmark's waiting code.
-//! [`Style::Batched`] pipelines through a `SessionSender` (`GetSender`) instead and
-//! subscribes a `Recipient<Messages>`: one event per read.
+//! `Recipient<Message>` that checks each echo in its handler, as an actix
+//! application handles its messages, and wakes the benchmark's waiting code once the
+//! echo it waits for is in. [`Style::Batched`] pipelines through a `SessionSender`
+//! (`GetSender`) instead and subscribes a `Recipient<Messages>`: one event per read.
 
+use std::cell::RefCell;
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -11,7 +16,7 @@ use actix_engineio::{
     Close, Disconnect, GetSender, Message as EioMessage, Messages, Payload, Send as EioSend,
     Session, Upgrade,
 };
-use futures::channel::{mpsc, oneshot};
+use futures::channel::oneshot;
 use futures::future::join_all;
 use futures::StreamExt;
 
@@ -20,8 +25,11 @@ use crate::common::{
     Stopwatch,
 };
 
-/// Unanswered `Send` requests a pipelining sender keeps in flight.
+/// Unanswered `Send` requests a pipelining sender keeps in flight: 256, or fewer
+/// when they would hold more than `WINDOW_BYTES` (as the engine.io-client
+/// contender's sender).
 const WINDOW: usize = 256;
+const WINDOW_BYTES: usize = 4 * 1024 * 1024;
 
 /// How the actor API is driven.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,21 +42,67 @@ pub enum Style {
     Batched,
 }
 
-/// What the subscriber hands to the waiting code.
-enum Event {
-    Message(Payload),
-    Batch(Vec<Payload>),
-    Disconnect(String),
+/// What the subscriber found, shared with the waiting code (on the same thread).
+#[derive(Default)]
+struct Progress {
+    /// Echoes checked so far, all right and in order.
+    echoed: usize,
+    /// The first wrong echo, or the end of the session.
+    failed: Option<String>,
+    /// The waiting code, and how many echoes it waits for.
+    waiter: Option<(usize, Waker)>,
 }
 
-/// The subscriber's channel, and what is left of the last batch taken from it.
-struct Inbox {
-    events: mpsc::UnboundedReceiver<Event>,
-    batch: std::vec::IntoIter<Payload>,
+impl Progress {
+    fn wake_if_done(&mut self) {
+        if let Some((want, _)) = &self.waiter {
+            if self.echoed >= *want || self.failed.is_some() {
+                if let Some((_, waker)) = self.waiter.take() {
+                    waker.wake();
+                }
+            }
+        }
+    }
 }
 
-/// The subscriber: forwards messages and the end of the session into a channel.
-struct Forward(mpsc::UnboundedSender<Event>);
+/// Resolves once `count` echoes are in, all right, or with the first failure.
+async fn echoed(progress: &RefCell<Progress>, count: usize) -> BenchResult<()> {
+    poll_fn(|cx| {
+        let mut p = progress.borrow_mut();
+        if let Some(failed) = &p.failed {
+            return Poll::Ready(Err(failed.clone()));
+        }
+        if p.echoed >= count {
+            return Poll::Ready(Ok(()));
+        }
+        p.waiter = Some((count, cx.waker().clone()));
+        Poll::Pending
+    })
+    .await
+}
+
+/// The subscriber: checks every echo, and hears the end of the session.
+struct Forward {
+    payloads: Payloads,
+    progress: Rc<RefCell<Progress>>,
+}
+
+impl Forward {
+    fn check(&self, payload: &Payload) {
+        let mut p = self.progress.borrow_mut();
+        if p.failed.is_some() {
+            return;
+        }
+        let got: &[u8] = match payload {
+            Payload::Text(text) => text.as_bytes(),
+            Payload::Binary(data) => data,
+        };
+        match self.payloads.check(p.echoed, got) {
+            Ok(()) => p.echoed += 1,
+            Err(e) => p.failed = Some(e),
+        }
+    }
+}
 
 impl Actor for Forward {
     type Context = Context<Self>;
@@ -57,21 +111,29 @@ impl Actor for Forward {
 impl Handler<EioMessage> for Forward {
     type Result = ();
     fn handle(&mut self, EioMessage(payload): EioMessage, _: &mut Context<Self>) {
-        let _ = self.0.unbounded_send(Event::Message(payload));
+        self.check(&payload);
+        self.progress.borrow_mut().wake_if_done();
     }
 }
 
 impl Handler<Messages> for Forward {
     type Result = ();
     fn handle(&mut self, Messages(batch): Messages, _: &mut Context<Self>) {
-        let _ = self.0.unbounded_send(Event::Batch(batch));
+        for payload in &batch {
+            self.check(payload);
+        }
+        self.progress.borrow_mut().wake_if_done();
     }
 }
 
 impl Handler<Disconnect> for Forward {
     type Result = ();
     fn handle(&mut self, Disconnect(reason): Disconnect, _: &mut Context<Self>) {
-        let _ = self.0.unbounded_send(Event::Disconnect(reason.to_string()));
+        let mut p = self.progress.borrow_mut();
+        if p.failed.is_none() {
+            p.failed = Some(format!("session ended after {} echoes: {reason}", p.echoed));
+        }
+        p.wake_if_done();
     }
 }
 
@@ -92,10 +154,10 @@ impl Handler<Upgrade> for UpgradeWaiter {
     }
 }
 
-/// A session and the receiving end of its subscriber.
+/// A session and what its subscriber found.
 struct Client {
     session: Addr<Session>,
-    events: Inbox,
+    progress: Rc<RefCell<Progress>>,
 }
 
 /// With [`Style::DoSend`], pipelined messages go out with `Addr::do_send` instead of
@@ -110,21 +172,28 @@ async fn run_job(job: Job, style: Style) -> BenchResult<Measurement> {
     let mut m = Measurement::default();
     match s.kind {
         Kind::WsSeq | Kind::PollSeq => {
-            let mut c = open(base, transport(s.kind), job.max_packets_per_post, style).await?;
-            sequential(&mut c, s.size, s.count, &mut m).await?;
-            close(c).await;
-        }
-        Kind::WsPipe | Kind::PollPipe => {
-            let mut c = open(base, transport(s.kind), job.max_packets_per_post, style).await?;
-            let sw = Stopwatch::start();
-            pipelined(
-                &c.session,
-                &mut c.events,
-                &Payloads::new(s.size),
-                s.count,
+            let c = open(
+                base,
+                transport(s.kind),
+                job.max_packets_per_post,
+                s.size,
                 style,
             )
             .await?;
+            sequential(&c, s.size, s.count, &mut m).await?;
+            close(c).await;
+        }
+        Kind::WsPipe | Kind::PollPipe => {
+            let c = open(
+                base,
+                transport(s.kind),
+                job.max_packets_per_post,
+                s.size,
+                style,
+            )
+            .await?;
+            let sw = Stopwatch::start();
+            pipelined(&c, &Payloads::new(s.size), s.count, style).await?;
             sw.finish_messages(&mut m, s.count);
             close(c).await;
         }
@@ -142,15 +211,21 @@ fn transport(kind: Kind) -> &'static str {
     }
 }
 
-/// Opens a session; `cap` is `--max-packets-per-post` (`None`: the crate's default).
+/// Opens a session whose echoes are of `size` bytes; `cap` is
+/// `--max-packets-per-post` (`None`: the crate's default).
 async fn open(
     base: &str,
     transport: &str,
     cap: Option<usize>,
+    size: usize,
     style: Style,
 ) -> BenchResult<Client> {
-    let (tx, events) = mpsc::unbounded();
-    let forward = Forward(tx).start();
+    let progress = Rc::new(RefCell::new(Progress::default()));
+    let forward = Forward {
+        payloads: Payloads::new(size),
+        progress: progress.clone(),
+    }
+    .start();
     let builder = Session::builder(base).transports([transport]);
     let builder = match style {
         Style::Batched => builder.on_messages(forward.clone().recipient()),
@@ -164,11 +239,7 @@ async fn open(
         .connect()
         .await
         .map_err(|e| format!("connect: {e}"))?;
-    let events = Inbox {
-        events,
-        batch: Vec::new().into_iter(),
-    };
-    Ok(Client { session, events })
+    Ok(Client { session, progress })
 }
 
 async fn close(c: Client) {
@@ -184,39 +255,14 @@ async fn send(session: &Addr<Session>, text: String) -> BenchResult<()> {
         .map_err(|e| format!("send: {e}"))
 }
 
-async fn next_echo(inbox: &mut Inbox, p: &Payloads, i: usize) -> BenchResult<()> {
-    let payload = loop {
-        if let Some(payload) = inbox.batch.next() {
-            break payload;
-        }
-        match inbox.events.next().await {
-            Some(Event::Message(payload)) => break payload,
-            Some(Event::Batch(batch)) => inbox.batch = batch.into_iter(),
-            Some(Event::Disconnect(reason)) => {
-                return Err(format!("session ended after {i} echoes: {reason}"))
-            }
-            None => return Err(format!("subscriber gone after {i} echoes")),
-        }
-    };
-    match payload {
-        Payload::Text(text) => p.check(i, text.as_bytes()),
-        Payload::Binary(data) => p.check(i, &data),
-    }
-}
-
-async fn sequential(
-    c: &mut Client,
-    size: usize,
-    count: usize,
-    m: &mut Measurement,
-) -> BenchResult<()> {
+async fn sequential(c: &Client, size: usize, count: usize, m: &mut Measurement) -> BenchResult<()> {
     let p = Payloads::new(size);
     let mut lat = Latencies::with_capacity(count);
     let sw = Stopwatch::start();
     for i in 0..count {
         let t = Instant::now();
         send(&c.session, p.make(i)).await?;
-        next_echo(&mut c.events, &p, i).await?;
+        echoed(&c.progress, i + 1).await?;
         lat.push(t.elapsed());
     }
     sw.finish_messages(m, count);
@@ -225,13 +271,8 @@ async fn sequential(
 }
 
 /// Sends `count` messages back to back while reading and checking the echoes.
-async fn pipelined(
-    session: &Addr<Session>,
-    events: &mut Inbox,
-    p: &Payloads,
-    count: usize,
-    style: Style,
-) -> BenchResult<()> {
+async fn pipelined(c: &Client, p: &Payloads, count: usize, style: Style) -> BenchResult<()> {
+    let session = &c.session;
     let sender = async {
         match style {
             Style::DoSend => {
@@ -261,7 +302,7 @@ async fn pipelined(
         // full, so the window is where backpressure holds the sender.
         let mut answers = futures::stream::iter(0..count)
             .map(|i| session.send(EioSend::text(p.make(i))))
-            .buffered(WINDOW)
+            .buffered(WINDOW.min(WINDOW_BYTES / p.size().max(1)).max(1))
             .enumerate();
         while let Some((i, answer)) = answers.next().await {
             answer
@@ -270,13 +311,7 @@ async fn pipelined(
         }
         Ok::<_, String>(())
     };
-    let receiver = async {
-        for i in 0..count {
-            next_echo(events, p, i).await?;
-        }
-        Ok::<_, String>(())
-    };
-    let (sent, received) = futures::join!(sender, receiver);
+    let (sent, received) = futures::join!(sender, echoed(&c.progress, count));
     sent.and(received)
 }
 
@@ -304,10 +339,16 @@ async fn upgrade(base: &str, sessions: usize, m: &mut Measurement) -> BenchResul
 }
 
 /// Opens `n` websocket sessions, `batch` at a time, all subscribed to `recipient`s made by `sub`.
-async fn open_many(base: &str, n: usize, batch: usize, style: Style) -> BenchResult<Vec<Client>> {
+async fn open_many(
+    base: &str,
+    n: usize,
+    batch: usize,
+    size: usize,
+    style: Style,
+) -> BenchResult<Vec<Client>> {
     let mut clients = Vec::with_capacity(n);
     for range in batches(n, batch) {
-        let opened = join_all(range.map(|_| open(base, "websocket", None, style))).await;
+        let opened = join_all(range.map(|_| open(base, "websocket", None, size, style))).await;
         for c in opened {
             clients.push(c.map_err(|e| format!("after {} sessions: {e}", clients.len()))?);
         }
@@ -324,11 +365,11 @@ async fn idle(
 ) -> BenchResult<()> {
     // One session first, so one-time costs (runtime, HTTP client, TLS roots) are not
     // charged to the sessions measured.
-    let warm = open(base, "websocket", None, style).await?;
+    let warm = open(base, "websocket", None, 16, style).await?;
     settle().await;
     let before = rss_kib()?;
     let t = Instant::now();
-    let clients = open_many(base, n, batch, style).await?;
+    let clients = open_many(base, n, batch, 16, style).await?;
     let open_secs = t.elapsed().as_secs_f64();
     settle().await;
     let after = rss_kib()?;
@@ -353,16 +394,11 @@ async fn many(
     m: &mut Measurement,
 ) -> BenchResult<()> {
     let t = Instant::now();
-    let mut clients = open_many(base, n, batch, style).await?;
+    let clients = open_many(base, n, batch, size, style).await?;
     m.set("open_secs", t.elapsed().as_secs_f64());
     let p = Payloads::new(size);
     let sw = Stopwatch::start();
-    let results = join_all(
-        clients
-            .iter_mut()
-            .map(|c| pipelined(&c.session, &mut c.events, &p, count, style)),
-    )
-    .await;
+    let results = join_all(clients.iter().map(|c| pipelined(c, &p, count, style))).await;
     sw.finish_messages(m, n * count);
     m.set("sessions", n as f64);
     if let Some((i, Err(e))) = results.iter().enumerate().find(|(_, r)| r.is_err()) {

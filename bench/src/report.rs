@@ -197,6 +197,8 @@ struct Output<'a> {
 }
 
 const OURS: &str = "actix-engineio";
+const BATCHED: &str = "actix-engineio/batched";
+const BARE: &str = "bare-awc";
 /// The column that shows the better of rust_engineio's runtimes.
 const REI: &str = "rust_engineio";
 const REI_FLAVOR: &str = "rust_engineio/";
@@ -351,6 +353,11 @@ pub fn report(meta: &Meta, records: &[Record], out: &Path) -> BenchResult<()> {
     if has_ours {
         header.extend(others.iter().map(|o| format!("ours÷{o}")));
     }
+    // The batched actor API against the limit, beside the plain one's ratios.
+    let batched_vs_bare = [BATCHED, BARE].iter().all(|c| shown.iter().any(|s| s == c));
+    if batched_vs_bare {
+        header.push("batched÷bare-awc".into());
+    }
     let mut rows = Vec::new();
     for s in &meta.scenarios {
         for m in metrics(s.kind) {
@@ -377,6 +384,13 @@ pub fn report(meta: &Meta, records: &[Record], out: &Path) -> BenchResult<()> {
                         None => "-".into(),
                     });
                 }
+            }
+            if batched_vs_bare {
+                let median = |c| find(&s.name, m.key, c).and_then(|c| c.median);
+                row.push(match (median(BATCHED), median(BARE)) {
+                    (Some(a), Some(b)) if b != 0.0 => format!("{:.2}", a / b),
+                    _ => "-".into(),
+                });
             }
             rows.push(row);
         }
@@ -413,7 +427,8 @@ pub fn report(meta: &Meta, records: &[Record], out: &Path) -> BenchResult<()> {
     let _ = writeln!(
         text,
         "\nours÷X = actix-engineio's median over X's. ↑ higher is better (above 1: ours is faster); \
-         ↓ lower is better (below 1: ours is better)."
+         ↓ lower is better (below 1: ours is better). batched÷bare-awc: the same for \
+         actix-engineio/batched (the actor API through a SessionSender and Messages) over bare-awc."
     );
     if !choices.is_empty() {
         let _ = writeln!(

@@ -139,20 +139,6 @@ impl<A: ClientApi> Builder<A> {
         sealed::ClientApi::parts(&mut self.api).http_session = Some(Arc::new(make));
         self
     }
-
-    /// How many events the client keeps for its handlers (and its event stream)
-    /// before its session stops reading from the server (default
-    /// [`DEFAULT_EVENT_BUFFER`](crate::DEFAULT_EVENT_BUFFER), at least 1). Handlers
-    /// that fall this far behind hold the server back through the socket instead of
-    /// growing memory; a server whose pings then go unread may end the session.
-    ///
-    /// ```
-    /// let client = actix_engineio::AsyncClient::builder().event_buffer(64).build();
-    /// ```
-    pub fn event_buffer(mut self, events: usize) -> Self {
-        self.config.event_buffer = events.max(1);
-        self
-    }
 }
 
 impl ClientBuilder {

@@ -8,6 +8,7 @@
 mod client;
 mod compression;
 mod proxy;
+mod receiving;
 mod session;
 mod transport_options;
 

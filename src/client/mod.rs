@@ -319,7 +319,8 @@ impl<F: Flavor> Core<F> {
         options: ConnectOptions,
     ) -> Result<(Live, Handshake), ConnectError> {
         let config = options.apply(self.config.clone());
-        let (events, received) = crate::channel::channel(config.event_buffer);
+        let (events, received) =
+            crate::channel::channel(config.event_buffer, config.event_buffer_bytes);
         let (status, watched) = watch::channel(SessionStatus::default());
         let (connected, confirmed) = oneshot::channel();
         let (handled, all_handled) = oneshot::channel();

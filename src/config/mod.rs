@@ -60,14 +60,23 @@ pub const DEFAULT_MAX_BODY_SIZE: usize = 64 * 1024 * 1024;
 /// ```
 pub const DEFAULT_SEND_BUFFER: usize = 1024 * 1024;
 
-/// Default number of events a client keeps for its handlers or its event stream
-/// before its session stops reading from the server; see
-/// [`AsyncClientBuilder::event_buffer`](crate::AsyncClientBuilder::event_buffer).
+/// Default number of received events that may wait for the subscribers, handlers or
+/// event stream before the session stops reading from the server; see
+/// [`SessionBuilder::event_buffer`](crate::SessionBuilder::event_buffer).
 ///
 /// ```
 /// assert_eq!(actix_engineio::DEFAULT_EVENT_BUFFER, 1024);
 /// ```
 pub const DEFAULT_EVENT_BUFFER: usize = 1024;
+
+/// Default amount of received message data that may wait for the subscribers,
+/// handlers or event stream before the session stops reading from the server; see
+/// [`SessionBuilder::event_buffer_bytes`](crate::SessionBuilder::event_buffer_bytes).
+///
+/// ```
+/// assert_eq!(actix_engineio::DEFAULT_EVENT_BUFFER_BYTES, 1024 * 1024);
+/// ```
+pub const DEFAULT_EVENT_BUFFER_BYTES: usize = 1024 * 1024;
 
 /// The bound of the send queue: messages that wait for room in the send buffer. A
 /// sender that waits for its answer (`send(..).await`) is held back instead of refused;
@@ -148,8 +157,10 @@ pub struct ClientConfig {
     /// The HTTP proxy: from the environment (the default), explicit, or none.
     pub(crate) proxy: ProxySetting,
     pub(crate) logging: bool,
-    /// How many events a client's channel holds before its session stops reading.
+    /// How many received events, and bytes of messages, may wait for the
+    /// subscribers and the client before the session stops reading.
     pub(crate) event_buffer: usize,
+    pub(crate) event_buffer_bytes: usize,
     /// How many messages, and bytes, may wait for room in the send buffer from senders
     /// that do not wait for their answer.
     pub(crate) send_queue: SendQueueLimit,
@@ -222,6 +233,7 @@ impl Default for ClientConfig {
             proxy: ProxySetting::default(),
             logging: true,
             event_buffer: DEFAULT_EVENT_BUFFER,
+            event_buffer_bytes: DEFAULT_EVENT_BUFFER_BYTES,
             send_queue: SendQueueLimit::default(),
             reconnect: None,
             error: None,
@@ -263,6 +275,7 @@ impl fmt::Debug for ClientConfig {
             .field("proxy", &self.proxy)
             .field("logging", &self.logging)
             .field("event_buffer", &self.event_buffer)
+            .field("event_buffer_bytes", &self.event_buffer_bytes)
             .field("send_queue", &self.send_queue)
             .field("reconnect", &self.reconnect)
             .field("error", &self.error)

@@ -235,6 +235,8 @@ impl Handler<Stats> for Session {
             queued_bytes: queue.bytes(),
             unwritten_bytes: self.open.as_ref().map_or(0, |open| open.conn.unwritten()),
             refused_do_sends: queue.refused(),
+            unhandled_messages: self.backlog.messages(),
+            unhandled_bytes: self.backlog.bytes(),
         }
     }
 }

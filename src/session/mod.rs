@@ -7,6 +7,7 @@
 //! subscribers and queue; everything of the lost connection (its transports, heartbeat,
 //! timers and futures) is gone with the old context.
 
+mod backlog;
 mod handlers;
 mod open;
 mod opening;
@@ -27,7 +28,8 @@ use actix::{
 };
 use futures::channel::oneshot;
 
-use self::open::Open;
+use self::backlog::{Backlog, Burst};
+use self::open::{Open, ReadHold};
 pub(crate) use self::outlet::Outlet;
 use self::queue::SendQueue;
 pub use self::sender::{SendFuture, SessionSender};
@@ -107,8 +109,11 @@ pub struct Session {
     last_failure: Option<TransportError>,
     /// Messages of the lost connection that were never written.
     undelivered: Vec<Payload>,
-    /// Messages received in this burst, for the `Messages` subscribers (`publish.rs`).
-    burst: Vec<Payload>,
+    /// Messages received in this burst, on their way to the actor subscribers
+    /// (`publish.rs`).
+    burst: Burst,
+    /// What the actor subscribers were given and have not handled yet.
+    backlog: Backlog,
     /// Whether the actor runs under a `Supervisor` (it has a reconnection policy).
     supervised: bool,
 }
@@ -143,6 +148,7 @@ impl Session {
         let config = http.config_arc();
         let outlet = Arc::new(Outlet::new(config.send_queue));
         let queue = SendQueue::new(config.send_queue, config.logging, outlet.clone());
+        let backlog = Backlog::new(config.event_buffer, config.event_buffer_bytes);
         Session {
             url,
             http: Rc::new(http),
@@ -161,7 +167,8 @@ impl Session {
             attempt: 0,
             last_failure: None,
             undelivered: Vec::new(),
-            burst: Vec::new(),
+            burst: Burst::default(),
+            backlog,
         }
     }
 
@@ -237,6 +244,10 @@ impl Session {
         for packet in trailing {
             open.conn.handle_packet(TransportKind::Polling, packet);
         }
+        // Subscribers still busy with what the last connection brought.
+        if self.backlog.is_over() {
+            open.hold_reading(ReadHold::Subscribers);
+        }
         self.open = Some(open);
         self.phase = Phase::Open;
         self.publish_refusal();
@@ -267,7 +278,7 @@ impl Session {
         while let Some(output) = self.open.as_mut().and_then(|open| open.conn.poll_output()) {
             self.carry_out(output, ctx);
         }
-        self.publish_burst();
+        self.publish_burst(ctx);
         if self
             .open
             .as_ref()

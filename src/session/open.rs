@@ -26,6 +26,17 @@ pub(super) struct Open {
     given_back: [GivenBack; 2],
     /// The aborted transports' answers: once in, all they never wrote is given back.
     aborted: Vec<LocalBoxFuture<'static, ()>>,
+    /// Why the transports are not reading (a bit per [`ReadHold`]); they read when none.
+    read_holds: u8,
+}
+
+/// Who holds the transports' reading back, each letting go on its own.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum ReadHold {
+    /// The client's channel is full.
+    Client = 1,
+    /// Actor subscribers have too much unhandled in their mailboxes.
+    Subscribers = 2,
 }
 
 /// Packets on their way to a transport, gathered until the mailbox is drained.
@@ -53,6 +64,7 @@ impl Open {
             outbox: Outbox::default(),
             given_back,
             aborted: Vec::new(),
+            read_holds: 0,
         }
     }
 
@@ -178,7 +190,27 @@ impl Open {
             .collect()
     }
 
-    pub fn pause_reading(&self) {
+    /// Stops the transports' reading for `hold`, unless something holds it already.
+    pub fn hold_reading(&mut self, hold: ReadHold) {
+        let before = self.read_holds;
+        self.read_holds |= hold as u8;
+        if before == 0 {
+            self.pause_reading();
+        }
+    }
+
+    /// Lets go of `hold`: the transports read again once nothing holds them.
+    pub fn release_reading(&mut self, hold: ReadHold) {
+        if self.read_holds & hold as u8 == 0 {
+            return;
+        }
+        self.read_holds &= !(hold as u8);
+        if self.read_holds == 0 {
+            self.resume_reading();
+        }
+    }
+
+    fn pause_reading(&self) {
         if let Some(polling) = &self.polling {
             polling.do_send(PauseReading);
         }
@@ -187,7 +219,7 @@ impl Open {
         }
     }
 
-    pub fn resume_reading(&self) {
+    fn resume_reading(&self) {
         if let Some(polling) = &self.polling {
             polling.do_send(ResumeReading);
         }

@@ -1,15 +1,17 @@
 //! What a session tells its subscribers and its client: each event of the state
 //! machine, in order, and the events of reconnection and of messages given back.
 
-use actix::{ActorFutureExt, AsyncContext, Context};
+use actix::{ActorFutureExt, AsyncContext, Context, Handler};
 
+use super::backlog::{self, Crossed, Handled};
+use super::open::ReadHold;
 use super::stream::{Delivered, Drained};
 use super::{session_log, Session};
 use crate::event::{
-    broadcast, Connect, Disconnect, Event as ClientEvent, Message, Messages, Reconnecting,
-    Undelivered, Upgrade,
+    broadcast, Connect, Disconnect, Event as ClientEvent, Message, Reconnecting, Undelivered,
+    Upgrade,
 };
-use crate::protocol::{DisconnectReason, Event, TransportKind};
+use crate::protocol::{DisconnectReason, Event, Payload, TransportKind};
 
 impl Session {
     /// Tells everyone of an event of the state machine.
@@ -27,18 +29,10 @@ impl Session {
                     attempt: self.attempt,
                 })
             }
-            Event::Message(payload) => {
-                // Gathered for the `Messages` subscribers until the burst is over
-                // (`publish_burst`); not copied when nobody else wants it.
-                if !self.subscribers.messages.is_empty() {
-                    if self.subscribers.message.is_empty() && self.stream.is_none() {
-                        self.burst.push(payload);
-                        return;
-                    }
-                    self.burst.push(payload.clone());
-                }
-                ClientEvent::Message(payload)
-            }
+            Event::Message(payload) => match self.stage(payload) {
+                Some(payload) => ClientEvent::Message(payload),
+                None => return,
+            },
             Event::Upgraded => {
                 opening.websocket_went(true);
                 session_log!(self, info, "engine.io session upgraded to websocket");
@@ -97,20 +91,56 @@ impl Session {
         self.tell(ClientEvent::Undelivered(messages), ctx);
     }
 
-    /// Gives the messages of this burst (one read of a transport, or what one `drive`
-    /// produced) to the `Messages` subscribers, in one event.
-    pub(super) fn publish_burst(&mut self) {
-        if !self.burst.is_empty() {
-            let burst = std::mem::take(&mut self.burst);
-            broadcast(&self.subscribers.messages, Messages(burst));
+    /// Puts a received message in the burst for the actor subscribers: gathered for
+    /// the `Messages` subscribers, and held back from the `Message` subscribers until
+    /// the next one comes (see `backlog::hand_over`). The message, if the client
+    /// wants it too; not copied when nobody else does.
+    fn stage(&mut self, payload: Payload) -> Option<Payload> {
+        let subs = &self.subscribers;
+        let (to_one, to_batch) = (!subs.message.is_empty(), !subs.messages.is_empty());
+        if !to_one && !to_batch {
+            return Some(payload);
+        }
+        let burst = &mut self.burst;
+        burst.messages += 1;
+        burst.bytes += payload.len();
+        let to_client = self.stream.is_some();
+        if to_batch {
+            burst.batch.push(payload.clone());
+        }
+        if to_one {
+            if let Some(before) = burst.last.replace(payload.clone()) {
+                broadcast(&subs.message, Message(before));
+            }
+        }
+        to_client.then_some(payload)
+    }
+
+    /// Hands the messages of this burst (one read of a transport, or what one `drive`
+    /// produced) to the actor subscribers: the `Messages` subscribers in one event.
+    /// Past the backlog's bounds, the transports stop reading until the subscribers
+    /// have handled enough of it.
+    pub(super) fn publish_burst(&mut self, ctx: &mut Context<Self>) {
+        if self.burst.is_empty() {
+            return;
+        }
+        let burst = std::mem::take(&mut self.burst);
+        let (messages, bytes) = (burst.messages, burst.bytes);
+        let subs = &self.subscribers;
+        let session = ctx.address().downgrade().recipient();
+        backlog::hand_over(burst, &subs.message, &subs.messages, session);
+        if self.backlog.handed(messages, bytes) == Crossed::Over {
+            if let Some(open) = self.open.as_mut() {
+                open.hold_reading(ReadHold::Subscribers);
+            }
         }
     }
 
     /// Gives `event` to the actor subscribers, then to the client.
     fn tell(&mut self, event: ClientEvent, ctx: &mut Context<Self>) {
-        // Whatever follows a message follows its batch too.
+        // Whatever follows a message follows its burst too.
         if !matches!(event, ClientEvent::Message(_)) {
-            self.publish_burst();
+            self.publish_burst(ctx);
         }
         self.broadcast(&event);
         let Some(stream) = self.stream.as_mut() else {
@@ -125,7 +155,8 @@ impl Session {
         let subs = &self.subscribers;
         match event {
             ClientEvent::Connect(connect) => broadcast(&subs.connect, connect.clone()),
-            ClientEvent::Message(payload) => broadcast(&subs.message, Message(payload.clone())),
+            // Staged for the subscribers already (`stage`).
+            ClientEvent::Message(_) => {}
             ClientEvent::Upgrade(upgrade) => broadcast(&subs.upgrade, upgrade.clone()),
             ClientEvent::Disconnect(reason) => {
                 broadcast(&subs.disconnect, Disconnect(reason.clone()))
@@ -140,12 +171,24 @@ impl Session {
     /// The client's channel is full: the transports stop reading until it has room.
     fn pause_reading(&mut self, ctx: &mut Context<Self>) {
         if let Some(open) = self.open.as_mut() {
-            open.pause_reading();
+            open.hold_reading(ReadHold::Client);
         }
         ctx.spawn(Drained.map(|(), act: &mut Self, _| {
             if let Some(open) = act.open.as_mut() {
-                open.resume_reading();
+                open.release_reading(ReadHold::Client);
             }
         }));
+    }
+}
+
+impl Handler<Handled> for Session {
+    type Result = ();
+
+    fn handle(&mut self, handled: Handled, _: &mut Context<Self>) {
+        if self.backlog.handled(handled.messages, handled.bytes) == Crossed::Under {
+            if let Some(open) = self.open.as_mut() {
+                open.release_reading(ReadHold::Subscribers);
+            }
+        }
     }
 }

@@ -162,7 +162,7 @@ mod tests {
     use tokio::sync::watch;
 
     fn stream(capacity: usize) -> (Stream, BatchReceiver<Event>, watch::Receiver<SessionStatus>) {
-        let (events, received) = channel(capacity);
+        let (events, received) = channel(capacity, usize::MAX);
         let (status, watched) = watch::channel(SessionStatus::default());
         (
             Stream::new(EventSender { events, status }),

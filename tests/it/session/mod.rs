@@ -6,7 +6,8 @@
 //!
 //! Every assertion message names the peer and the mode, e.g. `[python peer, polling only]`.
 //!
-//! By concern: [`batches`] (`Messages`: every message once, in order, one event per read;
+//! By concern: [`backlog`] (a stuck subscriber holds the server back, then gets
+//! everything), [`batches`] (`Messages`: every message once, in order, one event per read;
 //! `Disconnect` after the last batch), [`echo`] (messages come back exactly, pipelined, to every subscriber, within
 //! `maxPayload`), [`heartbeat`] (pings keep the session alive; a ping timeout ends it),
 //! [`close`] (server close, client close, a killed server), [`errors`] (malformed input,
@@ -15,6 +16,7 @@
 //! and request reading are replaced). The numbers in the section comments number the behaviours tested here,
 //! not docs/protocol.md sections.
 
+mod backlog;
 mod batches;
 mod close;
 mod echo;

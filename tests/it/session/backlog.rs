@@ -1,0 +1,217 @@
+//! 14: a subscriber slower than the server holds the server back. Messages given to actor
+//! subscribers and not handled yet are counted; past `event_buffer_bytes` of them the
+//! session stops reading, so the server waits in the socket instead of the
+//! subscriber's mailbox growing; once the subscriber catches up, every message
+//! arrives, once and in order. For `Message` and `Messages` subscribers, over websocket
+//! and polling, against every peer.
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
+
+use actix::prelude::*;
+use actix_engineio::{
+    GetSender, Message as EioMessage, Messages, Payload, Session, SessionBuilder, Stats,
+};
+
+use super::label;
+use crate::support::client::{assert_payloads, sleep, wait_until, within, Mode, DEADLINE};
+use crate::support::peers::{all_peers, start_peers, PeerOptions};
+
+/// Messages the server sends back while the subscriber is stuck: 15 MiB, more than
+/// three times what a websocket session may hold with the bound and one read beyond.
+const MESSAGES: usize = 240;
+const SIZE: usize = 64 * 1024;
+/// `event_buffer_bytes` of the sessions here.
+const BOUND: usize = 256 * 1024;
+/// What a websocket transport may read beyond the bound before the session's word to
+/// stop reaches it: the rest of one read (up to 2.3 MiB seen here).
+const ONE_READ: usize = 4 * 1024 * 1024;
+
+/// Where the stuck subscriber waits until the test lets it go; opened when dropped, so
+/// that a failing test does not leave the subscriber's thread waiting.
+#[derive(Clone, Default)]
+struct Gate(Arc<(Mutex<bool>, Condvar)>);
+
+impl Gate {
+    fn pass(&self) {
+        let (open, changed) = &*self.0;
+        let mut open = open.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*open {
+            open = changed.wait(open).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn open(&self) {
+        let (open, changed) = &*self.0;
+        *open.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        changed.notify_all();
+    }
+}
+
+struct OpenOnDrop(Gate);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.open();
+    }
+}
+
+/// A subscriber on a thread of its own whose handler waits at the gate, then keeps
+/// what it got.
+struct Stuck {
+    gate: Gate,
+    got: Arc<Mutex<Vec<Payload>>>,
+}
+
+impl Actor for Stuck {
+    type Context = Context<Self>;
+}
+
+impl Stuck {
+    fn keep(&self, payloads: impl IntoIterator<Item = Payload>) {
+        self.gate.pass();
+        self.got
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(payloads);
+    }
+}
+
+impl Handler<EioMessage> for Stuck {
+    type Result = ();
+    fn handle(&mut self, EioMessage(payload): EioMessage, _: &mut Context<Self>) {
+        self.keep([payload]);
+    }
+}
+
+impl Handler<Messages> for Stuck {
+    type Result = ();
+    fn handle(&mut self, Messages(batch): Messages, _: &mut Context<Self>) {
+        self.keep(batch);
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Subscription {
+    Message,
+    Messages,
+}
+
+fn message(i: usize) -> Payload {
+    let mut text = format!("{i:06}:");
+    text.extend(std::iter::repeat_n('m', SIZE - text.len()));
+    Payload::from(text)
+}
+
+async fn stats(l: &str, session: &Addr<Session>) -> actix_engineio::SessionStats {
+    within(l, DEADLINE, session.send(Stats))
+        .await
+        .unwrap_or_else(|e| panic!("{l}: Stats: {e}"))
+}
+
+#[actix_rt::test]
+async fn a_stuck_subscriber_holds_the_server_back_and_then_gets_everything_in_order() {
+    let peers = start_peers(&all_peers(), PeerOptions::default());
+    for peer in &peers {
+        for mode in [Mode::WebSocket, Mode::Polling] {
+            for subscription in [Subscription::Message, Subscription::Messages] {
+                let l = format!("{} {subscription:?}", label(peer, mode));
+                held_back_then_delivered(&l, mode, mode.builder(&peer.url()), subscription).await;
+            }
+        }
+    }
+}
+
+async fn held_back_then_delivered(
+    l: &str,
+    mode: Mode,
+    builder: SessionBuilder,
+    subscription: Subscription,
+) {
+    let gate = Gate::default();
+    let _unstick = OpenOnDrop(gate.clone());
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let arbiter = Arbiter::new();
+    let stuck = Stuck::start_in_arbiter(&arbiter.handle(), {
+        let (gate, got) = (gate.clone(), got.clone());
+        move |_| Stuck { gate, got }
+    });
+    let builder = builder.event_buffer_bytes(BOUND);
+    let builder = match subscription {
+        Subscription::Message => builder.on_message(stuck.recipient()),
+        Subscription::Messages => builder.on_messages(stuck.recipient()),
+    };
+    let session = within(l, DEADLINE, builder.connect())
+        .await
+        .unwrap_or_else(|e| panic!("{l}: connect: {e}"));
+    let sender = within(l, DEADLINE, session.send(GetSender)).await.unwrap();
+    let want: Vec<Payload> = (0..MESSAGES).map(message).collect();
+    let flood = want.clone();
+    actix_rt::spawn(async move {
+        for payload in flood {
+            if sender.send(payload).await.is_err() {
+                return;
+            }
+        }
+    });
+
+    // The echoes come until the bound is reached...
+    let mut unhandled = 0;
+    for _ in 0..(DEADLINE.as_millis() / 20) {
+        if unhandled >= BOUND {
+            break;
+        }
+        unhandled = stats(l, &session).await.unhandled_bytes;
+        sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        unhandled >= BOUND,
+        "{l}: the echoes never filled the subscriber's backlog ({unhandled} bytes)"
+    );
+    // ... then the session reads no more while the subscriber is stuck: over
+    // websocket, nothing beyond the rest of one read; over polling, no new poll once
+    // the one in flight is in (whose size is the server's choice).
+    let (mut most, mut increases) = (unhandled, 0);
+    for _ in 0..50 {
+        sleep(Duration::from_millis(20)).await;
+        let now = stats(l, &session).await.unhandled_bytes;
+        if now > most {
+            increases += 1;
+        }
+        most = most.max(now);
+    }
+    match mode {
+        Mode::Polling => assert!(
+            increases <= 1,
+            "{l}: {increases} more polls answered while the subscriber was stuck (at most the one in flight); {most} bytes waited"
+        ),
+        _ => assert!(
+            most <= BOUND + ONE_READ,
+            "{l}: {most} bytes waited for the stuck subscriber (bound {BOUND} + one read {ONE_READ})"
+        ),
+    }
+
+    gate.open();
+    let all_in = || got.lock().unwrap_or_else(PoisonError::into_inner).len() >= MESSAGES;
+    assert!(
+        wait_until(DEADLINE * 2, all_in).await,
+        "{l}: only {} of {MESSAGES} messages reached the subscriber",
+        got.lock().unwrap_or_else(PoisonError::into_inner).len()
+    );
+    let got = got.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    assert_payloads(l, &got, &want);
+    let mut left = usize::MAX;
+    for _ in 0..(DEADLINE.as_millis() / 20) {
+        left = stats(l, &session).await.unhandled_bytes;
+        if left == 0 {
+            break;
+        }
+        sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        left, 0,
+        "{l}: the backlog is not back to 0 once all is handled"
+    );
+    let _ = within(l, DEADLINE, session.send(actix_engineio::Close)).await;
+    arbiter.stop();
+}

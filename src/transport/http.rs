@@ -2,6 +2,7 @@
 //! and decompressed bodies, and errors mapped to [`TransportError`].
 
 use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -249,10 +250,11 @@ impl Http {
         <awc::http::Uri as TryFrom<U>>::Error: Into<awc::error::HttpError>,
     {
         let mut request = self.client.request(method, url).timeout(timeout);
-        self.trace_request(
-            request.get_method().as_str(),
-            &request.get_uri().to_string(),
-        );
+        // Checked first: the URL is not turned back into text for every request.
+        if self.config.logging && log::log_enabled!(log::Level::Trace) {
+            let url = request.get_uri().to_string();
+            self.trace_request(request.get_method().as_str(), &url);
+        }
         // Every request here is a polling one: the polling headers go on each.
         let own = &self.config.per_transport.polling_headers;
         for (name, value) in self.headers.iter().chain(own) {
@@ -310,8 +312,14 @@ impl PollingUrls {
     /// The URL of the next poll.
     pub fn poll(&self) -> String {
         match &self.stamp {
-            // A cache-buster is hex digits and dots: nothing to encode.
-            Some(stamp) => format!("{}{stamp}{}", self.poll, cache_buster()),
+            Some(stamp) => {
+                let mut url = String::with_capacity(self.poll.len() + stamp.len() + 24);
+                url.push_str(&self.poll);
+                url.push_str(stamp);
+                // A cache-buster is hex digits and a dot: nothing to encode.
+                write_cache_buster(&mut url);
+                url
+            }
             None => self.poll.clone(),
         }
     }
@@ -330,11 +338,23 @@ impl PollingUrls {
 
 /// A `t` value unique within the process, so no cache answers a poll.
 fn cache_buster() -> String {
+    let mut t = String::with_capacity(24);
+    write_cache_buster(&mut t);
+    t
+}
+
+/// Appends a cache-buster to `out`: the time in milliseconds in hex, a dot, and a
+/// counter (written into the poll's URL, with no string of its own).
+fn write_cache_buster(out: &mut String) {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
-    format!("{millis:x}.{}", COUNTER.fetch_add(1, Ordering::Relaxed))
+    let _ = write!(
+        out,
+        "{millis:x}.{}",
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
 }
 
 /// The proxy the session's requests go through: the setting, or the environment's

@@ -11,7 +11,7 @@ use actix_engineio::{AsyncClient, Client, Payload};
 use futures::StreamExt;
 use tokio::sync::Notify;
 
-use crate::common::{BenchResult, Job, Kind, Latencies, Measurement, Payloads, Stopwatch};
+use crate::common::{BenchResult, Echoes, Job, Kind, Latencies, Measurement, Payloads, Stopwatch};
 
 /// Unanswered sends an `AsyncClient` sender keeps in flight, as the actor API's does:
 /// 256, or fewer when they would hold more than `WINDOW_BYTES`.
@@ -44,10 +44,7 @@ struct Tally {
 
 #[derive(Default)]
 struct TallyState {
-    /// Echoes checked so far, all right and in order.
-    echoed: usize,
-    /// The first wrong echo, or the end of the session.
-    failed: Option<String>,
+    echoes: Echoes,
     /// How many echoes the waiting code waits for.
     want: usize,
 }
@@ -72,29 +69,15 @@ impl Tally {
     /// The message handler's work: checks the next echo.
     fn echo(&self, payload: &Payload) {
         let mut state = self.lock();
-        if state.failed.is_some() {
-            return;
-        }
-        let got: &[u8] = match payload {
-            Payload::Text(text) => text.as_bytes(),
-            Payload::Binary(data) => data,
-        };
-        match self.payloads.check(state.echoed, got) {
-            Ok(()) => state.echoed += 1,
-            Err(e) => state.failed = Some(e),
-        }
-        if state.echoed >= state.want || state.failed.is_some() {
+        state.echoes.check(&self.payloads, payload);
+        if !matches!(state.echoes.reached(state.want), Ok(false)) {
             drop(state);
             self.wake();
         }
     }
 
     fn ended(&self) {
-        let mut state = self.lock();
-        if state.failed.is_none() {
-            state.failed = Some(format!("the session ended after {} echoes", state.echoed));
-        }
-        drop(state);
+        self.lock().echoes.ended("disconnected");
         self.wake();
     }
 
@@ -105,11 +88,8 @@ impl Tally {
 
     /// `Ok(true)` once `count` echoes are in; records `count` as awaited otherwise.
     fn done(state: &mut TallyState, count: usize) -> BenchResult<bool> {
-        if let Some(failed) = &state.failed {
-            return Err(failed.clone());
-        }
         state.want = count;
-        Ok(state.echoed >= count)
+        state.echoes.reached(count)
     }
 
     async fn wait(&self, count: usize) -> BenchResult<()> {
@@ -128,7 +108,7 @@ impl Tally {
         while !Tally::done(&mut state, count)? {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(format!("echo #{} did not come", state.echoed));
+                return Err(format!("echo #{} did not come", state.echoes.right));
             }
             state = self
                 .changed

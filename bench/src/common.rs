@@ -250,6 +250,47 @@ impl Payloads {
     }
 }
 
+/// The echoes a subscriber or a handler checked as they came, in order.
+#[derive(Default)]
+pub struct Echoes {
+    /// Checked so far, all right and in order.
+    pub right: usize,
+    /// The first wrong echo, or the end of the session.
+    pub failed: Option<String>,
+}
+
+impl Echoes {
+    /// Checks the next echo (nothing more once one failed).
+    pub fn check(&mut self, p: &Payloads, payload: &actix_engineio::Payload) {
+        if self.failed.is_some() {
+            return;
+        }
+        let got: &[u8] = match payload {
+            actix_engineio::Payload::Text(text) => text.as_bytes(),
+            actix_engineio::Payload::Binary(data) => data,
+        };
+        match p.check(self.right, got) {
+            Ok(()) => self.right += 1,
+            Err(e) => self.failed = Some(e),
+        }
+    }
+
+    /// The session ended, for `why`: an echo still awaited will not come.
+    pub fn ended(&mut self, why: &str) {
+        if self.failed.is_none() {
+            self.failed = Some(format!("session ended after {} echoes: {why}", self.right));
+        }
+    }
+
+    /// `Ok(true)` once `count` echoes are in, all right; the first failure otherwise.
+    pub fn reached(&self, count: usize) -> BenchResult<bool> {
+        match &self.failed {
+            Some(failed) => Err(failed.clone()),
+            None => Ok(self.right >= count),
+        }
+    }
+}
+
 /// `i` in ten decimal digits, zero-padded (`format!("{i:010}")` without the formatter).
 fn digits(mut i: usize) -> [u8; 10] {
     let mut out = [b'0'; 10];

@@ -21,7 +21,7 @@ use futures::future::join_all;
 use futures::StreamExt;
 
 use crate::common::{
-    batches, rss_kib, trim_heap, BenchResult, Job, Kind, Latencies, Measurement, Payloads,
+    batches, rss_kib, trim_heap, BenchResult, Echoes, Job, Kind, Latencies, Measurement, Payloads,
     Stopwatch,
 };
 
@@ -45,10 +45,7 @@ pub enum Style {
 /// What the subscriber found, shared with the waiting code (on the same thread).
 #[derive(Default)]
 struct Progress {
-    /// Echoes checked so far, all right and in order.
-    echoed: usize,
-    /// The first wrong echo, or the end of the session.
-    failed: Option<String>,
+    echoes: Echoes,
     /// The waiting code, and how many echoes it waits for.
     waiter: Option<(usize, Waker)>,
 }
@@ -56,7 +53,7 @@ struct Progress {
 impl Progress {
     fn wake_if_done(&mut self) {
         if let Some((want, _)) = &self.waiter {
-            if self.echoed >= *want || self.failed.is_some() {
+            if !matches!(self.echoes.reached(*want), Ok(false)) {
                 if let Some((_, waker)) = self.waiter.take() {
                     waker.wake();
                 }
@@ -69,10 +66,7 @@ impl Progress {
 async fn echoed(progress: &RefCell<Progress>, count: usize) -> BenchResult<()> {
     poll_fn(|cx| {
         let mut p = progress.borrow_mut();
-        if let Some(failed) = &p.failed {
-            return Poll::Ready(Err(failed.clone()));
-        }
-        if p.echoed >= count {
+        if p.echoes.reached(count)? {
             return Poll::Ready(Ok(()));
         }
         p.waiter = Some((count, cx.waker().clone()));
@@ -89,18 +83,10 @@ struct Forward {
 
 impl Forward {
     fn check(&self, payload: &Payload) {
-        let mut p = self.progress.borrow_mut();
-        if p.failed.is_some() {
-            return;
-        }
-        let got: &[u8] = match payload {
-            Payload::Text(text) => text.as_bytes(),
-            Payload::Binary(data) => data,
-        };
-        match self.payloads.check(p.echoed, got) {
-            Ok(()) => p.echoed += 1,
-            Err(e) => p.failed = Some(e),
-        }
+        self.progress
+            .borrow_mut()
+            .echoes
+            .check(&self.payloads, payload);
     }
 }
 
@@ -130,9 +116,7 @@ impl Handler<Disconnect> for Forward {
     type Result = ();
     fn handle(&mut self, Disconnect(reason): Disconnect, _: &mut Context<Self>) {
         let mut p = self.progress.borrow_mut();
-        if p.failed.is_none() {
-            p.failed = Some(format!("session ended after {} echoes: {reason}", p.echoed));
-        }
+        p.echoes.ended(&reason.to_string());
         p.wake_if_done();
     }
 }
@@ -170,28 +154,23 @@ async fn run_job(job: Job, style: Style) -> BenchResult<Measurement> {
     let s = &job.scenario;
     let base = job.base.as_str();
     let mut m = Measurement::default();
+    let one = || {
+        open(
+            base,
+            transport(s.kind),
+            job.max_packets_per_post,
+            s.size,
+            style,
+        )
+    };
     match s.kind {
         Kind::WsSeq | Kind::PollSeq => {
-            let c = open(
-                base,
-                transport(s.kind),
-                job.max_packets_per_post,
-                s.size,
-                style,
-            )
-            .await?;
+            let c = one().await?;
             sequential(&c, s.size, s.count, &mut m).await?;
             close(c).await;
         }
         Kind::WsPipe | Kind::PollPipe => {
-            let c = open(
-                base,
-                transport(s.kind),
-                job.max_packets_per_post,
-                s.size,
-                style,
-            )
-            .await?;
+            let c = one().await?;
             let sw = Stopwatch::start();
             pipelined(&c, &Payloads::new(s.size), s.count, style).await?;
             sw.finish_messages(&mut m, s.count);

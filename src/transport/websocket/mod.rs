@@ -3,6 +3,7 @@
 mod deflate;
 mod frames;
 mod open;
+mod outgoing;
 mod sink;
 
 use std::rc::Rc;
@@ -27,8 +28,7 @@ use super::{
     TransportEventKind,
 };
 use crate::protocol::{
-    frame, wire_len_for, Frame, Handshake, Packet, ProtocolVersion, TransportEnd, TransportError,
-    TransportKind,
+    wire_len_for, Handshake, Packet, ProtocolVersion, TransportEnd, TransportError, TransportKind,
 };
 
 /// A websocket as the session opens it: awc's socket, frames checked from their header.
@@ -80,7 +80,13 @@ impl WebSocketTransport {
         let version = http.version();
         let (sink, stream) = framed.split();
         let writes = Rc::new(Writes::default());
-        let sink = CountingSink::new(sink, config.send_buffer, session.clone(), writes.clone());
+        let sink = CountingSink::new(
+            sink,
+            version,
+            config.send_buffer,
+            session.clone(),
+            writes.clone(),
+        );
         let gate = Gate::default();
         WebSocketTransport::create(move |ctx| {
             ctx.add_stream(gate.wrap(stream));
@@ -247,12 +253,9 @@ impl Handler<Transmit> for WebSocketTransport {
     fn handle(&mut self, Transmit(packets): Transmit, ctx: &mut Context<Self>) {
         for packet in packets {
             let cost = wire_len_for(self.version, TransportKind::WebSocket, &packet);
-            let message = match frame::encode_for(self.version, &packet) {
-                Frame::Text(text) => WsMessage::Text(text),
-                Frame::Binary(data) => WsMessage::Binary(data),
-            };
+            // The codec encodes it straight into its buffer (see `outgoing`).
             self.writes.queued(packet);
-            self.write(Outgoing::packet(message, cost), ctx);
+            self.write(Outgoing::packet(cost), ctx);
         }
     }
 }

@@ -14,33 +14,34 @@ use awc::ws::Message as WsMessage;
 use futures::stream::SplitSink;
 use futures::{ready, Sink};
 
+use super::outgoing::WsOut;
 use super::WsFramed;
-use crate::protocol::Packet;
+use crate::protocol::{Packet, ProtocolVersion};
 use crate::transport::{SessionLink, TransportEventKind, WrittenCounter};
 
-/// A message for the socket, with what it counts against the send buffer.
+/// What the socket is to write: the next packet waiting in [`Writes`], or a control
+/// frame of the socket's own.
 pub(crate) struct Outgoing {
-    message: WsMessage,
+    /// `None`: the next packet of [`Writes`]' pending ones, encoded straight into the
+    /// codec's buffer when it gets there.
+    control: Option<WsMessage>,
     /// The packet's [`wire_len`](crate::protocol::wire_len); control frames are free.
     cost: usize,
-    /// Whether it carries a packet of the session (tracked until it reaches the codec).
-    packet: bool,
 }
 
 impl Outgoing {
-    pub fn packet(message: WsMessage, cost: usize) -> Self {
+    /// The packet last [`queued`](Writes::queued), which costs `cost`.
+    pub fn packet(cost: usize) -> Self {
         Outgoing {
-            message,
+            control: None,
             cost,
-            packet: true,
         }
     }
 
     pub fn control(message: WsMessage) -> Self {
         Outgoing {
-            message,
+            control: Some(message),
             cost: 0,
-            packet: false,
         }
     }
 }
@@ -48,7 +49,9 @@ impl Outgoing {
 /// What the actor and its sink share about writing.
 #[derive(Default)]
 pub(crate) struct Writes {
-    /// Packets given to the socket and not yet to its codec, in order.
+    /// Packets given to the socket and not yet to its codec, in order: each is taken
+    /// from here when its [`Outgoing`] reaches the codec, so a packet is never copied
+    /// to be both written and kept to be given back.
     pending: RefCell<VecDeque<Packet>>,
     /// When the last flush completed.
     flushed_at: Cell<Option<Instant>>,
@@ -85,7 +88,9 @@ impl Writes {
 /// The socket's sink: tells the session how many bytes of packets each flush wrote
 /// (backpressure), and keeps [`Writes`] up to date.
 pub(crate) struct CountingSink {
-    inner: SplitSink<WsFramed, WsMessage>,
+    inner: SplitSink<WsFramed, WsOut>,
+    /// The frame format of packets.
+    version: ProtocolVersion,
     /// Bytes of packets handed to the codec since the last flush.
     unflushed: usize,
     written: WrittenCounter,
@@ -95,13 +100,15 @@ pub(crate) struct CountingSink {
 
 impl CountingSink {
     pub fn new(
-        inner: SplitSink<WsFramed, WsMessage>,
+        inner: SplitSink<WsFramed, WsOut>,
+        version: ProtocolVersion,
         send_buffer: usize,
         session: SessionLink,
         writes: Rc<Writes>,
     ) -> Self {
         CountingSink {
             inner,
+            version,
             unflushed: 0,
             written: WrittenCounter::new(send_buffer),
             session,
@@ -122,10 +129,17 @@ impl Sink<Outgoing> for CountingSink {
 
     fn start_send(mut self: Pin<&mut Self>, outgoing: Outgoing) -> Result<(), Self::Error> {
         self.unflushed += outgoing.cost;
-        if outgoing.packet {
-            self.writes.pending.borrow_mut().pop_front();
-        }
-        Pin::new(&mut self.inner).start_send(outgoing.message)
+        let item = match outgoing.control {
+            Some(message) => WsOut::Message(message),
+            None => {
+                // Every packet's `Outgoing` follows its `queued`, in the same order.
+                let Some(packet) = self.writes.pending.borrow_mut().pop_front() else {
+                    return Ok(());
+                };
+                WsOut::Packet(packet, self.version)
+            }
+        };
+        Pin::new(&mut self.inner).start_send(item)
     }
 
     fn poll_flush(

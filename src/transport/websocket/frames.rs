@@ -208,15 +208,28 @@ impl Encoder<WsOut> for LimitedCodec {
     type Error = ProtocolError;
 
     fn encode(&mut self, item: WsOut, dst: &mut BytesMut) -> Result<(), ProtocolError> {
-        let (packet, version) = match item {
-            WsOut::Packet(packet, version) => (packet, version),
-            WsOut::Message(message) => return self.encode(message, dst),
-        };
+        match item {
+            WsOut::Packets(packets, version) => packets
+                .iter()
+                .try_for_each(|packet| self.encode_packet(version, packet, dst)),
+            WsOut::Message(message) => self.encode(message, dst),
+        }
+    }
+}
+
+impl LimitedCodec {
+    /// Writes `packet`'s frame into `dst`, straight from the packet's data.
+    fn encode_packet(
+        &mut self,
+        version: ProtocolVersion,
+        packet: &Packet,
+        dst: &mut BytesMut,
+    ) -> Result<(), ProtocolError> {
         // A message permessage-deflate would compress goes the way of any message.
-        let parts = frame::parts_for(version, &packet)
+        let parts = frame::parts_for(version, packet)
             .filter(|parts| self.deflate.is_none() || parts.len() < THRESHOLD);
         let Some(parts) = parts else {
-            let message = match frame::encode_for(version, &packet) {
+            let message = match frame::encode_for(version, packet) {
                 Frame::Text(text) => WsMessage::Text(text),
                 Frame::Binary(data) => WsMessage::Binary(data),
             };
@@ -401,10 +414,10 @@ mod tests {
                     LimitedCodec::new(1 << 20).with_deflate(deflate),
                 );
                 let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
+                direct
+                    .encode(WsOut::Packets(packets.to_vec(), version), &mut a)
+                    .unwrap();
                 for packet in &packets {
-                    direct
-                        .encode(WsOut::Packet(packet.clone(), version), &mut a)
-                        .unwrap();
                     let message = match frame::encode_for(version, packet) {
                         Frame::Text(text) => WsMessage::Text(text),
                         Frame::Binary(data) => WsMessage::Binary(data),

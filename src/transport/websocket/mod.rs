@@ -251,12 +251,17 @@ impl Handler<Transmit> for WebSocketTransport {
     type Result = ();
 
     fn handle(&mut self, Transmit(packets): Transmit, ctx: &mut Context<Self>) {
-        for packet in packets {
-            let cost = wire_len_for(self.version, TransportKind::WebSocket, &packet);
-            // The codec encodes it straight into its buffer (see `outgoing`).
-            self.writes.queued(packet);
-            self.write(Outgoing::packet(cost), ctx);
+        if packets.is_empty() {
+            return;
         }
+        let cost = packets
+            .iter()
+            .map(|packet| wire_len_for(self.version, TransportKind::WebSocket, packet))
+            .sum();
+        // One item for the sink; the codec encodes each packet straight into its
+        // buffer (see `outgoing`).
+        self.writes.queued(packets);
+        self.write(Outgoing::packets(cost), ctx);
     }
 }
 

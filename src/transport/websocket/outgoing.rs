@@ -14,19 +14,23 @@ use crate::protocol::{Packet, ProtocolVersion};
 
 /// An item for the codec: a packet of the session, or a frame of the socket's own.
 pub(crate) enum WsOut {
-    /// A packet of protocol `version`, encoded into the write buffer as its frame.
-    Packet(Packet, ProtocolVersion),
+    /// Packets of protocol `version`, in order, each encoded into the write buffer as
+    /// its frame.
+    Packets(Vec<Packet>, ProtocolVersion),
     /// A control frame (pong, close), or a message already put together.
     Message(WsMessage),
 }
 
 /// The masking keys of a client's frames (RFC 6455 5.3: "MUST pick a fresh masking key
-/// for each frame", unpredictable to the application). Each key is SipHash, keyed at
-/// random once per socket by the standard library, of a counter: a keyed PRF, as
-/// unpredictable as `rand`'s thread generator that actix-http uses, with no dependency.
+/// for each frame", unpredictable to the application). Keys are SipHash, keyed at
+/// random once per socket by the standard library, of a counter, two keys per hash: a
+/// keyed PRF, as unpredictable as `rand`'s thread generator that actix-http uses, with
+/// no dependency, at about the same cost per frame.
 pub(crate) struct MaskKeys {
     keys: RandomState,
     counter: u64,
+    /// The second key of the last hash, not used yet.
+    spare: Option<[u8; 4]>,
 }
 
 impl MaskKeys {
@@ -34,15 +38,19 @@ impl MaskKeys {
         MaskKeys {
             keys: RandomState::new(),
             counter: 0,
+            spare: None,
         }
     }
 
     /// A fresh key.
     pub fn next(&mut self) -> [u8; 4] {
+        if let Some(key) = self.spare.take() {
+            return key;
+        }
         self.counter = self.counter.wrapping_add(1);
-        let hash = self.keys.hash_one(self.counter);
-        // The low half: every bit of SipHash's output is as good as any other.
-        (hash as u32).to_ne_bytes()
+        let [a, b, c, d, e, f, g, h] = self.keys.hash_one(self.counter).to_ne_bytes();
+        self.spare = Some([e, f, g, h]);
+        [a, b, c, d]
     }
 }
 

@@ -19,19 +19,20 @@ use super::WsFramed;
 use crate::protocol::{Packet, ProtocolVersion};
 use crate::transport::{SessionLink, TransportEventKind, WrittenCounter};
 
-/// What the socket is to write: the next packet waiting in [`Writes`], or a control
-/// frame of the socket's own.
+/// What the socket is to write: the next batch of packets waiting in [`Writes`], or a
+/// control frame of the socket's own.
 pub(crate) struct Outgoing {
-    /// `None`: the next packet of [`Writes`]' pending ones, encoded straight into the
+    /// `None`: the next batch of [`Writes`]' pending ones, encoded straight into the
     /// codec's buffer when it gets there.
     control: Option<WsMessage>,
-    /// The packet's [`wire_len`](crate::protocol::wire_len); control frames are free.
+    /// What the batch counts against the send buffer (the sum of its packets'
+    /// [`wire_len`](crate::protocol::wire_len)s); control frames are free.
     cost: usize,
 }
 
 impl Outgoing {
-    /// The packet last [`queued`](Writes::queued), which costs `cost`.
-    pub fn packet(cost: usize) -> Self {
+    /// The batch last [`queued`](Writes::queued), which costs `cost`.
+    pub fn packets(cost: usize) -> Self {
         Outgoing {
             control: None,
             cost,
@@ -49,10 +50,11 @@ impl Outgoing {
 /// What the actor and its sink share about writing.
 #[derive(Default)]
 pub(crate) struct Writes {
-    /// Packets given to the socket and not yet to its codec, in order: each is taken
-    /// from here when its [`Outgoing`] reaches the codec, so a packet is never copied
-    /// to be both written and kept to be given back.
-    pending: RefCell<VecDeque<Packet>>,
+    /// Batches of packets given to the socket and not yet to its codec, in order: each
+    /// is taken from here when its [`Outgoing`] reaches the codec, so a packet is never
+    /// copied to be both written and kept to be given back. A batch (a `Transmit`'s)
+    /// goes through the sink as one item: the sink's per-item work is paid per burst.
+    pending: RefCell<VecDeque<Vec<Packet>>>,
     /// When the last flush completed.
     flushed_at: Cell<Option<Instant>>,
     /// Whether anything was written since.
@@ -60,9 +62,9 @@ pub(crate) struct Writes {
 }
 
 impl Writes {
-    /// A packet is on its way to the socket.
-    pub fn queued(&self, packet: Packet) {
-        self.pending.borrow_mut().push_back(packet);
+    /// A batch of packets is on its way to the socket.
+    pub fn queued(&self, packets: Vec<Packet>) {
+        self.pending.borrow_mut().push_back(packets);
     }
 
     /// Something was written: whether the server has not read anything for longer
@@ -81,7 +83,7 @@ impl Writes {
 
     /// The packets that never reached the codec.
     pub fn take_pending(&self) -> Vec<Packet> {
-        self.pending.borrow_mut().drain(..).collect()
+        self.pending.borrow_mut().drain(..).flatten().collect()
     }
 }
 
@@ -132,11 +134,12 @@ impl Sink<Outgoing> for CountingSink {
         let item = match outgoing.control {
             Some(message) => WsOut::Message(message),
             None => {
-                // Every packet's `Outgoing` follows its `queued`, in the same order.
-                let Some(packet) = self.writes.pending.borrow_mut().pop_front() else {
+                // Every batch's `Outgoing` follows its `queued`, in the same order;
+                // none is left once the transport has given them back.
+                let Some(packets) = self.writes.pending.borrow_mut().pop_front() else {
                     return Ok(());
                 };
-                WsOut::Packet(packet, self.version)
+                WsOut::Packets(packets, self.version)
             }
         };
         Pin::new(&mut self.inner).start_send(item)

@@ -1,5 +1,6 @@
 //! The websocket transport: one actor owning one socket, one packet per frame.
 
+mod burst;
 mod deflate;
 mod frames;
 mod open;
@@ -10,13 +11,16 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use actix::io::{SinkWrite, WriteHandler};
-use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, StreamHandler};
+use actix::{
+    Actor, ActorContext, ActorFutureExt, ActorState, AsyncContext, Context, Handler, StreamHandler,
+};
 use actix_codec::Framed;
 use awc::error::WsProtocolError;
 use awc::ws::{CloseCode, CloseReason, Frame as WsFrame, Message as WsMessage};
 use awc::BoxedSocket;
 use futures::stream::StreamExt;
 
+use self::burst::{BurstCodec, Frames};
 use self::frames::{LimitedCodec, Reassembly};
 use self::open::{close_error, is_normal, protocol_error};
 pub(crate) use self::open::{handshake, open};
@@ -33,6 +37,9 @@ use crate::protocol::{
 
 /// A websocket as the session opens it: awc's socket, frames checked from their header.
 pub(crate) type WsFramed = Framed<BoxedSocket, LimitedCodec>;
+
+/// The socket as the transport reads and writes it: frames read in bursts.
+pub(crate) type WsSocket = Framed<BoxedSocket, BurstCodec>;
 
 /// The transport actor of one websocket.
 pub(crate) struct WebSocketTransport {
@@ -78,7 +85,7 @@ impl WebSocketTransport {
         let config = http.config();
         let (limit, close_timeout) = (config.max_frame_size, config.request_timeout);
         let version = http.version();
-        let (sink, stream) = framed.split();
+        let (sink, stream) = framed.into_map_codec(BurstCodec::new).split();
         let writes = Rc::new(Writes::default());
         let sink = CountingSink::new(
             sink,
@@ -197,15 +204,35 @@ impl Actor for WebSocketTransport {
     }
 }
 
-impl StreamHandler<Result<WsFrame, WsProtocolError>> for WebSocketTransport {
-    fn handle(&mut self, frame: Result<WsFrame, WsProtocolError>, ctx: &mut Context<Self>) {
-        let frame = match frame {
-            Ok(frame) => frame,
+impl StreamHandler<Result<Frames, WsProtocolError>> for WebSocketTransport {
+    fn handle(&mut self, frames: Result<Frames, WsProtocolError>, ctx: &mut Context<Self>) {
+        let frames = match frames {
+            Ok(frames) => frames,
             Err(error) => {
                 let cause = protocol_error(error, self.limit);
                 return self.end(TransportEnd::Error(cause), ctx);
             }
         };
+        for frame in frames {
+            // A frame that stops the actor ends the burst, as it ended the stream when
+            // frames came one by one.
+            if ctx.state() != ActorState::Running {
+                break;
+            }
+            self.frame(frame, ctx);
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        let lost = TransportError::ConnectionLost(
+            "the server closed the socket without a close frame".into(),
+        );
+        self.end(TransportEnd::Error(lost), ctx);
+    }
+}
+
+impl WebSocketTransport {
+    fn frame(&mut self, frame: WsFrame, ctx: &mut Context<Self>) {
         match frame {
             WsFrame::Text(_) | WsFrame::Binary(_) | WsFrame::Continuation(_) => {
                 if let Some(result) = self.messages.push(frame) {
@@ -229,13 +256,6 @@ impl StreamHandler<Result<WsFrame, WsProtocolError>> for WebSocketTransport {
                 self.close(echo, ctx);
             }
         }
-    }
-
-    fn finished(&mut self, ctx: &mut Context<Self>) {
-        let lost = TransportError::ConnectionLost(
-            "the server closed the socket without a close frame".into(),
-        );
-        self.end(TransportEnd::Error(lost), ctx);
     }
 }
 

@@ -15,7 +15,7 @@ use futures::stream::SplitSink;
 use futures::{ready, Sink};
 
 use super::outgoing::WsOut;
-use super::WsFramed;
+use super::WsSocket;
 use crate::protocol::{Packet, ProtocolVersion};
 use crate::transport::{SessionLink, TransportEventKind, WrittenCounter};
 
@@ -90,7 +90,7 @@ impl Writes {
 /// The socket's sink: tells the session how many bytes of packets each flush wrote
 /// (backpressure), and keeps [`Writes`] up to date.
 pub(crate) struct CountingSink {
-    inner: SplitSink<WsFramed, WsOut>,
+    inner: SplitSink<WsSocket, WsOut>,
     /// The frame format of packets.
     version: ProtocolVersion,
     /// Bytes of packets handed to the codec since the last flush.
@@ -102,7 +102,7 @@ pub(crate) struct CountingSink {
 
 impl CountingSink {
     pub fn new(
-        inner: SplitSink<WsFramed, WsOut>,
+        inner: SplitSink<WsSocket, WsOut>,
         version: ProtocolVersion,
         send_buffer: usize,
         session: SessionLink,

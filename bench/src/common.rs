@@ -85,6 +85,11 @@ pub enum Contender {
     /// python-engineio 4.15's `AsyncClient` (from the python peer's venv), a script.
     #[serde(rename = "python-engineio")]
     Python,
+    /// No client: only what the benchmark itself does per message (makes each payload
+    /// and checks it as an echo), with no network. `profile` measures it and subtracts
+    /// it from every contender. Never part of the main run.
+    #[serde(rename = "harness")]
+    Harness,
 }
 
 impl Contender {
@@ -112,6 +117,7 @@ impl Contender {
             Contender::OursBlocking => "actix-engineio/Client",
             Contender::Node => "engine.io-client",
             Contender::Python => "python-engineio",
+            Contender::Harness => "harness",
         }
     }
 
@@ -123,6 +129,10 @@ impl Contender {
             Contender::OursBatched => {
                 matches!(kind, Kind::WsPipe | Kind::PollPipe | Kind::Many)
             }
+            Contender::Harness => matches!(
+                kind,
+                Kind::WsSeq | Kind::WsPipe | Kind::PollSeq | Kind::PollPipe
+            ),
             _ => true,
         }
     }
@@ -157,10 +167,12 @@ impl Contender {
             }
             "node" | "engine.io-client" => vec![Contender::Node],
             "python" | "python-engineio" => vec![Contender::Python],
+            "harness" => vec![Contender::Harness],
             other => {
                 return Err(format!(
                     "unknown contender {other:?} (ours, ours-async, ours-blocking, \
-                     ours-do-send, ours-batched, rust_engineio (rei-mt and rei-ct), bare, node or python)"
+                     ours-do-send, ours-batched, rust_engineio (rei-mt and rei-ct), bare, node, python \
+                     or harness)"
                 ))
             }
         })

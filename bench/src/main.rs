@@ -189,6 +189,7 @@ fn measure(job: &str) -> ExitCode {
         Contender::RustEngineio => rei::run(job, true),
         Contender::RustEngineioCt => rei::run(job, false),
         Contender::Bare => bare::run(job),
+        Contender::Harness => profile::harness(job),
         // Returns only when the script cannot be started.
         Contender::Node | Contender::Python => peers::exec(&job).map(|()| Measurement::default()),
     };

@@ -7,6 +7,11 @@
 //! with the setup (runtime, connect, close) subtracted. The counts do not depend on
 //! the machine's load, unlike the timings of the main run. The echo server runs
 //! natively, in a process of its own, as in the main run.
+//!
+//! The `harness` pseudo-contender is measured the same way: a job that makes each
+//! payload and checks it, as every contender's job does per message, with no client
+//! and no network. Its figures are the benchmark's own share of every contender's;
+//! each contender's figures are printed gross and net of it.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -14,7 +19,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::common::{BenchResult, Contender, Job, Kind};
+use crate::common::{BenchResult, Contender, Job, Kind, Measurement, Payloads};
 use crate::server::ServerGuard;
 
 #[derive(Args)]
@@ -23,7 +28,8 @@ pub struct ProfileArgs {
     #[arg(long, default_value = "ws-pipe-16")]
     pub scenario: String,
     /// Contenders, comma-separated (Rust ones: ours, ours-async, ours-blocking,
-    /// ours-do-send, ours-batched, rei-mt, rei-ct, bare).
+    /// ours-do-send, ours-batched, rei-mt, rei-ct, bare). The `harness` is always
+    /// measured too, first.
     #[arg(long, value_delimiter = ',', default_value = "ours,bare")]
     pub contenders: Vec<String>,
     /// The messages whose cost is measured.
@@ -72,7 +78,8 @@ pub fn run(args: ProfileArgs) -> BenchResult<()> {
             scenario.name
         ));
     }
-    let mut contenders = Vec::new();
+    // The benchmark's own share, subtracted from every contender below.
+    let mut contenders = vec![Contender::Harness];
     for name in &args.contenders {
         for c in Contender::parse(name)? {
             if matches!(c, Contender::Node | Contender::Python) {
@@ -127,17 +134,43 @@ pub fn run(args: ProfileArgs) -> BenchResult<()> {
     }
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "\n{} ({} B messages), per message over {} messages, setup subtracted (valgrind callgrind / dhat):\n",
+        "\n{} ({} B messages), per message over {} messages, setup subtracted (valgrind callgrind / dhat);\n\
+         net: minus the harness's own share (making and checking each payload, no client):\n",
         scenario.name, scenario.size, args.messages
     );
-    println!("| client | instructions / message | allocations / message |\n|---|---:|---:|");
+    println!(
+        "| client | instructions / message | net | allocations / message | net |\n|---|---:|---:|---:|---:|"
+    );
+    let (_, harness_ir, harness_allocs) = rows[0];
     for (name, instructions, allocations) in rows {
+        let (net_ir, net_allocs) = if name == Contender::Harness.name() {
+            ("–".to_owned(), "–".to_owned())
+        } else {
+            (
+                crate::report::num(instructions - harness_ir),
+                format!("{:.1}", allocations - harness_allocs),
+            )
+        };
         println!(
-            "| {name} | {} | {allocations:.1} |",
+            "| {name} | {} | {net_ir} | {allocations:.1} | {net_allocs} |",
             crate::report::num(instructions)
         );
     }
     Ok(())
+}
+
+/// The `harness` job: what every contender's job does per message of `job`'s scenario
+/// besides sending and receiving it (make the payload, check it as its echo), with no
+/// client and no network. `black_box` keeps the compiler from folding the check into
+/// the making.
+pub fn harness(job: Job) -> BenchResult<Measurement> {
+    let s = &job.scenario;
+    let p = Payloads::new(s.size);
+    for i in 0..s.count {
+        let payload = std::hint::black_box(p.make(i));
+        p.check(i, std::hint::black_box(payload.as_bytes()))?;
+    }
+    Ok(Measurement::default())
 }
 
 /// Runs `job` under callgrind and under dhat; total instructions and heap blocks.

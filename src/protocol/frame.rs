@@ -12,7 +12,7 @@
 use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
 
-use super::polling_v3::{decode_text_packet, decode_v3_binary, write_v3_binary};
+use super::polling_v3::{decode_text_packet, decode_v3_binary, write_v3_binary, V3_BINARY_MESSAGE};
 use super::{Packet, Payload, ProtocolError, ProtocolVersion};
 
 /// A websocket data frame, independent of any websocket library.
@@ -103,6 +103,46 @@ pub fn encode_for(version: ProtocolVersion, packet: &Packet) -> Frame {
         }
         (_, other) => Frame::Text(other.encode_text().unwrap_or_default().into()),
     }
+}
+
+/// The data of a packet's frame in protocol `version`, as [`encode_for`] would put it
+/// together, in parts: a transport that writes frames into a buffer of its own writes
+/// `prefix` then `body` there, without building the frame first (no allocation, one
+/// copy of the data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FrameParts<'a> {
+    /// Whether it is a text frame (otherwise binary).
+    pub text: bool,
+    /// The byte before the body: the packet type character of a text frame, the type
+    /// byte `4` of a v3 binary frame; none in a v4 binary frame.
+    pub prefix: Option<u8>,
+    /// The packet's data, shared with the packet.
+    pub body: &'a [u8],
+}
+
+impl FrameParts<'_> {
+    /// The frame's size in bytes.
+    pub fn len(&self) -> usize {
+        usize::from(self.prefix.is_some()) + self.body.len()
+    }
+}
+
+/// `packet`'s frame in parts (see [`FrameParts`]); `None` for an open packet, whose
+/// text is built (a client never sends one).
+pub(crate) fn parts_for(version: ProtocolVersion, packet: &Packet) -> Option<FrameParts<'_>> {
+    // The type characters are ASCII.
+    let type_byte = packet.packet_type().as_char() as u8;
+    let (text, prefix, body): (bool, Option<u8>, &[u8]) = match packet {
+        Packet::Open(_) => return None,
+        Packet::Message(Payload::Binary(data)) => match version {
+            ProtocolVersion::V3 => (false, Some(V3_BINARY_MESSAGE), data),
+            ProtocolVersion::V4 => (false, None, data),
+        },
+        Packet::Message(Payload::Text(text)) => (true, Some(type_byte), text.as_bytes()),
+        Packet::Ping(data) | Packet::Pong(data) => (true, Some(type_byte), data.as_bytes()),
+        Packet::Close | Packet::Upgrade | Packet::Noop => (true, Some(type_byte), &[]),
+    };
+    Some(FrameParts { text, prefix, body })
 }
 
 /// Size in bytes of the frame [`encode`] would produce for `packet`, without encoding
@@ -296,6 +336,50 @@ mod tests {
             decode_for(V3, Frame::Text("".into())),
             Err(ProtocolError::EmptyPacket)
         );
+    }
+
+    #[test]
+    fn frame_parts_put_together_are_the_encoded_frame() {
+        let packets = [
+            Packet::text("hello"),
+            Packet::text(""),
+            Packet::text("€😀\x1e"),
+            Packet::binary(vec![]),
+            Packet::binary(vec![4, 0x1e, 0, 255]),
+            Packet::probe(),
+            Packet::Ping("".into()),
+            Packet::Pong("probe".into()),
+            Packet::Close,
+            Packet::Upgrade,
+            Packet::Noop,
+        ];
+        for version in [V3, V4] {
+            for packet in &packets {
+                let parts = parts_for(version, packet).expect("not an open packet");
+                let mut joined = parts.prefix.map(|b| vec![b]).unwrap_or_default();
+                joined.extend_from_slice(parts.body);
+                let (text, expected) = match encode_for(version, packet) {
+                    Frame::Text(text) => (true, text.as_bytes().to_vec()),
+                    Frame::Binary(data) => (false, data.to_vec()),
+                };
+                assert_eq!(
+                    (parts.text, &joined),
+                    (text, &expected),
+                    "{version:?} {packet:?}"
+                );
+                assert_eq!(parts.len(), encoded_len_for(version, packet));
+            }
+        }
+    }
+
+    #[test]
+    fn frame_parts_share_the_data() {
+        let data = Bytes::from(vec![7u8; 64]);
+        let packet = Packet::binary(data.clone());
+        for version in [V3, V4] {
+            let parts = parts_for(version, &packet).expect("a message");
+            assert_eq!(parts.body.as_ptr(), data.as_ptr());
+        }
     }
 
     #[test]

@@ -87,6 +87,11 @@ impl OutletState {
                 && self.bytes + payload.len() <= self.limit.bytes)
     }
 
+    /// Whether the queue is below its bounds (a message of any size may wait).
+    fn has_room(&self) -> bool {
+        self.messages.len() < self.limit.messages && self.bytes < self.limit.bytes
+    }
+
     /// Where `ticket` waits in line (tickets are given in increasing order).
     fn position(&self, ticket: u64) -> Option<usize> {
         self.waiting.binary_search_by_key(&ticket, |(t, _)| *t).ok()
@@ -201,7 +206,7 @@ impl Outlet {
         state.messages.push_back(payload);
         self.unclaimed.store(true, Ordering::Release);
         // The next in line may fit too.
-        if state.messages.len() < state.limit.messages && state.bytes < state.limit.bytes {
+        if state.has_room() {
             state.wake_first();
         }
         let tell = !std::mem::replace(&mut state.drain_scheduled, true);
@@ -234,6 +239,7 @@ impl Outlet {
     pub fn take_claimed_while(&self, n: usize, mut take: impl FnMut(Payload) -> bool) -> usize {
         let mut state = lock(&self.state);
         let mut taken = 0;
+        let mut session_full = false;
         while taken < n && state.claimed > 0 {
             let Some(payload) = state.messages.pop_front() else {
                 break;
@@ -242,11 +248,19 @@ impl Outlet {
             state.bytes -= payload.len();
             taken += 1;
             if !take(payload) {
+                session_full = true;
                 break;
             }
         }
         if taken > 0 {
-            state.wake_first_if_room();
+            if session_full && state.has_room() {
+                // The session takes nothing more until the socket drains: a waiting
+                // sender may fill the queue up meanwhile (it rests full, not at
+                // whatever the last take left it).
+                state.wake_first();
+            } else {
+                state.wake_first_if_room();
+            }
         }
         taken
     }
@@ -298,5 +312,67 @@ impl Outlet {
         state.bytes -= taken.iter().map(Payload::len).sum::<usize>();
         state.wake_first_if_room();
         taken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+
+    use futures::task::{waker, ArcWake};
+
+    use super::*;
+
+    /// Counts its wake-ups.
+    #[derive(Default)]
+    struct Wakes(AtomicUsize);
+
+    impl ArcWake for Wakes {
+        fn wake_by_ref(this: &Arc<Self>) {
+            this.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// An outlet of four messages, full and claimed, and a sender waiting in line.
+    fn full_with_a_waiter() -> (Outlet, Arc<Wakes>) {
+        let outlet = Outlet::new(SendQueueLimit {
+            messages: 4,
+            bytes: usize::MAX,
+        });
+        for i in 0..4 {
+            assert!(matches!(
+                outlet.push(Payload::from(format!("{i}")), None, None),
+                Pushed::Done(_)
+            ));
+        }
+        assert_eq!(outlet.claim(), 4);
+        let wakes = Arc::new(Wakes::default());
+        let waker = waker(wakes.clone());
+        assert!(matches!(
+            outlet.push(Payload::from("5"), None, Some(&waker)),
+            Pushed::Waits(..)
+        ));
+        (outlet, wakes)
+    }
+
+    #[test]
+    fn a_waiting_sender_is_woken_in_bursts_while_the_session_takes() {
+        let (outlet, wakes) = full_with_a_waiter();
+        // One taken, the session has room for more: three of four left, no wake-up.
+        assert_eq!(outlet.take_claimed_while(1, |_| true), 1);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 0);
+        // Down to half: woken.
+        assert_eq!(outlet.take_claimed_while(1, |_| true), 1);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_waiting_sender_is_woken_when_the_session_stops_taking() {
+        let (outlet, wakes) = full_with_a_waiter();
+        // The session's send buffer is full after one: it takes nothing more until the
+        // socket drains, so the sender may fill the queue up meanwhile.
+        assert_eq!(outlet.take_claimed_while(4, |_| false), 1);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
     }
 }

@@ -52,7 +52,7 @@ const TEXT_MARKER: u8 = 0;
 const BINARY_MARKER: u8 = 1;
 /// The type byte that starts a v3 binary packet (in a binary payload or a binary
 /// websocket frame): a message, the only type servers send as binary.
-const V3_BINARY_MESSAGE: u8 = 4;
+pub(crate) const V3_BINARY_MESSAGE: u8 = 4;
 
 /// Decodes a v3 response body, text or binary payload, into its packets, in order.
 ///

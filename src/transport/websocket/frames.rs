@@ -12,7 +12,9 @@ use actix_http::ws::{
 use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
 
+use super::deflate::compress::THRESHOLD;
 use super::deflate::{Agreed, DeflateError, PerMessageDeflate, RSV1};
+use super::outgoing::{write_frame, MaskKeys, WsOut};
 use crate::protocol::{
     frame, Frame, Packet, ProtocolError as EioProtocolError, ProtocolVersion, TransportError,
 };
@@ -98,6 +100,8 @@ pub(crate) struct LimitedCodec {
     deflate: Option<Box<PerMessageDeflate>>,
     /// RSV1 of the frame whose header is at the front of the read buffer, once taken off.
     frame_rsv1: Option<bool>,
+    /// The masking keys of the frames this codec writes itself.
+    masks: MaskKeys,
 }
 
 impl LimitedCodec {
@@ -108,6 +112,7 @@ impl LimitedCodec {
             limit,
             deflate: None,
             frame_rsv1: None,
+            masks: MaskKeys::new(),
         }
     }
 
@@ -195,6 +200,47 @@ impl Encoder<WsMessage> for LimitedCodec {
         let start = dst.len();
         Parser::write_message(dst, compressed, opcode, true, true);
         dst[start] |= RSV1;
+        Ok(())
+    }
+}
+
+impl Encoder<WsOut> for LimitedCodec {
+    type Error = ProtocolError;
+
+    fn encode(&mut self, item: WsOut, dst: &mut BytesMut) -> Result<(), ProtocolError> {
+        match item {
+            WsOut::Packets(packets, version) => packets
+                .iter()
+                .try_for_each(|packet| self.encode_packet(version, packet, dst)),
+            WsOut::Message(message) => self.encode(message, dst),
+        }
+    }
+}
+
+impl LimitedCodec {
+    /// Writes `packet`'s frame into `dst`, straight from the packet's data.
+    fn encode_packet(
+        &mut self,
+        version: ProtocolVersion,
+        packet: &Packet,
+        dst: &mut BytesMut,
+    ) -> Result<(), ProtocolError> {
+        // A message permessage-deflate would compress goes the way of any message.
+        let parts = frame::parts_for(version, packet)
+            .filter(|parts| self.deflate.is_none() || parts.len() < THRESHOLD);
+        let Some(parts) = parts else {
+            let message = match frame::encode_for(version, packet) {
+                Frame::Text(text) => WsMessage::Text(text),
+                Frame::Binary(data) => WsMessage::Binary(data),
+            };
+            return self.encode(message, dst);
+        };
+        let opcode = if parts.text {
+            OpCode::Text
+        } else {
+            OpCode::Binary
+        };
+        write_frame(dst, opcode, parts, self.masks.next());
         Ok(())
     }
 }
@@ -323,6 +369,68 @@ mod tests {
         // A header that has not fully arrived waits, whatever it will say.
         let mut partial = BytesMut::from(&header(1 << 40)[..3]);
         assert!(matches!(codec.decode(&mut partial), Ok(None)));
+    }
+
+    /// Every frame a server reads from `dst`: (RSV1, opcode, unmasked payload).
+    fn read_as_server(mut dst: BytesMut) -> Vec<(bool, OpCode, Vec<u8>)> {
+        let mut frames = Vec::new();
+        while !dst.is_empty() {
+            let rsv1 = dst[0] & RSV1 != 0;
+            dst[0] &= !RSV1;
+            let (fin, opcode, payload) = Parser::parse(&mut dst, true, usize::MAX)
+                .expect("a valid frame")
+                .expect("a whole frame");
+            assert!(fin);
+            frames.push((
+                rsv1,
+                opcode,
+                payload.map(|p| p.to_vec()).unwrap_or_default(),
+            ));
+        }
+        frames
+    }
+
+    #[test]
+    fn packets_written_in_place_are_the_frames_of_their_encoding() {
+        let long = "x".repeat(THRESHOLD * 4);
+        let packets = [
+            Packet::text("hello"),
+            Packet::text(""),
+            Packet::binary(vec![1, 2, 3]),
+            Packet::Pong("probe".into()),
+            Packet::Upgrade,
+            // Compressed when permessage-deflate is on: these take the encoded way.
+            Packet::text(long.as_str()),
+            Packet::binary(long.clone().into_bytes()),
+        ];
+        for version in [ProtocolVersion::V3, ProtocolVersion::V4] {
+            let agreed = Agreed {
+                server_max_window_bits: 15,
+                ..Agreed::default()
+            };
+            for deflate in [None, Some(agreed)] {
+                let (mut direct, mut encoded) = (
+                    LimitedCodec::new(1 << 20).with_deflate(deflate),
+                    LimitedCodec::new(1 << 20).with_deflate(deflate),
+                );
+                let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
+                direct
+                    .encode(WsOut::Packets(packets.to_vec(), version), &mut a)
+                    .unwrap();
+                for packet in &packets {
+                    let message = match frame::encode_for(version, packet) {
+                        Frame::Text(text) => WsMessage::Text(text),
+                        Frame::Binary(data) => WsMessage::Binary(data),
+                    };
+                    encoded.encode(message, &mut b).unwrap();
+                }
+                let (a, b) = (read_as_server(a), read_as_server(b));
+                assert_eq!(a, b, "{version:?}, deflate {}", deflate.is_some());
+                assert_eq!(a.len(), packets.len());
+                let compressed = a.iter().filter(|(rsv1, _, _)| *rsv1).count();
+                assert_eq!(compressed, if deflate.is_some() { 2 } else { 0 });
+            }
+        }
     }
 
     #[test]

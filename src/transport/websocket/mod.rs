@@ -1,21 +1,26 @@
 //! The websocket transport: one actor owning one socket, one packet per frame.
 
+mod burst;
 mod deflate;
 mod frames;
 mod open;
+mod outgoing;
 mod sink;
 
 use std::rc::Rc;
 use std::time::Duration;
 
 use actix::io::{SinkWrite, WriteHandler};
-use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, StreamHandler};
+use actix::{
+    Actor, ActorContext, ActorFutureExt, ActorState, AsyncContext, Context, Handler, StreamHandler,
+};
 use actix_codec::Framed;
 use awc::error::WsProtocolError;
 use awc::ws::{CloseCode, CloseReason, Frame as WsFrame, Message as WsMessage};
 use awc::BoxedSocket;
 use futures::stream::StreamExt;
 
+use self::burst::{BurstCodec, Frames};
 use self::frames::{LimitedCodec, Reassembly};
 use self::open::{close_error, is_normal, protocol_error};
 pub(crate) use self::open::{handshake, open};
@@ -27,12 +32,14 @@ use super::{
     TransportEventKind,
 };
 use crate::protocol::{
-    frame, wire_len_for, Frame, Handshake, Packet, ProtocolVersion, TransportEnd, TransportError,
-    TransportKind,
+    wire_len_for, Handshake, Packet, ProtocolVersion, TransportEnd, TransportError, TransportKind,
 };
 
 /// A websocket as the session opens it: awc's socket, frames checked from their header.
 pub(crate) type WsFramed = Framed<BoxedSocket, LimitedCodec>;
+
+/// The socket as the transport reads and writes it: frames read in bursts.
+pub(crate) type WsSocket = Framed<BoxedSocket, BurstCodec>;
 
 /// The transport actor of one websocket.
 pub(crate) struct WebSocketTransport {
@@ -78,9 +85,15 @@ impl WebSocketTransport {
         let config = http.config();
         let (limit, close_timeout) = (config.max_frame_size, config.request_timeout);
         let version = http.version();
-        let (sink, stream) = framed.split();
+        let (sink, stream) = framed.into_map_codec(BurstCodec::new).split();
         let writes = Rc::new(Writes::default());
-        let sink = CountingSink::new(sink, config.send_buffer, session.clone(), writes.clone());
+        let sink = CountingSink::new(
+            sink,
+            version,
+            config.send_buffer,
+            session.clone(),
+            writes.clone(),
+        );
         let gate = Gate::default();
         WebSocketTransport::create(move |ctx| {
             ctx.add_stream(gate.wrap(stream));
@@ -191,15 +204,35 @@ impl Actor for WebSocketTransport {
     }
 }
 
-impl StreamHandler<Result<WsFrame, WsProtocolError>> for WebSocketTransport {
-    fn handle(&mut self, frame: Result<WsFrame, WsProtocolError>, ctx: &mut Context<Self>) {
-        let frame = match frame {
-            Ok(frame) => frame,
+impl StreamHandler<Result<Frames, WsProtocolError>> for WebSocketTransport {
+    fn handle(&mut self, frames: Result<Frames, WsProtocolError>, ctx: &mut Context<Self>) {
+        let frames = match frames {
+            Ok(frames) => frames,
             Err(error) => {
                 let cause = protocol_error(error, self.limit);
                 return self.end(TransportEnd::Error(cause), ctx);
             }
         };
+        for frame in frames {
+            // A frame that stops the actor ends the burst, as it ended the stream when
+            // frames came one by one.
+            if ctx.state() != ActorState::Running {
+                break;
+            }
+            self.frame(frame, ctx);
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        let lost = TransportError::ConnectionLost(
+            "the server closed the socket without a close frame".into(),
+        );
+        self.end(TransportEnd::Error(lost), ctx);
+    }
+}
+
+impl WebSocketTransport {
+    fn frame(&mut self, frame: WsFrame, ctx: &mut Context<Self>) {
         match frame {
             WsFrame::Text(_) | WsFrame::Binary(_) | WsFrame::Continuation(_) => {
                 if let Some(result) = self.messages.push(frame) {
@@ -224,13 +257,6 @@ impl StreamHandler<Result<WsFrame, WsProtocolError>> for WebSocketTransport {
             }
         }
     }
-
-    fn finished(&mut self, ctx: &mut Context<Self>) {
-        let lost = TransportError::ConnectionLost(
-            "the server closed the socket without a close frame".into(),
-        );
-        self.end(TransportEnd::Error(lost), ctx);
-    }
 }
 
 impl WriteHandler<WsProtocolError> for WebSocketTransport {
@@ -245,15 +271,17 @@ impl Handler<Transmit> for WebSocketTransport {
     type Result = ();
 
     fn handle(&mut self, Transmit(packets): Transmit, ctx: &mut Context<Self>) {
-        for packet in packets {
-            let cost = wire_len_for(self.version, TransportKind::WebSocket, &packet);
-            let message = match frame::encode_for(self.version, &packet) {
-                Frame::Text(text) => WsMessage::Text(text),
-                Frame::Binary(data) => WsMessage::Binary(data),
-            };
-            self.writes.queued(packet);
-            self.write(Outgoing::packet(message, cost), ctx);
+        if packets.is_empty() {
+            return;
         }
+        let cost = packets
+            .iter()
+            .map(|packet| wire_len_for(self.version, TransportKind::WebSocket, packet))
+            .sum();
+        // One item for the sink; the codec encodes each packet straight into its
+        // buffer (see `outgoing`).
+        self.writes.queued(packets);
+        self.write(Outgoing::packets(cost), ctx);
     }
 }
 

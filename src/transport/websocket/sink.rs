@@ -14,33 +14,35 @@ use awc::ws::Message as WsMessage;
 use futures::stream::SplitSink;
 use futures::{ready, Sink};
 
-use super::WsFramed;
-use crate::protocol::Packet;
+use super::outgoing::WsOut;
+use super::WsSocket;
+use crate::protocol::{Packet, ProtocolVersion};
 use crate::transport::{SessionLink, TransportEventKind, WrittenCounter};
 
-/// A message for the socket, with what it counts against the send buffer.
+/// What the socket is to write: the next batch of packets waiting in [`Writes`], or a
+/// control frame of the socket's own.
 pub(crate) struct Outgoing {
-    message: WsMessage,
-    /// The packet's [`wire_len`](crate::protocol::wire_len); control frames are free.
+    /// `None`: the next batch of [`Writes`]' pending ones, encoded straight into the
+    /// codec's buffer when it gets there.
+    control: Option<WsMessage>,
+    /// What the batch counts against the send buffer (the sum of its packets'
+    /// [`wire_len`](crate::protocol::wire_len)s); control frames are free.
     cost: usize,
-    /// Whether it carries a packet of the session (tracked until it reaches the codec).
-    packet: bool,
 }
 
 impl Outgoing {
-    pub fn packet(message: WsMessage, cost: usize) -> Self {
+    /// The batch last [`queued`](Writes::queued), which costs `cost`.
+    pub fn packets(cost: usize) -> Self {
         Outgoing {
-            message,
+            control: None,
             cost,
-            packet: true,
         }
     }
 
     pub fn control(message: WsMessage) -> Self {
         Outgoing {
-            message,
+            control: Some(message),
             cost: 0,
-            packet: false,
         }
     }
 }
@@ -48,8 +50,11 @@ impl Outgoing {
 /// What the actor and its sink share about writing.
 #[derive(Default)]
 pub(crate) struct Writes {
-    /// Packets given to the socket and not yet to its codec, in order.
-    pending: RefCell<VecDeque<Packet>>,
+    /// Batches of packets given to the socket and not yet to its codec, in order: each
+    /// is taken from here when its [`Outgoing`] reaches the codec, so a packet is never
+    /// copied to be both written and kept to be given back. A batch (a `Transmit`'s)
+    /// goes through the sink as one item: the sink's per-item work is paid per burst.
+    pending: RefCell<VecDeque<Vec<Packet>>>,
     /// When the last flush completed.
     flushed_at: Cell<Option<Instant>>,
     /// Whether anything was written since.
@@ -57,9 +62,9 @@ pub(crate) struct Writes {
 }
 
 impl Writes {
-    /// A packet is on its way to the socket.
-    pub fn queued(&self, packet: Packet) {
-        self.pending.borrow_mut().push_back(packet);
+    /// A batch of packets is on its way to the socket.
+    pub fn queued(&self, packets: Vec<Packet>) {
+        self.pending.borrow_mut().push_back(packets);
     }
 
     /// Something was written: whether the server has not read anything for longer
@@ -78,14 +83,16 @@ impl Writes {
 
     /// The packets that never reached the codec.
     pub fn take_pending(&self) -> Vec<Packet> {
-        self.pending.borrow_mut().drain(..).collect()
+        self.pending.borrow_mut().drain(..).flatten().collect()
     }
 }
 
 /// The socket's sink: tells the session how many bytes of packets each flush wrote
 /// (backpressure), and keeps [`Writes`] up to date.
 pub(crate) struct CountingSink {
-    inner: SplitSink<WsFramed, WsMessage>,
+    inner: SplitSink<WsSocket, WsOut>,
+    /// The frame format of packets.
+    version: ProtocolVersion,
     /// Bytes of packets handed to the codec since the last flush.
     unflushed: usize,
     written: WrittenCounter,
@@ -95,13 +102,15 @@ pub(crate) struct CountingSink {
 
 impl CountingSink {
     pub fn new(
-        inner: SplitSink<WsFramed, WsMessage>,
+        inner: SplitSink<WsSocket, WsOut>,
+        version: ProtocolVersion,
         send_buffer: usize,
         session: SessionLink,
         writes: Rc<Writes>,
     ) -> Self {
         CountingSink {
             inner,
+            version,
             unflushed: 0,
             written: WrittenCounter::new(send_buffer),
             session,
@@ -122,10 +131,18 @@ impl Sink<Outgoing> for CountingSink {
 
     fn start_send(mut self: Pin<&mut Self>, outgoing: Outgoing) -> Result<(), Self::Error> {
         self.unflushed += outgoing.cost;
-        if outgoing.packet {
-            self.writes.pending.borrow_mut().pop_front();
-        }
-        Pin::new(&mut self.inner).start_send(outgoing.message)
+        let item = match outgoing.control {
+            Some(message) => WsOut::Message(message),
+            None => {
+                // Every batch's `Outgoing` follows its `queued`, in the same order;
+                // none is left once the transport has given them back.
+                let Some(packets) = self.writes.pending.borrow_mut().pop_front() else {
+                    return Ok(());
+                };
+                WsOut::Packets(packets, self.version)
+            }
+        };
+        Pin::new(&mut self.inner).start_send(item)
     }
 
     fn poll_flush(

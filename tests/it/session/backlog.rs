@@ -24,7 +24,9 @@ const SIZE: usize = 64 * 1024;
 /// `event_buffer_bytes` of the sessions here.
 const BOUND: usize = 256 * 1024;
 /// What a websocket transport may read beyond the bound before the session's word to
-/// stop reaches it: the rest of one read (up to 2.3 MiB seen here).
+/// stop reaches it: what its stream handler takes before it looks at its mailbox
+/// (16 decodes of up to 64 KiB of payload, or one frame, each), twice: up to 2.3 MiB
+/// seen here, compressed frames from python included.
 const ONE_READ: usize = 4 * 1024 * 1024;
 
 /// Where the stuck subscriber waits until the test lets it go; opened when dropped, so

@@ -1,7 +1,5 @@
 //! The builder of the actor API: settings, subscribers, then `connect`.
 
-use std::sync::Arc;
-
 use actix::{Actor, Addr, Recipient, Supervisor};
 use futures::channel::oneshot;
 
@@ -365,7 +363,8 @@ pub(crate) fn start_session(
     if actix_rt::Arbiter::try_current().is_none() {
         return Err(ConnectError::NoActixSystem);
     }
-    let http = Http::new(url, Arc::new(config), http_client.clone())?;
+    // Sessions opened in a row with the same settings share them.
+    let http = Http::new(url, crate::config::shared(config), http_client.clone())?;
     let supervised = http.config().reconnect.is_some();
     let (reply, handshake) = oneshot::channel();
     let session = Session::new(

@@ -199,7 +199,8 @@ impl Session {
         };
         let polling_link = link(TransportKind::Polling, &given_back[0]);
         let websocket_link = link(TransportKind::WebSocket, &given_back[1]);
-        let heartbeat = Heartbeat::new(ctx.address().recipient(), self.epoch).start();
+        let heartbeat =
+            Heartbeat::new(ctx.address().downgrade().recipient(), self.epoch).start();
         let (mut open, trailing) = match opened {
             Opened::Polling(handshake, trailing) => {
                 let transport =

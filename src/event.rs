@@ -234,6 +234,20 @@ pub(crate) struct Subscribers {
     pub undelivered: Vec<Recipient<Undelivered>>,
 }
 
+impl Subscribers {
+    /// Gives back the room the builder's pushes left over (a `Vec` grows to 4 at its
+    /// first push): every session keeps its lists for as long as it runs.
+    pub fn shrink_to_fit(&mut self) {
+        self.connect.shrink_to_fit();
+        self.message.shrink_to_fit();
+        self.messages.shrink_to_fit();
+        self.disconnect.shrink_to_fit();
+        self.upgrade.shrink_to_fit();
+        self.reconnecting.shrink_to_fit();
+        self.undelivered.shrink_to_fit();
+    }
+}
+
 /// Gives `event` to every recipient, in subscription order; the last gets the original.
 pub(crate) fn broadcast<M>(recipients: &[Recipient<M>], event: M)
 where

@@ -80,11 +80,13 @@ use session_log;
 /// }
 /// ```
 pub struct Session {
-    url: String,
+    // What idles in every session is kept small: the actor's task (this struct, its
+    // context and mailbox) is allocated in steps of 128 bytes. Rarely used parts are boxed.
+    url: Box<str>,
     http: Rc<Http>,
     /// The user's own HTTP client, kept to rebuild `http` when a reconnection hook
     /// changes the request.
-    http_client: Option<awc::Client>,
+    http_client: Option<Box<awc::Client>>,
     config: Arc<ClientConfig>,
     subscribers: Subscribers,
     /// The client this session belongs to, if any.
@@ -103,8 +105,6 @@ pub struct Session {
     epoch: u64,
     /// 0 for the first session, else the reconnection attempt under way.
     attempt: u32,
-    /// Why the last attempt failed, for the final `Disconnect` if they run out.
-    last_failure: Option<TransportError>,
     /// Messages of the lost connection that were never written.
     undelivered: Vec<Payload>,
     /// Messages received in this burst, for the `Messages` subscribers (`publish.rs`).
@@ -140,13 +140,15 @@ impl Session {
         stream: Option<EventSender>,
         connecting: oneshot::Sender<Result<(), ConnectError>>,
     ) -> Self {
+        let mut subscribers = subscribers;
+        subscribers.shrink_to_fit();
         let config = http.config_arc();
         let outlet = Arc::new(Outlet::new(config.send_queue));
         let queue = SendQueue::new(config.send_queue, config.logging, outlet.clone());
         Session {
-            url,
+            url: url.into_boxed_str(),
             http: Rc::new(http),
-            http_client,
+            http_client: http_client.map(Box::new),
             supervised: config.reconnect.is_some(),
             config,
             subscribers,
@@ -159,7 +161,6 @@ impl Session {
             closers: Vec::new(),
             epoch: 0,
             attempt: 0,
-            last_failure: None,
             undelivered: Vec::new(),
             burst: Vec::new(),
         }
@@ -199,8 +200,7 @@ impl Session {
         };
         let polling_link = link(TransportKind::Polling, &given_back[0]);
         let websocket_link = link(TransportKind::WebSocket, &given_back[1]);
-        let heartbeat =
-            Heartbeat::new(ctx.address().downgrade().recipient(), self.epoch).start();
+        let heartbeat = Heartbeat::new(ctx.address().downgrade().recipient(), self.epoch).start();
         let (mut open, trailing) = match opened {
             Opened::Polling(handshake, trailing) => {
                 let transport =
@@ -242,7 +242,6 @@ impl Session {
         self.phase = Phase::Open;
         self.publish_refusal();
         self.publish_check();
-        self.last_failure = None;
         self.reply(Ok(()), ctx);
         self.drive(ctx);
     }

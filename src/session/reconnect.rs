@@ -107,7 +107,11 @@ impl Session {
             config.query.retain(|(k, _)| *k != key);
             config.query.push((key, value));
         }
-        match Http::new(&self.url, Arc::new(config), self.http_client.clone()) {
+        match Http::new(
+            &self.url,
+            Arc::new(config),
+            self.http_client.as_deref().cloned(),
+        ) {
             Ok(http) => {
                 let http = http.with_cookies_of(&self.http);
                 self.config = http.config_arc();
@@ -131,7 +135,6 @@ impl Session {
         }
         self.attempt += 1;
         if policy.is_some_and(|policy| policy.allows(self.attempt)) {
-            self.last_failure = Some(error);
             return self.restart(ctx);
         }
         let attempts = self.attempt - 1;

@@ -7,6 +7,7 @@ use futures::channel::oneshot;
 use super::queue::{has_room, SendAnswer};
 use super::{trace, Phase, Session};
 use crate::error::Unsent;
+use crate::event::Subscriber;
 use crate::heartbeat::PingTimeout;
 use crate::protocol::{DisconnectReason, SendError, TransportKind};
 use crate::request::{Abort, Close, Send, SessionStats, Stats, Subscribe, TrySend, Wait};
@@ -212,16 +213,15 @@ impl Handler<Subscribe> for Session {
     type Result = ();
 
     fn handle(&mut self, subscribe: Subscribe, _: &mut Context<Self>) {
-        let subs = &mut self.subscribers;
-        match subscribe {
-            Subscribe::Connect(r) => subs.connect.push(r),
-            Subscribe::Message(r) => subs.message.push(r),
-            Subscribe::Messages(r) => subs.messages.push(r),
-            Subscribe::Disconnect(r) => subs.disconnect.push(r),
-            Subscribe::Upgrade(r) => subs.upgrade.push(r),
-            Subscribe::Reconnecting(r) => subs.reconnecting.push(r),
-            Subscribe::Undelivered(r) => subs.undelivered.push(r),
-        }
+        self.subscribers.push(match subscribe {
+            Subscribe::Connect(r) => Subscriber::Connect(r),
+            Subscribe::Message(r) => Subscriber::Message(r),
+            Subscribe::Messages(r) => Subscriber::Messages(r),
+            Subscribe::Disconnect(r) => Subscriber::Disconnect(r),
+            Subscribe::Upgrade(r) => Subscriber::Upgrade(r),
+            Subscribe::Reconnecting(r) => Subscriber::Reconnecting(r),
+            Subscribe::Undelivered(r) => Subscriber::Undelivered(r),
+        });
     }
 }
 

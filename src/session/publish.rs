@@ -6,7 +6,7 @@ use actix::{ActorFutureExt, AsyncContext, Context};
 use super::stream::{Delivered, Drained};
 use super::{session_log, Session};
 use crate::event::{
-    broadcast, Connect, Disconnect, Event as ClientEvent, Message, Messages, Reconnecting,
+    pick, Connect, Disconnect, Event as ClientEvent, Message, Messages, Reconnecting, Subscriber,
     Undelivered, Upgrade,
 };
 use crate::protocol::{DisconnectReason, Event, TransportKind};
@@ -30,8 +30,8 @@ impl Session {
             Event::Message(payload) => {
                 // Gathered for the `Messages` subscribers until the burst is over
                 // (`publish_burst`); not copied when nobody else wants it.
-                if !self.subscribers.messages.is_empty() {
-                    if self.subscribers.message.is_empty() && self.stream.is_none() {
+                if self.subscribers.messages() {
+                    if !self.subscribers.message() && self.stream.is_none() {
                         self.burst.push(payload);
                         return;
                     }
@@ -102,7 +102,8 @@ impl Session {
     pub(super) fn publish_burst(&mut self) {
         if !self.burst.is_empty() {
             let burst = std::mem::take(&mut self.burst);
-            broadcast(&self.subscribers.messages, Messages(burst));
+            self.subscribers
+                .tell(pick!(Subscriber::Messages), Messages(burst));
         }
     }
 
@@ -124,16 +125,19 @@ impl Session {
     fn broadcast(&self, event: &ClientEvent) {
         let subs = &self.subscribers;
         match event {
-            ClientEvent::Connect(connect) => broadcast(&subs.connect, connect.clone()),
-            ClientEvent::Message(payload) => broadcast(&subs.message, Message(payload.clone())),
-            ClientEvent::Upgrade(upgrade) => broadcast(&subs.upgrade, upgrade.clone()),
+            ClientEvent::Connect(connect) => subs.tell(pick!(Subscriber::Connect), connect.clone()),
+            ClientEvent::Message(payload) => {
+                subs.tell(pick!(Subscriber::Message), Message(payload.clone()))
+            }
+            ClientEvent::Upgrade(upgrade) => subs.tell(pick!(Subscriber::Upgrade), upgrade.clone()),
             ClientEvent::Disconnect(reason) => {
-                broadcast(&subs.disconnect, Disconnect(reason.clone()))
+                subs.tell(pick!(Subscriber::Disconnect), Disconnect(reason.clone()))
             }
-            ClientEvent::Reconnecting(next) => broadcast(&subs.reconnecting, *next),
-            ClientEvent::Undelivered(messages) => {
-                broadcast(&subs.undelivered, Undelivered(messages.clone()))
-            }
+            ClientEvent::Reconnecting(next) => subs.tell(pick!(Subscriber::Reconnecting), *next),
+            ClientEvent::Undelivered(messages) => subs.tell(
+                pick!(Subscriber::Undelivered),
+                Undelivered(messages.clone()),
+            ),
         }
     }
 

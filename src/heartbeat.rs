@@ -112,3 +112,44 @@ impl Handler<Disarm> for Heartbeat {
         ctx.stop();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::channel::mpsc;
+    use futures::StreamExt;
+
+    use super::*;
+
+    /// Stands for the session: forwards what it hears.
+    struct Listener(mpsc::UnboundedSender<u64>);
+
+    impl Actor for Listener {
+        type Context = Context<Self>;
+    }
+
+    impl Handler<PingTimeout> for Listener {
+        type Result = ();
+        fn handle(&mut self, PingTimeout(epoch): PingTimeout, _: &mut Context<Self>) {
+            let _ = self.0.unbounded_send(epoch);
+        }
+    }
+
+    #[actix_rt::test]
+    async fn a_deadline_moved_closer_fires_at_the_closer_one_once() {
+        let (tx, mut heard) = mpsc::unbounded();
+        let session = Listener(tx).start();
+        let heartbeat = Heartbeat::new(session.downgrade().recipient(), 7).start();
+        heartbeat.send(Arm(Duration::from_secs(600))).await.unwrap();
+        heartbeat
+            .send(Arm(Duration::from_millis(20)))
+            .await
+            .unwrap();
+        // Far sooner than the first deadline: only the second can have fired.
+        let epoch = actix_rt::time::timeout(Duration::from_secs(60), heard.next()).await;
+        assert_eq!(epoch.unwrap(), Some(7));
+        // It stopped after telling the session once.
+        assert!(heartbeat.send(Arm(Duration::from_millis(1))).await.is_err());
+        drop(session);
+        assert_eq!(heard.next().await, None);
+    }
+}

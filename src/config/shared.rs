@@ -94,7 +94,7 @@ fn same_settings(a: &ClientConfig, b: &ClientConfig) -> bool {
 
 /// The upgrade memory belongs to one configuration and its clones: configurations that
 /// remember upgrades share only if it is the same memory. Without `remember_upgrade`
-/// the memory is never read.
+/// the memory is neither read nor written (`Opening::websocket_went`).
 fn same_opening(a: &Opening, b: &Opening) -> bool {
     let Opening {
         try_all_transports,

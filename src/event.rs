@@ -249,17 +249,15 @@ pub(crate) use pick;
 /// session keeps it for as long as it runs, and seven lists (one per kind) took 168
 /// bytes of its state, and a heap block per kind subscribed to.
 #[derive(Clone, Default)]
-pub(crate) struct Subscribers(Vec<Subscriber>);
+pub(crate) struct Subscribers(Box<[Subscriber]>);
 
 impl Subscribers {
+    /// Adds a subscription. The list is exactly as long as it must be (subscriptions are
+    /// few and made when a session is built, or rarely after).
     pub fn push(&mut self, subscriber: Subscriber) {
-        self.0.push(subscriber);
-    }
-
-    /// Gives back the room the builder's pushes left over (a `Vec` grows to 4 at its
-    /// first push).
-    pub fn shrink_to_fit(&mut self) {
-        self.0.shrink_to_fit();
+        let mut list = std::mem::take(&mut self.0).into_vec();
+        list.push(subscriber);
+        self.0 = list.into_boxed_slice();
     }
 
     /// Whether anyone subscribed to [`Message`].
@@ -335,7 +333,6 @@ mod tests {
         subscribers.push(Subscriber::Message(b.clone().recipient()));
         subscribers.push(Subscriber::Messages(a.clone().recipient()));
         subscribers.push(Subscriber::Message(a.clone().recipient()));
-        subscribers.shrink_to_fit();
         assert!(subscribers.message() && subscribers.messages());
         subscribers.tell(
             pick!(Subscriber::Message),

@@ -25,7 +25,7 @@ impl Handler<TransportEvent> for Session {
             return;
         };
         let from = event.transport;
-        if self.config.logging && log::log_enabled!(log::Level::Trace) {
+        if self.http.config().logging && log::log_enabled!(log::Level::Trace) {
             log::trace!(
                 "{}: from {from}: {}",
                 open.conn.handshake().sid,
@@ -73,7 +73,8 @@ impl Session {
     fn holds_messages(&self) -> bool {
         self.attempt == 0
             || self
-                .config
+                .http
+                .config()
                 .reconnect
                 .as_ref()
                 .is_some_and(|policy| policy.hold_messages)
@@ -111,7 +112,8 @@ impl Handler<Send> for Session {
             return SendAnswer::now(Err(Unsent { error, payload }));
         }
         if let Some(open) = self.open.as_mut() {
-            if self.queue.borrow().is_idle() && has_room(&open.conn, self.config.send_buffer) {
+            if self.queue.borrow().is_idle() && has_room(&open.conn, self.http.config().send_buffer)
+            {
                 let result = open.conn.send_or_give_back(payload);
                 self.drive(ctx);
                 return SendAnswer::now(
@@ -136,7 +138,7 @@ impl Handler<TrySend> for Session {
         let Some(open) = self.open.as_mut() else {
             return refuse(SendError::NotConnected, payload);
         };
-        if !self.queue.borrow().is_idle() || !has_room(&open.conn, self.config.send_buffer) {
+        if !self.queue.borrow().is_idle() || !has_room(&open.conn, self.http.config().send_buffer) {
             return refuse(SendError::Full, payload);
         }
         let result = open.conn.send_or_give_back(payload);

@@ -32,7 +32,6 @@ pub(crate) use self::outlet::Outlet;
 use self::queue::SendQueue;
 pub use self::sender::{SendFuture, SessionSender};
 use self::stream::{Drained, Stream};
-use crate::config::ClientConfig;
 use crate::error::ConnectError;
 use crate::event::{EventSender, Subscribers};
 use crate::heartbeat::{Arm, Disarm, Heartbeat};
@@ -48,7 +47,7 @@ use crate::transport::{GivenBack, SessionLink};
 /// Logs through the `log` crate unless the session was built with `logging(false)`.
 macro_rules! session_log {
     ($session:expr, $level:ident, $($arg:tt)+) => {
-        if $session.config.logging {
+        if $session.http.config().logging {
             log::$level!($($arg)+)
         }
     };
@@ -87,10 +86,9 @@ pub struct Session {
     /// The user's own HTTP client, kept to rebuild `http` when a reconnection hook
     /// changes the request.
     http_client: Option<Box<awc::Client>>,
-    config: Arc<ClientConfig>,
     subscribers: Subscribers,
     /// The client this session belongs to, if any.
-    stream: Option<Stream>,
+    stream: Option<Box<Stream>>,
     /// Who waits for the first session to open, until it does or cannot.
     connecting: Option<oneshot::Sender<Result<(), ConnectError>>>,
     phase: Phase,
@@ -140,19 +138,17 @@ impl Session {
         stream: Option<EventSender>,
         connecting: oneshot::Sender<Result<(), ConnectError>>,
     ) -> Self {
-        let mut subscribers = subscribers;
-        subscribers.shrink_to_fit();
-        let config = http.config_arc();
+        let config = http.config();
         let outlet = Arc::new(Outlet::new(config.send_queue));
         let queue = SendQueue::new(config.send_queue, config.logging, outlet.clone());
+        let supervised = config.reconnect.is_some();
         Session {
             url: url.into_boxed_str(),
             http: Rc::new(http),
             http_client: http_client.map(Box::new),
-            supervised: config.reconnect.is_some(),
-            config,
+            supervised,
             subscribers,
-            stream: stream.map(Stream::new),
+            stream: stream.map(|sender| Box::new(Stream::new(sender))),
             connecting: Some(connecting),
             phase: Phase::Waiting(None),
             open: None,
@@ -169,7 +165,7 @@ impl Session {
     /// Starts the handshake of a new session: over the first transport, or over each
     /// in turn until one opens (see `opening::open`).
     fn handshake(&mut self, ctx: &mut Context<Self>) {
-        let handshake = opening::open(self.http.clone(), &self.config);
+        let handshake = opening::open(self.http.clone(), self.http.config());
         let handle = ctx.spawn(
             handshake
                 .into_actor(self)
@@ -205,7 +201,7 @@ impl Session {
             Opened::Polling(handshake, trailing) => {
                 let transport =
                     PollingTransport::new(self.http.clone(), &handshake, polling_link).start();
-                let upgrade = self.config.upgrade_wanted();
+                let upgrade = self.http.config().upgrade_wanted();
                 let conn = Connection::with_version(
                     handshake,
                     TransportKind::Polling,
@@ -263,7 +259,7 @@ impl Session {
     /// Carries out everything the state machine has queued, in order, after
     /// sending what waited for room if there is room now.
     fn drive(&mut self, ctx: &mut Context<Self>) {
-        self.release_queue(self.config.send_buffer, ctx);
+        self.release_queue(self.http.config().send_buffer, ctx);
         while let Some(output) = self.open.as_mut().and_then(|open| open.conn.poll_output()) {
             self.carry_out(output, ctx);
         }
@@ -344,7 +340,7 @@ impl Session {
         let Some(open) = self.open.as_mut() else {
             return;
         };
-        if self.config.logging && log::log_enabled!(log::Level::Trace) {
+        if self.http.config().logging && log::log_enabled!(log::Level::Trace) {
             log::trace!(
                 "{}: {}",
                 open.conn.handshake().sid,
@@ -478,7 +474,7 @@ impl Actor for Session {
         }
         // Events that were waiting for room in the client's channel when the last
         // connection was lost still go in, in order.
-        if self.stream.as_ref().is_some_and(Stream::is_backed_up) {
+        if self.stream.as_deref().is_some_and(Stream::is_backed_up) {
             ctx.spawn(Drained.map(|(), _: &mut Self, _| ()));
         }
     }

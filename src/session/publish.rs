@@ -15,7 +15,7 @@ impl Session {
     /// Tells everyone of an event of the state machine.
     pub(super) fn publish(&mut self, event: Event, ctx: &mut Context<Self>) {
         // `remember_upgrade`: how the last websocket went, for the next handshake.
-        let opening = &self.config.opening;
+        let opening = &self.http.config().opening;
         let event = match event {
             Event::Connected { sid, transport } => {
                 if transport == TransportKind::WebSocket {

@@ -177,7 +177,7 @@ async fn run_job(job: Job, style: Style) -> BenchResult<Measurement> {
             close(c).await;
         }
         Kind::Upgrade => upgrade(base, s.sessions, &mut m).await?,
-        Kind::Idle => idle(base, s.sessions, s.batch, style, &mut m).await?,
+        Kind::Idle => idle(base, s.sessions, s.batch, &mut m).await?,
         Kind::Many => many(base, s.sessions, s.batch, s.size, s.count, style, &mut m).await?,
     }
     Ok(m)
@@ -318,37 +318,40 @@ async fn upgrade(base: &str, sessions: usize, m: &mut Measurement) -> BenchResul
 }
 
 /// Opens `n` websocket sessions, `batch` at a time, all subscribed to `recipient`s made by `sub`.
-async fn open_many(
-    base: &str,
-    n: usize,
-    batch: usize,
-    size: usize,
-    style: Style,
-) -> BenchResult<Vec<Client>> {
-    let mut clients = Vec::with_capacity(n);
+/// Opens `n` sessions with `open`, `batch` at a time.
+async fn open_many<T, F, Fut>(n: usize, batch: usize, open: F) -> BenchResult<Vec<T>>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = BenchResult<T>>,
+{
+    let mut opened_all = Vec::with_capacity(n);
     for range in batches(n, batch) {
-        let opened = join_all(range.map(|_| open(base, "websocket", None, size, style))).await;
+        let opened = join_all(range.map(|_| open())).await;
         for c in opened {
-            clients.push(c.map_err(|e| format!("after {} sessions: {e}", clients.len()))?);
+            opened_all.push(c.map_err(|e| format!("after {} sessions: {e}", opened_all.len()))?);
         }
     }
-    Ok(clients)
+    Ok(opened_all)
 }
 
-async fn idle(
-    base: &str,
-    n: usize,
-    batch: usize,
-    style: Style,
-    m: &mut Measurement,
-) -> BenchResult<()> {
+/// An idle websocket session: nobody subscribed, as none is needed to keep a session
+/// alive (the session answers the server's pings itself).
+async fn open_idle(base: &str) -> BenchResult<Addr<Session>> {
+    Session::builder(base)
+        .transports(["websocket"])
+        .connect()
+        .await
+        .map_err(|e| format!("connect: {e}"))
+}
+
+async fn idle(base: &str, n: usize, batch: usize, m: &mut Measurement) -> BenchResult<()> {
     // One session first, so one-time costs (runtime, HTTP client, TLS roots) are not
     // charged to the sessions measured.
-    let warm = open(base, "websocket", None, 16, style).await?;
+    let warm = open_idle(base).await?;
     settle().await;
     let before = rss_kib()?;
     let t = Instant::now();
-    let clients = open_many(base, n, batch, 16, style).await?;
+    let clients = open_many(n, batch, || open_idle(base)).await?;
     let open_secs = t.elapsed().as_secs_f64();
     settle().await;
     let after = rss_kib()?;
@@ -373,7 +376,7 @@ async fn many(
     m: &mut Measurement,
 ) -> BenchResult<()> {
     let t = Instant::now();
-    let clients = open_many(base, n, batch, size, style).await?;
+    let clients = open_many(n, batch, || open(base, "websocket", None, size, style)).await?;
     m.set("open_secs", t.elapsed().as_secs_f64());
     let p = Payloads::new(size);
     let sw = Stopwatch::start();

@@ -1,7 +1,5 @@
 //! The builder of the actor API: settings, subscribers, then `connect`.
 
-use std::sync::Arc;
-
 use actix::{Actor, Addr, Recipient, Supervisor};
 use futures::channel::oneshot;
 
@@ -9,8 +7,8 @@ use super::Builder;
 use crate::config::ClientConfig;
 use crate::error::ConnectError;
 use crate::event::{
-    Connect, Disconnect, EventSender, Message, Messages, Reconnecting, Subscribers, Undelivered,
-    Upgrade,
+    Connect, Disconnect, EventSender, Message, Messages, Reconnecting, Subscriber, Subscribers,
+    Undelivered, Upgrade,
 };
 use crate::session::{Session, SessionSender};
 use crate::transport::http::Http;
@@ -135,7 +133,7 @@ impl SessionBuilder {
     /// # }
     /// ```
     pub fn on_connect(mut self, recipient: Recipient<Connect>) -> Self {
-        self.api.subscribers.connect.push(recipient);
+        self.api.subscribers.push(Subscriber::Connect(recipient));
         self
     }
 
@@ -162,7 +160,7 @@ impl SessionBuilder {
     /// # }
     /// ```
     pub fn on_message(mut self, recipient: Recipient<Message>) -> Self {
-        self.api.subscribers.message.push(recipient);
+        self.api.subscribers.push(Subscriber::Message(recipient));
         self
     }
 
@@ -189,7 +187,7 @@ impl SessionBuilder {
     /// # }
     /// ```
     pub fn on_messages(mut self, recipient: Recipient<Messages>) -> Self {
-        self.api.subscribers.messages.push(recipient);
+        self.api.subscribers.push(Subscriber::Messages(recipient));
         self
     }
 
@@ -216,7 +214,7 @@ impl SessionBuilder {
     /// # }
     /// ```
     pub fn on_disconnect(mut self, recipient: Recipient<Disconnect>) -> Self {
-        self.api.subscribers.disconnect.push(recipient);
+        self.api.subscribers.push(Subscriber::Disconnect(recipient));
         self
     }
 
@@ -243,7 +241,7 @@ impl SessionBuilder {
     /// # }
     /// ```
     pub fn on_upgrade(mut self, recipient: Recipient<Upgrade>) -> Self {
-        self.api.subscribers.upgrade.push(recipient);
+        self.api.subscribers.push(Subscriber::Upgrade(recipient));
         self
     }
 
@@ -268,7 +266,9 @@ impl SessionBuilder {
     /// # }
     /// ```
     pub fn on_reconnecting(mut self, recipient: Recipient<Reconnecting>) -> Self {
-        self.api.subscribers.reconnecting.push(recipient);
+        self.api
+            .subscribers
+            .push(Subscriber::Reconnecting(recipient));
         self
     }
 
@@ -293,7 +293,9 @@ impl SessionBuilder {
     /// # }
     /// ```
     pub fn on_undelivered(mut self, recipient: Recipient<Undelivered>) -> Self {
-        self.api.subscribers.undelivered.push(recipient);
+        self.api
+            .subscribers
+            .push(Subscriber::Undelivered(recipient));
         self
     }
 
@@ -365,7 +367,8 @@ pub(crate) fn start_session(
     if actix_rt::Arbiter::try_current().is_none() {
         return Err(ConnectError::NoActixSystem);
     }
-    let http = Http::new(url, Arc::new(config), http_client.clone())?;
+    // Sessions opened in a row with the same settings share them.
+    let http = Http::new(url, crate::config::shared(config), http_client.clone())?;
     let supervised = http.config().reconnect.is_some();
     let (reply, handshake) = oneshot::channel();
     let session = Session::new(

@@ -11,6 +11,7 @@ mod parse;
 mod per_transport;
 mod proxy;
 mod reconnect;
+mod shared;
 mod url_shape;
 
 use self::opening::Opening;
@@ -22,6 +23,7 @@ use self::per_transport::PerTransport;
 pub(crate) use self::proxy::{proxy_for, ProxySetting, ProxyUrl};
 pub(crate) use self::reconnect::random_fraction;
 pub use self::reconnect::{ReconnectAttempt, ReconnectPolicy};
+pub(crate) use self::shared::shared;
 pub(crate) use self::url_shape::check_timestamp_param;
 use self::url_shape::UrlShape;
 use crate::error::ConfigError;

@@ -33,6 +33,11 @@ impl UpgradeMemory {
     pub fn remember(&self, worked: bool) {
         self.0.store(worked, Ordering::Relaxed);
     }
+
+    /// Whether `other` is this memory (of a clone of the same configuration).
+    pub fn is(&self, other: &UpgradeMemory) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Opening {

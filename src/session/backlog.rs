@@ -15,10 +15,10 @@
 //! `Disconnect`. Each task tells the session with [`Handled`] when it is done.
 
 use actix::dev::RecipientRequest;
-use actix::{Recipient, WeakRecipient};
+use actix::WeakRecipient;
 use futures::future::join_all;
 
-use crate::event::{Message, Messages};
+use crate::event::{pick, Message, Messages, Subscriber, Subscribers};
 use crate::protocol::Payload;
 
 /// What is in subscribers' mailboxes, unhandled, against its bounds.
@@ -123,31 +123,26 @@ impl Burst {
 /// mailbox is past its capacity is parked, and its next `send` would wait outside the
 /// mailbox, where the `do_send`s of the next burst could overtake it. A fresh clone
 /// is never parked, so the message is in the mailbox, in order, at once.
-pub(super) fn hand_over(
-    burst: Burst,
-    message: &[Recipient<Message>],
-    messages: &[Recipient<Messages>],
-    session: WeakRecipient<Handled>,
-) {
+pub(super) fn hand_over(burst: Burst, subscribers: &Subscribers, session: WeakRecipient<Handled>) {
     let handled = Handled {
         messages: burst.messages,
         bytes: burst.bytes,
     };
-    let mut answers: Vec<RecipientRequest<_>> = Vec::new();
-    let mut batch_answers: Vec<RecipientRequest<_>> = Vec::new();
+    let mut answers: Vec<RecipientRequest<Message>> = Vec::new();
     if let Some(last) = burst.last {
-        answers.extend(
-            message
-                .iter()
-                .map(|r| r.clone().send(Message(last.clone()))),
-        );
+        subscribers.each(pick!(Subscriber::Message), Message(last), |r, event| {
+            answers.push(r.clone().send(event));
+        });
     }
+    let mut batch_answers: Vec<RecipientRequest<Messages>> = Vec::new();
     if !burst.batch.is_empty() {
-        let batch = burst.batch;
-        if let Some((final_one, rest)) = messages.split_last() {
-            batch_answers.extend(rest.iter().map(|r| r.clone().send(Messages(batch.clone()))));
-            batch_answers.push(final_one.clone().send(Messages(batch)));
-        }
+        subscribers.each(
+            pick!(Subscriber::Messages),
+            Messages(burst.batch),
+            |r, event| {
+                batch_answers.push(r.clone().send(event));
+            },
+        );
     }
     actix_rt::spawn(async move {
         // An error means the subscriber is gone: nothing of it waits anymore.

@@ -7,6 +7,7 @@ use futures::channel::oneshot;
 use super::queue::{has_room, SendAnswer};
 use super::{trace, Phase, Session};
 use crate::error::Unsent;
+use crate::event::Subscriber;
 use crate::heartbeat::PingTimeout;
 use crate::protocol::{DisconnectReason, SendError, TransportKind};
 use crate::request::{Abort, Close, Send, SessionStats, Stats, Subscribe, TrySend, Wait};
@@ -24,7 +25,7 @@ impl Handler<TransportEvent> for Session {
             return;
         };
         let from = event.transport;
-        if self.config.logging && log::log_enabled!(log::Level::Trace) {
+        if self.http.config().logging && log::log_enabled!(log::Level::Trace) {
             log::trace!(
                 "{}: from {from}: {}",
                 open.conn.handshake().sid,
@@ -72,7 +73,8 @@ impl Session {
     fn holds_messages(&self) -> bool {
         self.attempt == 0
             || self
-                .config
+                .http
+                .config()
                 .reconnect
                 .as_ref()
                 .is_some_and(|policy| policy.hold_messages)
@@ -110,7 +112,8 @@ impl Handler<Send> for Session {
             return SendAnswer::now(Err(Unsent { error, payload }));
         }
         if let Some(open) = self.open.as_mut() {
-            if self.queue.borrow().is_idle() && has_room(&open.conn, self.config.send_buffer) {
+            if self.queue.borrow().is_idle() && has_room(&open.conn, self.http.config().send_buffer)
+            {
                 let result = open.conn.send_or_give_back(payload);
                 self.drive(ctx);
                 return SendAnswer::now(
@@ -135,7 +138,7 @@ impl Handler<TrySend> for Session {
         let Some(open) = self.open.as_mut() else {
             return refuse(SendError::NotConnected, payload);
         };
-        if !self.queue.borrow().is_idle() || !has_room(&open.conn, self.config.send_buffer) {
+        if !self.queue.borrow().is_idle() || !has_room(&open.conn, self.http.config().send_buffer) {
             return refuse(SendError::Full, payload);
         }
         let result = open.conn.send_or_give_back(payload);
@@ -212,16 +215,15 @@ impl Handler<Subscribe> for Session {
     type Result = ();
 
     fn handle(&mut self, subscribe: Subscribe, _: &mut Context<Self>) {
-        let subs = &mut self.subscribers;
-        match subscribe {
-            Subscribe::Connect(r) => subs.connect.push(r),
-            Subscribe::Message(r) => subs.message.push(r),
-            Subscribe::Messages(r) => subs.messages.push(r),
-            Subscribe::Disconnect(r) => subs.disconnect.push(r),
-            Subscribe::Upgrade(r) => subs.upgrade.push(r),
-            Subscribe::Reconnecting(r) => subs.reconnecting.push(r),
-            Subscribe::Undelivered(r) => subs.undelivered.push(r),
-        }
+        self.subscribers.push(match subscribe {
+            Subscribe::Connect(r) => Subscriber::Connect(r),
+            Subscribe::Message(r) => Subscriber::Message(r),
+            Subscribe::Messages(r) => Subscriber::Messages(r),
+            Subscribe::Disconnect(r) => Subscriber::Disconnect(r),
+            Subscribe::Upgrade(r) => Subscriber::Upgrade(r),
+            Subscribe::Reconnecting(r) => Subscriber::Reconnecting(r),
+            Subscribe::Undelivered(r) => Subscriber::Undelivered(r),
+        });
     }
 }
 

@@ -34,7 +34,6 @@ pub(crate) use self::outlet::Outlet;
 use self::queue::SendQueue;
 pub use self::sender::{SendFuture, SessionSender};
 use self::stream::{Drained, Stream};
-use crate::config::ClientConfig;
 use crate::error::ConnectError;
 use crate::event::{EventSender, Subscribers};
 use crate::heartbeat::{Arm, Disarm, Heartbeat};
@@ -50,7 +49,7 @@ use crate::transport::{GivenBack, SessionLink};
 /// Logs through the `log` crate unless the session was built with `logging(false)`.
 macro_rules! session_log {
     ($session:expr, $level:ident, $($arg:tt)+) => {
-        if $session.config.logging {
+        if $session.http.config().logging {
             log::$level!($($arg)+)
         }
     };
@@ -82,15 +81,16 @@ use session_log;
 /// }
 /// ```
 pub struct Session {
-    url: String,
+    // What idles in every session is kept small: the actor's task (this struct, its
+    // context and mailbox) is allocated in steps of 128 bytes. Rarely used parts are boxed.
+    url: Box<str>,
     http: Rc<Http>,
     /// The user's own HTTP client, kept to rebuild `http` when a reconnection hook
     /// changes the request.
-    http_client: Option<awc::Client>,
-    config: Arc<ClientConfig>,
+    http_client: Option<Box<awc::Client>>,
     subscribers: Subscribers,
     /// The client this session belongs to, if any.
-    stream: Option<Stream>,
+    stream: Option<Box<Stream>>,
     /// Who waits for the first session to open, until it does or cannot.
     connecting: Option<oneshot::Sender<Result<(), ConnectError>>>,
     phase: Phase,
@@ -105,8 +105,6 @@ pub struct Session {
     epoch: u64,
     /// 0 for the first session, else the reconnection attempt under way.
     attempt: u32,
-    /// Why the last attempt failed, for the final `Disconnect` if they run out.
-    last_failure: Option<TransportError>,
     /// Messages of the lost connection that were never written.
     undelivered: Vec<Payload>,
     /// Messages received in this burst, on their way to the actor subscribers
@@ -145,18 +143,18 @@ impl Session {
         stream: Option<EventSender>,
         connecting: oneshot::Sender<Result<(), ConnectError>>,
     ) -> Self {
-        let config = http.config_arc();
+        let config = http.config();
         let outlet = Arc::new(Outlet::new(config.send_queue));
         let queue = SendQueue::new(config.send_queue, config.logging, outlet.clone());
         let backlog = Backlog::new(config.event_buffer, config.event_buffer_bytes);
+        let supervised = config.reconnect.is_some();
         Session {
-            url,
+            url: url.into_boxed_str(),
             http: Rc::new(http),
-            http_client,
-            supervised: config.reconnect.is_some(),
-            config,
+            http_client: http_client.map(Box::new),
+            supervised,
             subscribers,
-            stream: stream.map(Stream::new),
+            stream: stream.map(|sender| Box::new(Stream::new(sender))),
             connecting: Some(connecting),
             phase: Phase::Waiting(None),
             open: None,
@@ -165,7 +163,6 @@ impl Session {
             closers: Vec::new(),
             epoch: 0,
             attempt: 0,
-            last_failure: None,
             undelivered: Vec::new(),
             burst: Burst::default(),
             backlog,
@@ -175,7 +172,7 @@ impl Session {
     /// Starts the handshake of a new session: over the first transport, or over each
     /// in turn until one opens (see `opening::open`).
     fn handshake(&mut self, ctx: &mut Context<Self>) {
-        let handshake = opening::open(self.http.clone(), &self.config);
+        let handshake = opening::open(self.http.clone(), self.http.config());
         let handle = ctx.spawn(
             handshake
                 .into_actor(self)
@@ -206,12 +203,12 @@ impl Session {
         };
         let polling_link = link(TransportKind::Polling, &given_back[0]);
         let websocket_link = link(TransportKind::WebSocket, &given_back[1]);
-        let heartbeat = Heartbeat::new(ctx.address().recipient(), self.epoch).start();
+        let heartbeat = Heartbeat::new(ctx.address().downgrade().recipient(), self.epoch).start();
         let (mut open, trailing) = match opened {
             Opened::Polling(handshake, trailing) => {
                 let transport =
                     PollingTransport::new(self.http.clone(), &handshake, polling_link).start();
-                let upgrade = self.config.upgrade_wanted();
+                let upgrade = self.http.config().upgrade_wanted();
                 let conn = Connection::with_version(
                     handshake,
                     TransportKind::Polling,
@@ -252,7 +249,6 @@ impl Session {
         self.phase = Phase::Open;
         self.publish_refusal();
         self.publish_check();
-        self.last_failure = None;
         self.reply(Ok(()), ctx);
         self.drive(ctx);
     }
@@ -274,7 +270,7 @@ impl Session {
     /// Carries out everything the state machine has queued, in order, after
     /// sending what waited for room if there is room now.
     fn drive(&mut self, ctx: &mut Context<Self>) {
-        self.release_queue(self.config.send_buffer, ctx);
+        self.release_queue(self.http.config().send_buffer, ctx);
         while let Some(output) = self.open.as_mut().and_then(|open| open.conn.poll_output()) {
             self.carry_out(output, ctx);
         }
@@ -355,7 +351,7 @@ impl Session {
         let Some(open) = self.open.as_mut() else {
             return;
         };
-        if self.config.logging && log::log_enabled!(log::Level::Trace) {
+        if self.http.config().logging && log::log_enabled!(log::Level::Trace) {
             log::trace!(
                 "{}: {}",
                 open.conn.handshake().sid,
@@ -489,7 +485,7 @@ impl Actor for Session {
         }
         // Events that were waiting for room in the client's channel when the last
         // connection was lost still go in, in order.
-        if self.stream.as_ref().is_some_and(Stream::is_backed_up) {
+        if self.stream.as_deref().is_some_and(Stream::is_backed_up) {
             ctx.spawn(Drained.map(|(), _: &mut Self, _| ()));
         }
     }

@@ -8,8 +8,8 @@ use super::open::ReadHold;
 use super::stream::{Delivered, Drained};
 use super::{session_log, Session};
 use crate::event::{
-    broadcast, Connect, Disconnect, Event as ClientEvent, Message, Reconnecting, Undelivered,
-    Upgrade,
+    pick, Connect, Disconnect, Event as ClientEvent, Message, Reconnecting, Subscriber,
+    Undelivered, Upgrade,
 };
 use crate::protocol::{DisconnectReason, Event, Payload, TransportKind};
 
@@ -17,7 +17,7 @@ impl Session {
     /// Tells everyone of an event of the state machine.
     pub(super) fn publish(&mut self, event: Event, ctx: &mut Context<Self>) {
         // `remember_upgrade`: how the last websocket went, for the next handshake.
-        let opening = &self.config.opening;
+        let opening = &self.http.config().opening;
         let event = match event {
             Event::Connected { sid, transport } => {
                 if transport == TransportKind::WebSocket {
@@ -97,7 +97,7 @@ impl Session {
     /// wants it too; not copied when nobody else does.
     fn stage(&mut self, payload: Payload) -> Option<Payload> {
         let subs = &self.subscribers;
-        let (to_one, to_batch) = (!subs.message.is_empty(), !subs.messages.is_empty());
+        let (to_one, to_batch) = (subs.message(), subs.messages());
         if !to_one && !to_batch {
             return Some(payload);
         }
@@ -110,7 +110,7 @@ impl Session {
         }
         if to_one {
             if let Some(before) = burst.last.replace(payload.clone()) {
-                broadcast(&subs.message, Message(before));
+                subs.tell(pick!(Subscriber::Message), Message(before));
             }
         }
         to_client.then_some(payload)
@@ -126,9 +126,8 @@ impl Session {
         }
         let burst = std::mem::take(&mut self.burst);
         let (messages, bytes) = (burst.messages, burst.bytes);
-        let subs = &self.subscribers;
         let session = ctx.address().downgrade().recipient();
-        backlog::hand_over(burst, &subs.message, &subs.messages, session);
+        backlog::hand_over(burst, &self.subscribers, session);
         if self.backlog.handed(messages, bytes) == Crossed::Over {
             if let Some(open) = self.open.as_mut() {
                 open.hold_reading(ReadHold::Subscribers);
@@ -154,17 +153,18 @@ impl Session {
     fn broadcast(&self, event: &ClientEvent) {
         let subs = &self.subscribers;
         match event {
-            ClientEvent::Connect(connect) => broadcast(&subs.connect, connect.clone()),
+            ClientEvent::Connect(connect) => subs.tell(pick!(Subscriber::Connect), connect.clone()),
             // Staged for the subscribers already (`stage`).
             ClientEvent::Message(_) => {}
-            ClientEvent::Upgrade(upgrade) => broadcast(&subs.upgrade, upgrade.clone()),
+            ClientEvent::Upgrade(upgrade) => subs.tell(pick!(Subscriber::Upgrade), upgrade.clone()),
             ClientEvent::Disconnect(reason) => {
-                broadcast(&subs.disconnect, Disconnect(reason.clone()))
+                subs.tell(pick!(Subscriber::Disconnect), Disconnect(reason.clone()))
             }
-            ClientEvent::Reconnecting(next) => broadcast(&subs.reconnecting, *next),
-            ClientEvent::Undelivered(messages) => {
-                broadcast(&subs.undelivered, Undelivered(messages.clone()))
-            }
+            ClientEvent::Reconnecting(next) => subs.tell(pick!(Subscriber::Reconnecting), *next),
+            ClientEvent::Undelivered(messages) => subs.tell(
+                pick!(Subscriber::Undelivered),
+                Undelivered(messages.clone()),
+            ),
         }
     }
 

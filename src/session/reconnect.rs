@@ -17,7 +17,7 @@ use crate::transport::http::Http;
 impl Session {
     /// Whether a session that ended for `reason` is opened again.
     pub(super) fn reconnects_after(&self, reason: &DisconnectReason) -> bool {
-        let Some(policy) = &self.config.reconnect else {
+        let Some(policy) = &self.http.config().reconnect else {
             return false;
         };
         let lost = match reason {
@@ -33,7 +33,8 @@ impl Session {
     /// the next one, or comes back; then the actor restarts for attempt 1.
     pub(super) fn lost(&mut self, ctx: &mut Context<Self>) {
         let hold = self
-            .config
+            .http
+            .config()
             .reconnect
             .as_ref()
             .is_some_and(|policy| policy.hold_messages);
@@ -61,7 +62,7 @@ impl Session {
 
     /// Announces the next attempt and starts it once its delay has passed.
     pub(super) fn schedule_attempt(&mut self, ctx: &mut Context<Self>) {
-        let Some(policy) = &self.config.reconnect else {
+        let Some(policy) = &self.http.config().reconnect else {
             return;
         };
         let delay = policy.delay(self.attempt, random_fraction());
@@ -75,7 +76,8 @@ impl Session {
     /// handshake.
     fn try_again(&mut self, ctx: &mut Context<Self>) {
         let hook = self
-            .config
+            .http
+            .config()
             .reconnect
             .as_ref()
             .and_then(|policy| policy.hook.clone());
@@ -98,7 +100,7 @@ impl Session {
         if attempt.headers.is_empty() && attempt.query.is_empty() {
             return;
         }
-        let mut config = (*self.config).clone();
+        let mut config = self.http.config().clone();
         for (name, value) in attempt.headers {
             config.headers.retain(|(n, _)| *n != name);
             config.headers.push((name, value));
@@ -107,10 +109,13 @@ impl Session {
             config.query.retain(|(k, _)| *k != key);
             config.query.push((key, value));
         }
-        match Http::new(&self.url, Arc::new(config), self.http_client.clone()) {
+        match Http::new(
+            &self.url,
+            Arc::new(config),
+            self.http_client.as_deref().cloned(),
+        ) {
             Ok(http) => {
                 let http = http.with_cookies_of(&self.http);
-                self.config = http.config_arc();
                 self.http = Rc::new(http);
             }
             Err(error) => session_log!(self, warn, "engine.io reconnection hook: {error}"),
@@ -120,7 +125,7 @@ impl Session {
     /// A handshake failed: the first `connect` fails, unless retried; a retry is tried
     /// again while the policy allows; after the last, the session ends for good.
     pub(super) fn attempt_failed(&mut self, error: TransportError, ctx: &mut Context<Self>) {
-        let policy = self.config.reconnect.clone();
+        let policy = self.http.config().reconnect.clone();
         let retries = !meets_the_same_server(&error)
             && policy
                 .as_ref()
@@ -131,7 +136,6 @@ impl Session {
         }
         self.attempt += 1;
         if policy.is_some_and(|policy| policy.allows(self.attempt)) {
-            self.last_failure = Some(error);
             return self.restart(ctx);
         }
         let attempts = self.attempt - 1;

@@ -107,11 +107,6 @@ impl Http {
         &self.config
     }
 
-    /// The session's settings, shared.
-    pub fn config_arc(&self) -> Arc<ClientConfig> {
-        self.config.clone()
-    }
-
     /// Keeps the cookies another `Http` of the same session collected (a reconnection
     /// whose request changed).
     pub fn with_cookies_of(self, other: &Http) -> Self {

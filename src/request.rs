@@ -188,7 +188,7 @@ pub struct Abort;
 /// let subscribe = Subscribe::Message(printer.recipient());
 /// # let _ = subscribe; }
 /// ```
-#[derive(actix::Message)]
+#[derive(Clone, actix::Message)]
 #[rtype(result = "()")]
 #[non_exhaustive]
 pub enum Subscribe {

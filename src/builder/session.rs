@@ -7,10 +7,10 @@ use super::Builder;
 use crate::config::ClientConfig;
 use crate::error::ConnectError;
 use crate::event::{
-    Connect, Disconnect, EventSender, Message, Messages, Reconnecting, Subscriber, Subscribers,
-    Undelivered, Upgrade,
+    Connect, Disconnect, EventSender, Message, Messages, Reconnecting, Undelivered, Upgrade,
 };
-use crate::session::{Session, SessionSender};
+use crate::request::Subscribe;
+use crate::session::{Session, SessionSender, Subscribers};
 use crate::transport::http::Http;
 
 impl Session {
@@ -133,7 +133,7 @@ impl SessionBuilder {
     /// # }
     /// ```
     pub fn on_connect(mut self, recipient: Recipient<Connect>) -> Self {
-        self.api.subscribers.push(Subscriber::Connect(recipient));
+        self.api.subscribers.push(Subscribe::Connect(recipient));
         self
     }
 
@@ -160,7 +160,7 @@ impl SessionBuilder {
     /// # }
     /// ```
     pub fn on_message(mut self, recipient: Recipient<Message>) -> Self {
-        self.api.subscribers.push(Subscriber::Message(recipient));
+        self.api.subscribers.push(Subscribe::Message(recipient));
         self
     }
 
@@ -187,7 +187,7 @@ impl SessionBuilder {
     /// # }
     /// ```
     pub fn on_messages(mut self, recipient: Recipient<Messages>) -> Self {
-        self.api.subscribers.push(Subscriber::Messages(recipient));
+        self.api.subscribers.push(Subscribe::Messages(recipient));
         self
     }
 
@@ -214,7 +214,7 @@ impl SessionBuilder {
     /// # }
     /// ```
     pub fn on_disconnect(mut self, recipient: Recipient<Disconnect>) -> Self {
-        self.api.subscribers.push(Subscriber::Disconnect(recipient));
+        self.api.subscribers.push(Subscribe::Disconnect(recipient));
         self
     }
 
@@ -241,7 +241,7 @@ impl SessionBuilder {
     /// # }
     /// ```
     pub fn on_upgrade(mut self, recipient: Recipient<Upgrade>) -> Self {
-        self.api.subscribers.push(Subscriber::Upgrade(recipient));
+        self.api.subscribers.push(Subscribe::Upgrade(recipient));
         self
     }
 
@@ -268,7 +268,7 @@ impl SessionBuilder {
     pub fn on_reconnecting(mut self, recipient: Recipient<Reconnecting>) -> Self {
         self.api
             .subscribers
-            .push(Subscriber::Reconnecting(recipient));
+            .push(Subscribe::Reconnecting(recipient));
         self
     }
 
@@ -293,9 +293,7 @@ impl SessionBuilder {
     /// # }
     /// ```
     pub fn on_undelivered(mut self, recipient: Recipient<Undelivered>) -> Self {
-        self.api
-            .subscribers
-            .push(Subscriber::Undelivered(recipient));
+        self.api.subscribers.push(Subscribe::Undelivered(recipient));
         self
     }
 

@@ -29,10 +29,10 @@ use self::runtime::Runtime;
 use crate::builder::{start_session, HttpFactory};
 use crate::config::{parse_header, parse_transports, ClientConfig, RedactedHeaders};
 use crate::error::{ConfigError, ConnectError, Unsent};
-use crate::event::{EventSender, SessionStatus, Subscribers};
+use crate::event::{EventSender, SessionStatus};
 use crate::protocol::{DisconnectReason, Payload, ProtocolVersion, SendError, TransportKind};
 use crate::request::{Abort, Close, TrySend};
-use crate::session::{SendFuture, Session, SessionSender};
+use crate::session::{SendFuture, Session, SessionSender, Subscribers};
 
 /// python-engineio's `connect` arguments beside the URL: headers, transports and the
 /// engine.io path, for one connection.

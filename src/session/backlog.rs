@@ -18,8 +18,10 @@ use actix::dev::RecipientRequest;
 use actix::WeakRecipient;
 use futures::future::join_all;
 
-use crate::event::{pick, Message, Messages, Subscriber, Subscribers};
+use super::subscribers::{pick, Subscribers};
+use crate::event::{Message, Messages};
 use crate::protocol::Payload;
+use crate::request::Subscribe;
 
 /// What is in subscribers' mailboxes, unhandled, against its bounds.
 #[derive(Debug)]
@@ -130,14 +132,14 @@ pub(super) fn hand_over(burst: Burst, subscribers: &Subscribers, session: WeakRe
     };
     let mut answers: Vec<RecipientRequest<Message>> = Vec::new();
     if let Some(last) = burst.last {
-        subscribers.each(pick!(Subscriber::Message), Message(last), |r, event| {
+        subscribers.each(pick!(Subscribe::Message), Message(last), |r, event| {
             answers.push(r.clone().send(event));
         });
     }
     let mut batch_answers: Vec<RecipientRequest<Messages>> = Vec::new();
     if !burst.batch.is_empty() {
         subscribers.each(
-            pick!(Subscriber::Messages),
+            pick!(Subscribe::Messages),
             Messages(burst.batch),
             |r, event| {
                 batch_answers.push(r.clone().send(event));

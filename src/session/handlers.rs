@@ -7,7 +7,6 @@ use futures::channel::oneshot;
 use super::queue::{has_room, SendAnswer};
 use super::{trace, Phase, Session};
 use crate::error::Unsent;
-use crate::event::Subscriber;
 use crate::heartbeat::PingTimeout;
 use crate::protocol::{DisconnectReason, SendError, TransportKind};
 use crate::request::{Abort, Close, Send, SessionStats, Stats, Subscribe, TrySend, Wait};
@@ -215,15 +214,7 @@ impl Handler<Subscribe> for Session {
     type Result = ();
 
     fn handle(&mut self, subscribe: Subscribe, _: &mut Context<Self>) {
-        self.subscribers.push(match subscribe {
-            Subscribe::Connect(r) => Subscriber::Connect(r),
-            Subscribe::Message(r) => Subscriber::Message(r),
-            Subscribe::Messages(r) => Subscriber::Messages(r),
-            Subscribe::Disconnect(r) => Subscriber::Disconnect(r),
-            Subscribe::Upgrade(r) => Subscriber::Upgrade(r),
-            Subscribe::Reconnecting(r) => Subscriber::Reconnecting(r),
-            Subscribe::Undelivered(r) => Subscriber::Undelivered(r),
-        });
+        self.subscribers.push(subscribe);
     }
 }
 

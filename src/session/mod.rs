@@ -17,6 +17,7 @@ mod queue;
 mod reconnect;
 mod sender;
 mod stream;
+mod subscribers;
 mod trace;
 
 use std::cell::RefCell;
@@ -34,8 +35,9 @@ pub(crate) use self::outlet::Outlet;
 use self::queue::SendQueue;
 pub use self::sender::{SendFuture, SessionSender};
 use self::stream::{Drained, Stream};
+pub(crate) use self::subscribers::Subscribers;
 use crate::error::ConnectError;
-use crate::event::{EventSender, Subscribers};
+use crate::event::EventSender;
 use crate::heartbeat::{Arm, Disarm, Heartbeat};
 use crate::protocol::{
     Connection, DisconnectReason, Handshake, Output, Packet, Payload, SendError, Timer,

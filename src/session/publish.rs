@@ -6,12 +6,13 @@ use actix::{ActorFutureExt, AsyncContext, Context, Handler};
 use super::backlog::{self, Crossed, Handled};
 use super::open::ReadHold;
 use super::stream::{Delivered, Drained};
+use super::subscribers::pick;
 use super::{session_log, Session};
 use crate::event::{
-    pick, Connect, Disconnect, Event as ClientEvent, Message, Reconnecting, Subscriber,
-    Undelivered, Upgrade,
+    Connect, Disconnect, Event as ClientEvent, Message, Reconnecting, Undelivered, Upgrade,
 };
 use crate::protocol::{DisconnectReason, Event, Payload, TransportKind};
+use crate::request::Subscribe;
 
 impl Session {
     /// Tells everyone of an event of the state machine.
@@ -110,7 +111,7 @@ impl Session {
         }
         if to_one {
             if let Some(before) = burst.last.replace(payload.clone()) {
-                subs.tell(pick!(Subscriber::Message), Message(before));
+                subs.tell(pick!(Subscribe::Message), Message(before));
             }
         }
         to_client.then_some(payload)
@@ -153,18 +154,17 @@ impl Session {
     fn broadcast(&self, event: &ClientEvent) {
         let subs = &self.subscribers;
         match event {
-            ClientEvent::Connect(connect) => subs.tell(pick!(Subscriber::Connect), connect.clone()),
+            ClientEvent::Connect(connect) => subs.tell(pick!(Subscribe::Connect), connect.clone()),
             // Staged for the subscribers already (`stage`).
             ClientEvent::Message(_) => {}
-            ClientEvent::Upgrade(upgrade) => subs.tell(pick!(Subscriber::Upgrade), upgrade.clone()),
+            ClientEvent::Upgrade(upgrade) => subs.tell(pick!(Subscribe::Upgrade), upgrade.clone()),
             ClientEvent::Disconnect(reason) => {
-                subs.tell(pick!(Subscriber::Disconnect), Disconnect(reason.clone()))
+                subs.tell(pick!(Subscribe::Disconnect), Disconnect(reason.clone()))
             }
-            ClientEvent::Reconnecting(next) => subs.tell(pick!(Subscriber::Reconnecting), *next),
-            ClientEvent::Undelivered(messages) => subs.tell(
-                pick!(Subscriber::Undelivered),
-                Undelivered(messages.clone()),
-            ),
+            ClientEvent::Reconnecting(next) => subs.tell(pick!(Subscribe::Reconnecting), *next),
+            ClientEvent::Undelivered(messages) => {
+                subs.tell(pick!(Subscribe::Undelivered), Undelivered(messages.clone()))
+            }
         }
     }
 

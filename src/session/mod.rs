@@ -243,9 +243,13 @@ impl Session {
         for packet in trailing {
             open.conn.handle_packet(TransportKind::Polling, packet);
         }
-        // Subscribers still busy with what the last connection brought.
+        // Subscribers, or the client, still busy with what the last connection brought
+        // (a `Drained` spawned by `started` lets go of the client's hold).
         if self.backlog.is_over() {
             open.hold_reading(ReadHold::Subscribers);
+        }
+        if self.stream.as_deref().is_some_and(Stream::is_backed_up) {
+            open.hold_reading(ReadHold::Client);
         }
         self.open = Some(open);
         self.phase = Phase::Open;
@@ -488,7 +492,11 @@ impl Actor for Session {
         // Events that were waiting for room in the client's channel when the last
         // connection was lost still go in, in order.
         if self.stream.as_deref().is_some_and(Stream::is_backed_up) {
-            ctx.spawn(Drained.map(|(), _: &mut Self, _| ()));
+            ctx.spawn(Drained.map(|(), act: &mut Self, _| {
+                if let Some(open) = act.open.as_mut() {
+                    open.release_reading(ReadHold::Client);
+                }
+            }));
         }
     }
 

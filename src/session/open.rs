@@ -210,12 +210,24 @@ impl Open {
         }
     }
 
+    /// A websocket that became the session's transport (the upgrade completed) reads
+    /// only if nothing holds the reading back: the holds were made while it probed.
+    pub fn upgraded(&self) {
+        if let (true, Some(websocket)) = (self.read_holds != 0, &self.websocket) {
+            websocket.do_send(PauseReading);
+        }
+    }
+
     fn pause_reading(&self) {
         if let Some(polling) = &self.polling {
             polling.do_send(PauseReading);
         }
+        // A websocket still probing must read the server's answer to the probe; it is
+        // held once the upgrade completes (`upgraded`).
         if let Some(websocket) = &self.websocket {
-            websocket.do_send(PauseReading);
+            if self.conn.transport() == TransportKind::WebSocket {
+                websocket.do_send(PauseReading);
+            }
         }
     }
 

@@ -36,6 +36,9 @@ impl Session {
             },
             Event::Upgraded => {
                 opening.websocket_went(true);
+                if let Some(open) = &self.open {
+                    open.upgraded();
+                }
                 session_log!(self, info, "engine.io session upgraded to websocket");
                 self.publish_check();
                 ClientEvent::Upgrade(Upgrade::Completed(TransportKind::WebSocket))

@@ -130,7 +130,6 @@ impl Sink<Outgoing> for CountingSink {
     }
 
     fn start_send(mut self: Pin<&mut Self>, outgoing: Outgoing) -> Result<(), Self::Error> {
-        self.unflushed += outgoing.cost;
         let item = match outgoing.control {
             Some(message) => WsOut::Message(message),
             None => {
@@ -142,6 +141,8 @@ impl Sink<Outgoing> for CountingSink {
                 WsOut::Packets(packets, self.version)
             }
         };
+        // Counted once it is written: a batch given back before is not.
+        self.unflushed += outgoing.cost;
         Pin::new(&mut self.inner).start_send(item)
     }
 

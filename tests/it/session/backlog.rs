@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_engineio::{
-    GetSender, Message as EioMessage, Messages, Payload, Session, SessionBuilder, Stats,
+    GetSender, Message as EioMessage, Messages, Payload, Send, Session, SessionBuilder, Stats,
+    TransportKind, Upgrade,
 };
 
 use super::label;
@@ -63,6 +64,7 @@ impl Drop for OpenOnDrop {
 struct Stuck {
     gate: Gate,
     got: Arc<Mutex<Vec<Payload>>>,
+    upgraded: Arc<Mutex<bool>>,
 }
 
 impl Actor for Stuck {
@@ -83,6 +85,16 @@ impl Handler<EioMessage> for Stuck {
     type Result = ();
     fn handle(&mut self, EioMessage(payload): EioMessage, _: &mut Context<Self>) {
         self.keep([payload]);
+    }
+}
+
+/// Whether the upgrade to websocket completed.
+impl Handler<Upgrade> for Stuck {
+    type Result = ();
+    fn handle(&mut self, upgrade: Upgrade, _: &mut Context<Self>) {
+        if upgrade == Upgrade::Completed(TransportKind::WebSocket) {
+            *self.upgraded.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        }
     }
 }
 
@@ -136,7 +148,11 @@ async fn held_back_then_delivered(
     let arbiter = Arbiter::new();
     let stuck = Stuck::start_in_arbiter(&arbiter.handle(), {
         let (gate, got) = (gate.clone(), got.clone());
-        move |_| Stuck { gate, got }
+        move |_| Stuck {
+            gate,
+            got,
+            upgraded: Arc::default(),
+        }
     });
     let builder = builder.event_buffer_bytes(BOUND);
     let builder = match subscription {
@@ -216,4 +232,77 @@ async fn held_back_then_delivered(
     );
     let _ = within(l, DEADLINE, session.send(actix_engineio::Close)).await;
     arbiter.stop();
+}
+
+/// A session that upgrades with a stuck subscriber: the upgrade completes, and once the
+/// backlog is full (one event) the websocket reads nothing more until the subscriber
+/// catches up; then everything arrives, in order. (Whether the first echo comes back
+/// over polling, before the upgrade, or over the websocket is the session's timing: the
+/// hold must hold either way.)
+#[actix_rt::test]
+async fn a_stuck_subscriber_holds_an_upgraded_session_back() {
+    let peers = start_peers(&all_peers(), PeerOptions::default());
+    for peer in &peers {
+        let l = label(peer, Mode::Upgrade);
+        let gate = Gate::default();
+        let _unstick = OpenOnDrop(gate.clone());
+        let (got, upgraded) = (Arc::new(Mutex::new(Vec::new())), Arc::default());
+        let arbiter = Arbiter::new();
+        let stuck = Stuck::start_in_arbiter(&arbiter.handle(), {
+            let (gate, got, upgraded) = (gate.clone(), got.clone(), Arc::clone(&upgraded));
+            move |_| Stuck {
+                gate,
+                got,
+                upgraded,
+            }
+        });
+        let builder = Mode::Upgrade
+            .builder(&peer.url())
+            .event_buffer(1)
+            .on_message(stuck.clone().recipient())
+            .on_upgrade(stuck.recipient());
+        let session = within(&l, DEADLINE, builder.connect())
+            .await
+            .unwrap_or_else(|e| panic!("{l}: connect: {e}"));
+        within(&l, DEADLINE, session.send(Send::text("first")))
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{l}: send: {e}"));
+        let is_upgraded = || *upgraded.lock().unwrap_or_else(PoisonError::into_inner);
+        assert!(
+            wait_until(DEADLINE, is_upgraded).await,
+            "{l}: the upgrade did not complete while the subscriber was stuck"
+        );
+        let before = stats(&l, &session).await.unhandled_messages;
+        assert!(before >= 1, "{l}: the first echo is not in the backlog");
+        let sender = within(&l, DEADLINE, session.send(GetSender)).await.unwrap();
+        let flood: Vec<Payload> = (0..40).map(message).collect();
+        for payload in flood.clone() {
+            sender
+                .send(payload)
+                .await
+                .unwrap_or_else(|e| panic!("{l}: send: {e}"));
+        }
+        // Everything sent went out over the websocket; nothing of its echoes is read.
+        for _ in 0..50 {
+            sleep(Duration::from_millis(20)).await;
+            let now = stats(&l, &session).await.unhandled_messages;
+            assert_eq!(
+                now, before,
+                "{l}: the websocket read while the subscriber's backlog was full"
+            );
+        }
+        gate.open();
+        let mut want = vec![Payload::from("first")];
+        want.extend(flood);
+        let all_in = || got.lock().unwrap_or_else(PoisonError::into_inner).len() >= want.len();
+        assert!(
+            wait_until(DEADLINE * 2, all_in).await,
+            "{l}: not every message reached the subscriber"
+        );
+        let got = got.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        assert_payloads(&l, &got, &want);
+        let _ = within(&l, DEADLINE, session.send(actix_engineio::Close)).await;
+        arbiter.stop();
+    }
 }

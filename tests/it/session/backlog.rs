@@ -17,6 +17,7 @@ use actix_engineio::{
 use super::label;
 use crate::support::client::{assert_payloads, sleep, wait_until, within, Mode, DEADLINE};
 use crate::support::peers::{all_peers, start_peers, PeerOptions};
+use crate::support::scripted_echo::{EchoConfig, EchoServer, Probe};
 
 /// Messages the server sends back while the subscriber is stuck: 15 MiB, more than
 /// three times what a websocket session may hold with the bound and one read beyond.
@@ -249,18 +250,19 @@ async fn a_stuck_subscriber_holds_an_upgraded_session_back() {
         let (got, upgraded) = (Arc::new(Mutex::new(Vec::new())), Arc::default());
         let arbiter = Arbiter::new();
         let stuck = Stuck::start_in_arbiter(&arbiter.handle(), {
-            let (gate, got, upgraded) = (gate.clone(), got.clone(), Arc::clone(&upgraded));
+            let (gate, got) = (gate.clone(), got.clone());
             move |_| Stuck {
                 gate,
                 got,
-                upgraded,
+                upgraded: Arc::default(),
             }
         });
+        let upgrades = upgrade_recorder(&upgraded);
         let builder = Mode::Upgrade
             .builder(&peer.url())
             .event_buffer(1)
-            .on_message(stuck.clone().recipient())
-            .on_upgrade(stuck.recipient());
+            .on_message(stuck.recipient())
+            .on_upgrade(upgrades.recipient());
         let session = within(&l, DEADLINE, builder.connect())
             .await
             .unwrap_or_else(|e| panic!("{l}: connect: {e}"));
@@ -305,4 +307,103 @@ async fn a_stuck_subscriber_holds_an_upgraded_session_back() {
         let _ = within(&l, DEADLINE, session.send(actix_engineio::Close)).await;
         arbiter.stop();
     }
+}
+
+/// The hold made while the session still polls: a scripted server answers the probe
+/// late (1.5 s), so the echo of a message sent at once comes back over polling and fills
+/// the backlog (one event) before the upgrade. The probing websocket still reads the
+/// probe's answer (the upgrade completes), and once it is the session's transport it
+/// reads nothing more until the subscriber catches up.
+#[actix_rt::test]
+async fn a_hold_made_while_polling_holds_the_websocket_after_the_upgrade() {
+    let l = "[scripted, late probe]";
+    let (server, _echo) = EchoServer::start(EchoConfig {
+        upgrades: vec!["websocket"],
+        probe: Probe::Upgrade {
+            delay: Duration::from_millis(1500),
+        },
+        ..EchoConfig::default()
+    });
+    let gate = Gate::default();
+    let _unstick = OpenOnDrop(gate.clone());
+    let (got, upgraded) = (Arc::new(Mutex::new(Vec::new())), Arc::default());
+    let arbiter = Arbiter::new();
+    let stuck = Stuck::start_in_arbiter(&arbiter.handle(), {
+        let (gate, got) = (gate.clone(), got.clone());
+        move |_| Stuck {
+            gate,
+            got,
+            upgraded: Arc::default(),
+        }
+    });
+    let upgrades = upgrade_recorder(&upgraded);
+    let session = within(
+        l,
+        DEADLINE,
+        Session::builder(server.url())
+            .event_buffer(1)
+            .on_message(stuck.recipient())
+            .on_upgrade(upgrades.recipient())
+            .connect(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{l}: connect: {e}"));
+    within(l, DEADLINE, session.send(Send::text("over polling")))
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{l}: send: {e}"));
+    let is_upgraded = || *upgraded.lock().unwrap_or_else(PoisonError::into_inner);
+    assert!(
+        wait_until(DEADLINE, is_upgraded).await,
+        "{l}: the upgrade did not complete (was the probing websocket held?)"
+    );
+    let before = stats(l, &session).await.unhandled_messages;
+    assert_eq!(
+        before, 1,
+        "{l}: the echo over polling is not in the backlog"
+    );
+    let flood = texts_of(20);
+    for text in &flood {
+        within(l, DEADLINE, session.send(Send::text(text.clone())))
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{l}: send: {e}"));
+    }
+    for _ in 0..50 {
+        sleep(Duration::from_millis(20)).await;
+        assert_eq!(
+            stats(l, &session).await.unhandled_messages,
+            before,
+            "{l}: the websocket read while the subscriber's backlog was full"
+        );
+    }
+    gate.open();
+    let mut want = vec![Payload::from("over polling")];
+    want.extend(flood.into_iter().map(Payload::from));
+    let all_in = || got.lock().unwrap_or_else(PoisonError::into_inner).len() >= want.len();
+    assert!(
+        wait_until(DEADLINE, all_in).await,
+        "{l}: not every message reached the subscriber"
+    );
+    let got = got.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    assert_payloads(l, &got, &want);
+    arbiter.stop();
+    drop(server);
+}
+
+/// A subscriber of its own for `Upgrade`, never stuck: a stuck subscriber would hear of
+/// the upgrade only after the messages it has in hand.
+fn upgrade_recorder(upgraded: &Arc<Mutex<bool>>) -> Addr<Stuck> {
+    let gate = Gate::default();
+    gate.open();
+    Stuck {
+        gate,
+        got: Arc::default(),
+        upgraded: Arc::clone(upgraded),
+    }
+    .start()
+}
+
+fn texts_of(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("over websocket {i}")).collect()
 }

@@ -31,8 +31,7 @@ const BOUND: usize = 256 * 1024;
 /// seen here, compressed frames from python included.
 const ONE_READ: usize = 4 * 1024 * 1024;
 
-/// Where the stuck subscriber waits until the test lets it go; opened when dropped, so
-/// that a failing test does not leave the subscriber's thread waiting.
+/// Where the stuck subscriber waits until the test lets it go.
 #[derive(Clone, Default)]
 struct Gate(Arc<(Mutex<bool>, Condvar)>);
 
@@ -49,14 +48,6 @@ impl Gate {
         let (open, changed) = &*self.0;
         *open.lock().unwrap_or_else(PoisonError::into_inner) = true;
         changed.notify_all();
-    }
-}
-
-struct OpenOnDrop(Gate);
-
-impl Drop for OpenOnDrop {
-    fn drop(&mut self) {
-        self.0.open();
     }
 }
 
@@ -106,6 +97,63 @@ impl Handler<Messages> for Stuck {
     }
 }
 
+/// A stuck subscriber on a thread of its own, what it got, and the gate that lets it go;
+/// dropped, it is let go and its thread stops, so that a failing test leaves nothing
+/// waiting.
+struct StuckSubscriber {
+    addr: Addr<Stuck>,
+    got: Arc<Mutex<Vec<Payload>>>,
+    gate: Gate,
+    arbiter: Arbiter,
+}
+
+impl StuckSubscriber {
+    fn start() -> Self {
+        let (gate, got) = (Gate::default(), Arc::new(Mutex::new(Vec::new())));
+        let arbiter = Arbiter::new();
+        let addr = Stuck::start_in_arbiter(&arbiter.handle(), {
+            let (gate, got) = (gate.clone(), got.clone());
+            move |_| Stuck {
+                gate,
+                got,
+                upgraded: Arc::default(),
+            }
+        });
+        StuckSubscriber {
+            addr,
+            got,
+            gate,
+            arbiter,
+        }
+    }
+
+    /// Lets the subscriber go, and checks that it gets `want`, in order.
+    async fn release_and_expect(&self, l: &str, want: &[Payload]) {
+        self.gate.open();
+        let got = || {
+            self.got
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        };
+        let all_in = || got().len() >= want.len();
+        assert!(
+            wait_until(DEADLINE * 2, all_in).await,
+            "{l}: only {} of {} messages reached the subscriber",
+            got().len(),
+            want.len()
+        );
+        assert_payloads(l, &got(), want);
+    }
+}
+
+impl Drop for StuckSubscriber {
+    fn drop(&mut self) {
+        self.gate.open();
+        self.arbiter.stop();
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Subscription {
     Message,
@@ -143,22 +191,11 @@ async fn held_back_then_delivered(
     builder: SessionBuilder,
     subscription: Subscription,
 ) {
-    let gate = Gate::default();
-    let _unstick = OpenOnDrop(gate.clone());
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let arbiter = Arbiter::new();
-    let stuck = Stuck::start_in_arbiter(&arbiter.handle(), {
-        let (gate, got) = (gate.clone(), got.clone());
-        move |_| Stuck {
-            gate,
-            got,
-            upgraded: Arc::default(),
-        }
-    });
+    let stuck = StuckSubscriber::start();
     let builder = builder.event_buffer_bytes(BOUND);
     let builder = match subscription {
-        Subscription::Message => builder.on_message(stuck.recipient()),
-        Subscription::Messages => builder.on_messages(stuck.recipient()),
+        Subscription::Message => builder.on_message(stuck.addr.clone().recipient()),
+        Subscription::Messages => builder.on_messages(stuck.addr.clone().recipient()),
     };
     let session = within(l, DEADLINE, builder.connect())
         .await
@@ -210,15 +247,7 @@ async fn held_back_then_delivered(
         ),
     }
 
-    gate.open();
-    let all_in = || got.lock().unwrap_or_else(PoisonError::into_inner).len() >= MESSAGES;
-    assert!(
-        wait_until(DEADLINE * 2, all_in).await,
-        "{l}: only {} of {MESSAGES} messages reached the subscriber",
-        got.lock().unwrap_or_else(PoisonError::into_inner).len()
-    );
-    let got = got.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    assert_payloads(l, &got, &want);
+    stuck.release_and_expect(l, &want).await;
     let mut left = usize::MAX;
     for _ in 0..(DEADLINE.as_millis() / 20) {
         left = stats(l, &session).await.unhandled_bytes;
@@ -232,7 +261,6 @@ async fn held_back_then_delivered(
         "{l}: the backlog is not back to 0 once all is handled"
     );
     let _ = within(l, DEADLINE, session.send(actix_engineio::Close)).await;
-    arbiter.stop();
 }
 
 /// A session that upgrades with a stuck subscriber: the upgrade completes, and once the
@@ -245,23 +273,12 @@ async fn a_stuck_subscriber_holds_an_upgraded_session_back() {
     let peers = start_peers(&all_peers(), PeerOptions::default());
     for peer in &peers {
         let l = label(peer, Mode::Upgrade);
-        let gate = Gate::default();
-        let _unstick = OpenOnDrop(gate.clone());
-        let (got, upgraded) = (Arc::new(Mutex::new(Vec::new())), Arc::default());
-        let arbiter = Arbiter::new();
-        let stuck = Stuck::start_in_arbiter(&arbiter.handle(), {
-            let (gate, got) = (gate.clone(), got.clone());
-            move |_| Stuck {
-                gate,
-                got,
-                upgraded: Arc::default(),
-            }
-        });
+        let (stuck, upgraded) = (StuckSubscriber::start(), Arc::default());
         let upgrades = upgrade_recorder(&upgraded);
         let builder = Mode::Upgrade
             .builder(&peer.url())
             .event_buffer(1)
-            .on_message(stuck.recipient())
+            .on_message(stuck.addr.clone().recipient())
             .on_upgrade(upgrades.recipient());
         let session = within(&l, DEADLINE, builder.connect())
             .await
@@ -275,8 +292,8 @@ async fn a_stuck_subscriber_holds_an_upgraded_session_back() {
             wait_until(DEADLINE, is_upgraded).await,
             "{l}: the upgrade did not complete while the subscriber was stuck"
         );
-        let before = stats(&l, &session).await.unhandled_messages;
-        assert!(before >= 1, "{l}: the first echo is not in the backlog");
+        // The first echo may come over the websocket, after the upgrade event.
+        let before = unhandled_at_least(&l, &session, 1).await;
         let sender = within(&l, DEADLINE, session.send(GetSender)).await.unwrap();
         let flood: Vec<Payload> = (0..40).map(message).collect();
         for payload in flood.clone() {
@@ -294,18 +311,10 @@ async fn a_stuck_subscriber_holds_an_upgraded_session_back() {
                 "{l}: the websocket read while the subscriber's backlog was full"
             );
         }
-        gate.open();
         let mut want = vec![Payload::from("first")];
         want.extend(flood);
-        let all_in = || got.lock().unwrap_or_else(PoisonError::into_inner).len() >= want.len();
-        assert!(
-            wait_until(DEADLINE * 2, all_in).await,
-            "{l}: not every message reached the subscriber"
-        );
-        let got = got.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        assert_payloads(&l, &got, &want);
+        stuck.release_and_expect(&l, &want).await;
         let _ = within(&l, DEADLINE, session.send(actix_engineio::Close)).await;
-        arbiter.stop();
     }
 }
 
@@ -324,25 +333,14 @@ async fn a_hold_made_while_polling_holds_the_websocket_after_the_upgrade() {
         },
         ..EchoConfig::default()
     });
-    let gate = Gate::default();
-    let _unstick = OpenOnDrop(gate.clone());
-    let (got, upgraded) = (Arc::new(Mutex::new(Vec::new())), Arc::default());
-    let arbiter = Arbiter::new();
-    let stuck = Stuck::start_in_arbiter(&arbiter.handle(), {
-        let (gate, got) = (gate.clone(), got.clone());
-        move |_| Stuck {
-            gate,
-            got,
-            upgraded: Arc::default(),
-        }
-    });
+    let (stuck, upgraded) = (StuckSubscriber::start(), Arc::default());
     let upgrades = upgrade_recorder(&upgraded);
     let session = within(
         l,
         DEADLINE,
         Session::builder(server.url())
             .event_buffer(1)
-            .on_message(stuck.recipient())
+            .on_message(stuck.addr.clone().recipient())
             .on_upgrade(upgrades.recipient())
             .connect(),
     )
@@ -357,10 +355,10 @@ async fn a_hold_made_while_polling_holds_the_websocket_after_the_upgrade() {
         wait_until(DEADLINE, is_upgraded).await,
         "{l}: the upgrade did not complete (was the probing websocket held?)"
     );
-    let before = stats(l, &session).await.unhandled_messages;
+    let before = unhandled_at_least(l, &session, 1).await;
     assert_eq!(
         before, 1,
-        "{l}: the echo over polling is not in the backlog"
+        "{l}: more than the echo over polling in the backlog"
     );
     let flood = texts_of(20);
     for text in &flood {
@@ -377,18 +375,22 @@ async fn a_hold_made_while_polling_holds_the_websocket_after_the_upgrade() {
             "{l}: the websocket read while the subscriber's backlog was full"
         );
     }
-    gate.open();
     let mut want = vec![Payload::from("over polling")];
     want.extend(flood.into_iter().map(Payload::from));
-    let all_in = || got.lock().unwrap_or_else(PoisonError::into_inner).len() >= want.len();
-    assert!(
-        wait_until(DEADLINE, all_in).await,
-        "{l}: not every message reached the subscriber"
-    );
-    let got = got.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    assert_payloads(l, &got, &want);
-    arbiter.stop();
+    stuck.release_and_expect(l, &want).await;
     drop(server);
+}
+
+/// The session's unhandled messages, once there are at least `n` (within the deadline).
+async fn unhandled_at_least(l: &str, session: &Addr<Session>, n: usize) -> usize {
+    for _ in 0..(DEADLINE.as_millis() / 20) {
+        let unhandled = stats(l, session).await.unhandled_messages;
+        if unhandled >= n {
+            return unhandled;
+        }
+        sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{l}: fewer than {n} messages ever waited for the stuck subscriber");
 }
 
 /// A subscriber of its own for `Upgrade`, never stuck: a stuck subscriber would hear of

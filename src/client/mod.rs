@@ -182,6 +182,16 @@ enum State {
     Live(Live),
 }
 
+/// A `connect` under way: if its future is dropped while still `Connecting`, the
+/// client goes back to idle.
+struct Starting<'a, F: Flavor>(&'a Core<F>);
+
+impl<F: Flavor> Drop for Starting<'_, F> {
+    fn drop(&mut self) {
+        self.0.abandon_connect();
+    }
+}
+
 /// What both clients are made of.
 pub(crate) struct Core<F: Flavor> {
     config: ClientConfig,
@@ -189,6 +199,9 @@ pub(crate) struct Core<F: Flavor> {
     runtime: Runtime,
     handlers: Mutex<F::Handlers>,
     state: Mutex<State>,
+    /// Whether `connect` is starting a session (`State::Connecting`), for whoever must
+    /// wait for it to be live or not.
+    connecting: watch::Sender<bool>,
     /// Sessions on their way to the dispatcher, which is started by the first connect.
     deliveries: Mutex<Option<mpsc::UnboundedSender<Delivery<F>>>>,
 }
@@ -206,6 +219,7 @@ impl<F: Flavor> Core<F> {
             runtime,
             handlers: Mutex::default(),
             state: Mutex::new(State::Idle(None)),
+            connecting: watch::channel(false).0,
             deliveries: Mutex::new(None),
         }
     }
@@ -243,6 +257,7 @@ impl<F: Flavor> Core<F> {
             State::Live(live) if live.ended().is_none() => Err(ConnectError::AlreadyConnected),
             _ => {
                 *state = State::Connecting;
+                self.connecting.send_replace(true);
                 Ok(())
             }
         }
@@ -253,6 +268,17 @@ impl<F: Flavor> Core<F> {
             Some(live) => State::Live(live),
             None => State::Idle(None),
         };
+        self.connecting.send_replace(false);
+    }
+
+    /// `connect` dropped before it knew whether its session started: the client is
+    /// idle again (else it would stay `Connecting`, and `disconnect` would wait on it).
+    fn abandon_connect(&self) {
+        let mut state = lock(&self.state);
+        if matches!(*state, State::Connecting) {
+            *state = State::Idle(None);
+            self.connecting.send_replace(false);
+        }
     }
 
     /// Hands a session's events to the dispatcher, starting it the first time.
@@ -269,6 +295,7 @@ impl<F: Flavor> Core<F> {
 
     async fn connect(&self, url: &str, options: ConnectOptions) -> Result<(), ConnectError> {
         self.begin_connect()?;
+        let _starting = Starting(self);
         let (live, handshake) = match self.open(url, options).await {
             Ok(started) => started,
             Err(error) => {
@@ -392,6 +419,10 @@ impl<F: Flavor> Core<F> {
 
     /// Closes the live session (or aborts it) and returns once it has ended.
     async fn disconnect(&self, abort: bool) {
+        // A session being started may have opened already (its connect handler may have
+        // run): it is live, or not, once `connect` has its address.
+        let mut connecting = self.connecting.subscribe();
+        let _ = connecting.wait_for(|starting| !starting).await;
         let Some(live) = self.live() else {
             return;
         };

@@ -120,6 +120,18 @@ impl Tally {
     }
 }
 
+/// `builder` with the job's transport and packet cap (either client's builder).
+fn for_job<A>(
+    builder: actix_engineio::builder::Builder<A>,
+    job: &Job,
+) -> actix_engineio::builder::Builder<A> {
+    let builder = builder.transports([transport(job.scenario.kind)]);
+    match job.max_packets_per_post {
+        Some(cap) => builder.max_packets_per_post(cap),
+        None => builder,
+    }
+}
+
 /// `AsyncClient` under a multi-threaded Tokio runtime.
 pub fn run_async(job: Job) -> BenchResult<Measurement> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -131,11 +143,7 @@ pub fn run_async(job: Job) -> BenchResult<Measurement> {
 
 async fn async_job(job: Job) -> BenchResult<Measurement> {
     let s = &job.scenario;
-    let mut builder = AsyncClient::builder().transports([transport(s.kind)]);
-    if let Some(cap) = job.max_packets_per_post {
-        builder = builder.max_packets_per_post(cap);
-    }
-    let eio = builder.build();
+    let eio = for_job(AsyncClient::builder(), &job).build();
     let tally = Tally::new(s.size);
     let t = tally.clone();
     eio.on_message(move |data: Payload| t.echo(&data));
@@ -180,13 +188,7 @@ async fn async_job(job: Job) -> BenchResult<Measurement> {
 /// The blocking `Client`: a sender thread, and this thread reading the echoes.
 pub fn run_blocking(job: Job) -> BenchResult<Measurement> {
     let s = job.scenario.clone();
-    let mut builder = Client::builder()
-        .handle_sigint(false)
-        .transports([transport(s.kind)]);
-    if let Some(cap) = job.max_packets_per_post {
-        builder = builder.max_packets_per_post(cap);
-    }
-    let eio = builder.build();
+    let eio = for_job(Client::builder().handle_sigint(false), &job).build();
     let tally = Tally::new(s.size);
     let t = tally.clone();
     eio.on_message(move |data: Payload| t.echo(&data));

@@ -5,20 +5,25 @@ use actix_engineio::{ConnectError, Payload, Session, TransportError, TransportKi
 
 use super::{assert_untouched, FAILURE_DEADLINE, REQUEST_TIMEOUT};
 use crate::support::client::{within, Client};
-use crate::support::peers::{start_or_skip, PeerKind, PeerOptions};
+use crate::support::peers::{start_or_skip, Peer, PeerKind, PeerOptions};
 use crate::support::pki::TestCa;
 use crate::support::tinyproxy::{ProxyOptions, Tinyproxy};
 
-#[actix_rt::test]
-async fn wss_and_https_go_through_the_tunnel_to_the_tls_node_peer() {
-    let ca = TestCa::new("actix-engineio proxy test CA");
-    let Some(peer) = start_or_skip(
+/// The node peer over TLS with a certificate of `ca`, unless node cannot be had.
+fn tls_node(ca: &TestCa) -> Option<Peer> {
+    start_or_skip(
         PeerKind::Node,
         PeerOptions {
             tls: Some(ca.localhost_identity()),
             ..PeerOptions::default()
         },
-    ) else {
+    )
+}
+
+#[actix_rt::test]
+async fn wss_and_https_go_through_the_tunnel_to_the_tls_node_peer() {
+    let ca = TestCa::new("actix-engineio proxy test CA");
+    let Some(peer) = tls_node(&ca) else {
         return;
     };
     let https = peer.url();
@@ -70,13 +75,7 @@ async fn the_certificate_is_still_verified_inside_the_tunnel() {
         return;
     };
     let ca = TestCa::new("actix-engineio proxy test CA");
-    let Some(peer) = start_or_skip(
-        PeerKind::Node,
-        PeerOptions {
-            tls: Some(ca.localhost_identity()),
-            ..PeerOptions::default()
-        },
-    ) else {
+    let Some(peer) = tls_node(&ca) else {
         return;
     };
     let wss = peer.url().replacen("https://", "wss://", 1);

@@ -283,15 +283,7 @@ async fn a_stuck_subscriber_holds_an_upgraded_session_back() {
         let session = within(&l, DEADLINE, builder.connect())
             .await
             .unwrap_or_else(|e| panic!("{l}: connect: {e}"));
-        within(&l, DEADLINE, session.send(Send::text("first")))
-            .await
-            .unwrap()
-            .unwrap_or_else(|e| panic!("{l}: send: {e}"));
-        let is_upgraded = || *upgraded.lock().unwrap_or_else(PoisonError::into_inner);
-        assert!(
-            wait_until(DEADLINE, is_upgraded).await,
-            "{l}: the upgrade did not complete while the subscriber was stuck"
-        );
+        send_then_upgrade(&l, &session, "first", &upgraded).await;
         // The first echo may come over the websocket, after the upgrade event.
         let before = unhandled_at_least(&l, &session, 1).await;
         let sender = within(&l, DEADLINE, session.send(GetSender)).await.unwrap();
@@ -346,15 +338,7 @@ async fn a_hold_made_while_polling_holds_the_websocket_after_the_upgrade() {
     )
     .await
     .unwrap_or_else(|e| panic!("{l}: connect: {e}"));
-    within(l, DEADLINE, session.send(Send::text("over polling")))
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("{l}: send: {e}"));
-    let is_upgraded = || *upgraded.lock().unwrap_or_else(PoisonError::into_inner);
-    assert!(
-        wait_until(DEADLINE, is_upgraded).await,
-        "{l}: the upgrade did not complete (was the probing websocket held?)"
-    );
+    send_then_upgrade(l, &session, "over polling", &upgraded).await;
     let before = unhandled_at_least(l, &session, 1).await;
     assert_eq!(
         before, 1,
@@ -379,6 +363,20 @@ async fn a_hold_made_while_polling_holds_the_websocket_after_the_upgrade() {
     want.extend(flood.into_iter().map(Payload::from));
     stuck.release_and_expect(l, &want).await;
     drop(server);
+}
+
+/// Sends `text`, then waits for the upgrade to complete (the probing websocket must
+/// read the probe's answer, whatever holds the session's reading back).
+async fn send_then_upgrade(l: &str, session: &Addr<Session>, text: &str, upgraded: &Mutex<bool>) {
+    within(l, DEADLINE, session.send(Send::text(text)))
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{l}: send: {e}"));
+    let is_upgraded = || *upgraded.lock().unwrap_or_else(PoisonError::into_inner);
+    assert!(
+        wait_until(DEADLINE, is_upgraded).await,
+        "{l}: the upgrade did not complete while the subscriber was stuck"
+    );
 }
 
 /// The session's unhandled messages, once there are at least `n` (within the deadline).
